@@ -1,0 +1,146 @@
+"""Exercises: friendly self-checks for learners, and the student notebooks generated from the chapters.
+
+The convention (see ``book/contributing.md``)::
+
+    # %% [markdown]
+    # ### Exercise 1.2 — Mean firing rate
+    # Compute ``rates``, the mean rate of each neuron in spikes/s.
+
+    # %% tags=["solution"]
+    rates = counts.mean(axis=0) / (bin_ms / 1000)
+
+    # %%
+    check_exercise("1.2", rates)
+
+The instructor notebook (the chapter itself) is the one we test. :func:`build_student_notebooks` replaces
+every ``solution`` cell with a stub that assigns ``...`` to each name the solution defines (functions keep
+their signature and raise ``NotImplementedError``), so the student notebook still runs top to bottom and
+each check prints "not answered yet" instead of crashing. Exercises are leaves: no later cell may depend
+on an exercise's answer.
+
+Checks are registered with :func:`exercise` in the ``course_utils.exercises.chNN_*`` modules, one per
+chapter. A check raises :class:`ExerciseFeedback` with a hint (never the answer) when the answer is wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .student import build_student_notebooks, make_stub
+
+__all__ = ["ExerciseFeedback", "exercise", "check_exercise", "build_student_notebooks", "make_stub"]
+
+
+class ExerciseFeedback(AssertionError):
+    """Raised by a check with a hint for the learner (what is wrong, never the answer)."""
+
+
+@dataclass(frozen=True)
+class _Exercise:
+    id: str
+    title: str
+    check: Callable[..., None]
+
+
+_REGISTRY: dict[str, _Exercise] = {}
+_LOADED = False
+
+
+def exercise(exercise_id: str, title: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a check function for one exercise.
+
+    Examples
+    --------
+    >>> @exercise("0.99", "Doctest example")
+    ... def _check(answer):
+    ...     if answer != 42:
+    ...         raise ExerciseFeedback("Not quite: the answer is a two-digit number.")
+    >>> check_exercise("0.99", 42)
+    ✅ Exercise 0.99 (Doctest example): correct!
+    True
+    """
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        if exercise_id in _REGISTRY and _REGISTRY[exercise_id].check.__qualname__ != func.__qualname__:
+            raise ValueError(f"Exercise {exercise_id} is registered twice")
+        _REGISTRY[exercise_id] = _Exercise(exercise_id, title, func)
+        return func
+
+    return register
+
+
+def _load_all() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("ch"):
+            importlib.import_module(f"{__name__}.{info.name}")
+    _LOADED = True
+
+
+def registered_exercises() -> dict[str, str]:
+    """Exercise ids and titles known to the checker."""
+    _load_all()
+    return {k: v.title for k, v in sorted(_REGISTRY.items())}
+
+
+def _is_stub(value: Any) -> bool:
+    return value is Ellipsis
+
+
+def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> bool:
+    """Check a learner's answer and print friendly feedback.
+
+    Parameters
+    ----------
+    exercise_id
+        The exercise's number, e.g. ``"1.2"`` (as in the chapter's heading).
+    *answers
+        What the exercise asks for (values or functions), in the order the chapter's check cell passes them.
+    verbose
+        Print the feedback line (tests turn it off).
+
+    Returns
+    -------
+    bool
+        True if the answer passes. Never raises for a wrong or missing answer, so "Run all" keeps going.
+    """
+    _load_all()
+    if exercise_id not in _REGISTRY:
+        raise KeyError(f"No check is registered for exercise {exercise_id!r}; known: {sorted(_REGISTRY)}")
+    ex = _REGISTRY[exercise_id]
+    label = f"Exercise {ex.id} ({ex.title})"
+    if any(_is_stub(a) for a in answers):
+        message = f"⏳ {label}: not answered yet. Replace the `...` in the cell above with your code, then rerun this cell."
+        ok = False
+    else:
+        try:
+            ex.check(*answers)
+        except ExerciseFeedback as fb:
+            message, ok = f"❌ {label}: {fb}", False
+        except NotImplementedError:
+            message = f"⏳ {label}: not answered yet. Write the body of the function in the cell above (it still raises NotImplementedError)."
+            ok = False
+        except Exception as err:  # the learner's code failed inside the check: say where, kindly
+            message, ok = f"❌ {label}: your answer raised {type(err).__name__}: {err}", False
+        else:
+            message, ok = f"✅ {label}: correct!", True
+    if verbose:
+        print(message)
+    return ok
+
+
+def feedback(exercise_id: str, *answers: Any) -> str:
+    """The message :func:`check_exercise` would print (tests use it)."""
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        check_exercise(exercise_id, *answers)
+    return buffer.getvalue().strip()
