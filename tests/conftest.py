@@ -1,0 +1,36 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _find_shared() -> Path | None:
+    candidates = [os.environ.get("COURSE_SHARED_DIR"), REPO.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "docs" / "SOURCES.md").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only ``shared/`` folder beside the checkout (real reference data); skip if absent."""
+    found = _find_shared()
+    if found is None:
+        pytest.skip("shared/ (reference data beside the checkout) is not available here")
+    return found
+
+
+@pytest.fixture()
+def isolated_data_dir(tmp_path, monkeypatch) -> Path:
+    """A private COURSE_DATA_DIR so a test never touches the learner's cache."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COURSE_DATA_MODE", raising=False)
+    monkeypatch.setenv("COURSE_DATA_RETRIES", "0")
+    return tmp_path / "data"
