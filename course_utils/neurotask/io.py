@@ -61,13 +61,38 @@ DANDISET_TASKS = {
 }
 # Preferred order of covariates and events (events in the order they happen in a trial); others follow.
 COVARIATE_ORDER = (
-    "hand_pos_x", "hand_pos_y", "hand_vel_x", "hand_vel_y", "hand_acc_x", "hand_acc_y",
-    "cursor_pos_x", "cursor_pos_y", "cursor_vel_x", "cursor_vel_y", "cursor_acc_x", "cursor_acc_y",
-    "finger_pos_x", "finger_pos_y", "finger_pos_z", "force_x", "force_y",
-    "target_dir", "target_ID", "target_pos_x", "target_pos_y", "bump_dir",
-    "maze_num_target", "maze_num_barriers", "maze_condition",
-    "EventStart_trial", "EventTarget_Onset", "EventBump", "EventGo_cue",
-    "EventMovement_start", "EventMovement_end", "EventEnd_trial",
+    "hand_pos_x",
+    "hand_pos_y",
+    "hand_vel_x",
+    "hand_vel_y",
+    "hand_acc_x",
+    "hand_acc_y",
+    "cursor_pos_x",
+    "cursor_pos_y",
+    "cursor_vel_x",
+    "cursor_vel_y",
+    "cursor_acc_x",
+    "cursor_acc_y",
+    "finger_pos_x",
+    "finger_pos_y",
+    "finger_pos_z",
+    "force_x",
+    "force_y",
+    "target_dir",
+    "target_ID",
+    "target_pos_x",
+    "target_pos_y",
+    "bump_dir",
+    "maze_num_target",
+    "maze_num_barriers",
+    "maze_condition",
+    "EventStart_trial",
+    "EventTarget_Onset",
+    "EventBump",
+    "EventGo_cue",
+    "EventMovement_start",
+    "EventMovement_end",
+    "EventEnd_trial",
 )
 _FILE_NAME = re.compile(r"^(?P<dataset>\d+)_(?P<bin>\d+(?:\.\d+)?)_(?P<name>[^_]+)_(?P<task>.+)$")
 
@@ -129,8 +154,8 @@ def canonical_order(names: Iterable[str]) -> list[str]:
     rank = {name: i for i, name in enumerate(COVARIATE_ORDER)}
 
     def key(name: str) -> tuple:
-        if name.startswith(NEURON_PREFIX) and name[len(NEURON_PREFIX):].isdigit():
-            return (0, int(name[len(NEURON_PREFIX):]), "")
+        if name.startswith(NEURON_PREFIX) and name[len(NEURON_PREFIX) :].isdigit():
+            return (0, int(name[len(NEURON_PREFIX) :]), "")
         if name in ID_COLUMNS:
             return (1, ID_COLUMNS.index(name), "")
         group = 3 if name.startswith(EVENT_PREFIX) else 2
@@ -244,7 +269,9 @@ def load_and_filter_parquet(
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No NeuroTask parquet file at {path}. Check the path (get_source('neurotask')).")
+        raise FileNotFoundError(
+            f"No NeuroTask parquet file at {path}. Check the path (get_source('neurotask'))."
+        )
     bin_ms = parse_bin_ms(path)
     letters = _check_exclude(exclude)
     schema_names = pq.read_schema(path).names
@@ -254,7 +281,9 @@ def load_and_filter_parquet(
         if missing:
             raise ValueError(f"{path.name} has no column(s) {missing}; it has e.g. {schema_names[:8]} ...")
     if letters and "result" not in schema_names:
-        raise ValueError(f"{path.name} has no 'result' column, so exclude={letters} cannot be applied; pass exclude=None.")
+        raise ValueError(
+            f"{path.name} has no 'result' column, so exclude={letters} cannot be applied; pass exclude=None."
+        )
     filters = [("result", "not in", letters)] if letters else None
     df = pq.read_table(path, columns=wanted, filters=filters).to_pandas()
     if df.empty:
@@ -394,7 +423,9 @@ def load_nwb(
         task_label = task or (None if "task" in series else _infer_task(path, nwbfile, series))
     missing = [c for c in ("animal", "session", "trial_id", "result") if c not in series]
     if missing:
-        raise ValueError(f"{path.name} lacks the NeuroTask series {missing} (modules 'indices' and 'events').")
+        raise ValueError(
+            f"{path.name} lacks the NeuroTask series {missing} (modules 'indices' and 'events')."
+        )
 
     result = series.pop("result")
     if result.dtype.kind in "SO":
@@ -409,7 +440,9 @@ def load_nwb(
             columns[name] = series.pop(name)[keep].astype(np.int64)
     columns["trial_id"] = series.pop("trial_id")[keep].astype(np.float64)
     columns["task"] = (
-        np.asarray(series.pop("task"))[keep].astype(str) if "task" in series else np.full(keep.sum(), task_label)
+        np.asarray(series.pop("task"))[keep].astype(str)
+        if "task" in series
+        else np.full(keep.sum(), task_label)
     )
     columns["result"] = result[keep].astype(str)
     events = {k: v for k, v in series.items() if k.startswith(EVENT_PREFIX)}

@@ -194,7 +194,9 @@ def rebin(
     Taught in chapter 01_neurotask_loading.
     """
     if prev_bin_size <= 0 or new_bin_size <= 0:
-        raise ValueError(f"Bin sizes must be positive, got prev_bin_size={prev_bin_size}, new_bin_size={new_bin_size}.")
+        raise ValueError(
+            f"Bin sizes must be positive, got prev_bin_size={prev_bin_size}, new_bin_size={new_bin_size}."
+        )
     ratio = new_bin_size / prev_bin_size
     k = int(round(ratio))
     if k < 1 or abs(ratio - k) > 1e-9:
@@ -219,7 +221,9 @@ def rebin(
     seg_len = np.minimum(k, np.repeat(ends, n_bins) - seg_start)
     keep = seg_len == k if drop_partial else np.ones(len(seg_start), dtype=bool)
     if not keep.any():
-        raise ValueError(f"Every trial is shorter than {k} bins: nothing left after rebinning to {new_bin_size} ms.")
+        raise ValueError(
+            f"Every trial is shorter than {k} bins: nothing left after rebinning to {new_bin_size} ms."
+        )
 
     def block(cols: list[str], dtype=None) -> np.ndarray:
         # reduceat runs along the fast axis of a C-ordered (columns, rows) array
@@ -319,9 +323,13 @@ def align_event(
     if bin_size <= 0:
         raise ValueError(f"bin_size must be positive (ms), got {bin_size}.")
     if offset_min is not None and offset_min > 0:
-        raise ValueError(f"offset_min={offset_min} must be <= 0 (ms before the event); use e.g. -{offset_min}.")
+        raise ValueError(
+            f"offset_min={offset_min} must be <= 0 (ms before the event); use e.g. -{offset_min}."
+        )
     if offset_max is not None and offset_max < 0:
-        raise ValueError(f"offset_max={offset_max} must be >= 0 (ms after the event); use e.g. {-offset_max}.")
+        raise ValueError(
+            f"offset_max={offset_max} must be >= 0 (ms after the event); use e.g. {-offset_max}."
+        )
     if pad and not offset_max:
         raise ValueError("pad=True needs a finite window: give offset_max > 0 (ms after the event).")
     if time_column in df.columns:
@@ -401,7 +409,9 @@ def _check_range(name: str, value: Sequence[float]) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair [start, end] of fractions, got {value!r}.") from None
     if not 0.0 <= a < b <= 1.0:
-        raise ValueError(f"{name}={list(value)} must satisfy 0 <= start < end <= 1 (fractions of each session).")
+        raise ValueError(
+            f"{name}={list(value)} must satisfy 0 <= start < end <= 1 (fractions of each session)."
+        )
     return a, b
 
 
@@ -494,7 +504,9 @@ def process_data(
     behavior_columns = [behavior_columns] if isinstance(behavior_columns, str) else list(behavior_columns)
     _require(df, ["animal", "session", "trial_id", *behavior_columns], "process_data")
     if not behavior_columns:
-        raise ValueError("behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y'].")
+        raise ValueError(
+            "behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y']."
+        )
     if int(bins_before) != bins_before or bins_before < 0:
         raise ValueError(f"bins_before must be an integer >= 0, got {bins_before}.")
     if int(bins_after) != bins_after or bins_after < 1:
@@ -508,7 +520,9 @@ def process_data(
     ordered = sorted(ranges.items(), key=lambda kv: kv[1])
     for (name_a, (_, end_a)), (name_b, (start_b, _)) in zip(ordered, ordered[1:], strict=False):
         if start_b < end_a:
-            raise ValueError(f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage).")
+            raise ValueError(
+                f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage)."
+            )
     neurons = neuron_columns(df)
     if not neurons:
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
@@ -546,21 +560,30 @@ def process_data(
         beh = df[behavior_columns].to_numpy(dtype=np.float64)[pick].astype(dtype)
         if np.isnan(beh).any():
             bad = [c for c, col in zip(behavior_columns, np.isnan(beh).any(axis=0), strict=True) if col]
-            raise ValueError(f"Behaviour column(s) {bad} have NaN in session {key}; drop or fill those rows first.")
+            raise ValueError(
+                f"Behaviour column(s) {bad} have NaN in session {key}; drop or fill those rows first."
+            )
 
         local = np.arange(n_rows)
         ok = (local >= bins_before) & (local + bins_after - 1 < n_rows)
         if respect_trials:
             t_start = trial_start_of_row[rows] - rows[0] if contiguous else None
             if not contiguous:
-                raise ValueError(f"The rows of session {key} are not contiguous; sort the table by its ids first.")
+                raise ValueError(
+                    f"The rows of session {key} are not contiguous; sort the table by its ids first."
+                )
             t_end = trial_end_of_row[rows] - rows[0]
             ok &= (local - bins_before >= t_start) & (local + bins_after - 1 < t_end)
 
         bounds = {}
         for name, (a, b) in ranges.items():
             lo, hi = int(np.round(a * n_rows)), int(np.round(b * n_rows))
-            targets = np.flatnonzero(ok[lo:hi] & (local[lo:hi] - bins_before >= lo) & (local[lo:hi] + bins_after - 1 < hi)) + lo
+            targets = (
+                np.flatnonzero(
+                    ok[lo:hi] & (local[lo:hi] - bins_before >= lo) & (local[lo:hi] + bins_after - 1 < hi)
+                )
+                + lo
+            )
             if len(targets) == 0:
                 raise ValueError(
                     f"{name} {list(ranges[name])} leaves no bins in session {key} ({n_rows} bins, "
@@ -580,7 +603,9 @@ def process_data(
             beh -= y_mean
             stats = {"x_mean": mean, "x_std": std, "y_mean": y_mean}
         windows = sliding_window_view(base, bins_before + 1, axis=0).transpose(0, 2, 1)  # (T - bb, L, N) view
-        y_windows = None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
+        y_windows = (
+            None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
+        )
         for slot, name in enumerate(("training_range", "valid_range", "testing_range")):
             _, _, targets = bounds[name]
             is_run = targets[-1] - targets[0] + 1 == len(targets)

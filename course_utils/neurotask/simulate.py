@@ -61,29 +61,51 @@ class DatasetSpec:
 
 DEMO_SPECS = (
     DatasetSpec(
-        2, 10, "Simulated", "CObump", "CenterOut_Bump",
+        2,
+        10,
+        "Simulated",
+        "CObump",
+        "CenterOut_Bump",
         ((1, 1, 90, (40, 60)), (1, 2, 90, (40, 60)), (2, 1, 80, (30, 50)), (2, 2, 80, (30, 50))),
         (("R", 0.78), ("F", 0.07), ("I", 0.05), ("A", 0.10)),
     ),
     DatasetSpec(
-        3, 10, "Simulated", "CenterOut", "CenterOut",
+        3,
+        10,
+        "Simulated",
+        "CenterOut",
+        "CenterOut",
         ((1, 1, 100, (50, 70)), (2, 1, 100, (40, 60)), (3, 1, 80, (45, 65))),
         (("R", 0.82), ("F", 0.06), ("I", 0.04), ("A", 0.08)),
     ),
     DatasetSpec(
-        1, 20, "Simulated", "RandomTarget", "RandomTarget",
+        1,
+        20,
+        "Simulated",
+        "RandomTarget",
+        "RandomTarget",
         ((1, 1, 150, (60, 80)), (1, 2, 150, (60, 80))),
         (("R", 0.92), ("F", 0.08)),
     ),
     DatasetSpec(
-        6, 1, "Simulated", "Maze", "Maze",
+        6,
+        1,
+        "Simulated",
+        "Maze",
+        "Maze",
         ((1, 1, 40, (30, 30)),),
         (("R", 0.85), ("F", 0.10), ("A", 0.05)),
     ),
 )
 
 EVENTS = {
-    "CenterOut_Bump": ("EventTarget_Onset", "EventBump", "EventGo_cue", "EventMovement_start", "EventMovement_end"),
+    "CenterOut_Bump": (
+        "EventTarget_Onset",
+        "EventBump",
+        "EventGo_cue",
+        "EventMovement_start",
+        "EventMovement_end",
+    ),
     "CenterOut": ("EventTarget_Onset", "EventGo_cue", "EventMovement_start", "EventMovement_end"),
     "RandomTarget": ("EventTarget_Onset", "EventMovement_start", "EventMovement_end"),
     "Maze": ("EventTarget_Onset", "EventGo_cue", "EventMovement_start", "EventMovement_end"),
@@ -93,7 +115,9 @@ EVENTS = {
 # ----------------------------------------------------------------------------------------- trials
 
 
-def _draw_trial(rng: np.random.Generator, task: str, result: str, start_pos: np.ndarray, rt_mean_ms: float) -> dict:
+def _draw_trial(
+    rng: np.random.Generator, task: str, result: str, start_pos: np.ndarray, rt_mean_ms: float
+) -> dict:
     """Times (ms from trial start), positions and labels of one trial; NaN for events that do not happen."""
     t = {"target": np.nan, "bump": np.nan, "go": np.nan, "mstart": np.nan, "mend": np.nan}
     info: dict = {"p0": start_pos.copy(), "curve_cm": 0.0, "bump_dir": np.nan, "stop_fraction": 1.0}
@@ -117,7 +141,9 @@ def _draw_trial(rng: np.random.Generator, task: str, result: str, start_pos: np.
         angle = np.deg2rad(target_dir if result != "F" else target_dir + rng.choice([-45.0, 45.0]))
         info["p0"] = np.zeros(2)
         info["p1"] = TARGET_RADIUS_CM * np.array([np.cos(angle), np.sin(angle)])
-        info["target_pos"] = TARGET_RADIUS_CM * np.array([np.cos(np.deg2rad(target_dir)), np.sin(np.deg2rad(target_dir))])
+        info["target_pos"] = TARGET_RADIUS_CM * np.array(
+            [np.cos(np.deg2rad(target_dir)), np.sin(np.deg2rad(target_dir))]
+        )
         t["target"] = rng.uniform(200, 400)
         delay = rng.uniform(600, 1000)
         if task == "CenterOut_Bump" and rng.random() < 0.4:
@@ -201,8 +227,13 @@ def _simulate_session(
     parts: dict[str, list] = {k: [] for k in ("trial_id", "result", "pos", "vel", "lead_vel", "transient")}
     parts.update({k: [] for k in ("target_dir", "target_ID", "bump_dir", "target_pos", "maze")})
     events = {name: [] for name in EVENTS[spec.task]}
-    event_key = {"EventTarget_Onset": "target", "EventBump": "bump", "EventGo_cue": "go",
-                 "EventMovement_start": "mstart", "EventMovement_end": "mend"}
+    event_key = {
+        "EventTarget_Onset": "target",
+        "EventBump": "bump",
+        "EventGo_cue": "go",
+        "EventMovement_start": "mstart",
+        "EventMovement_end": "mend",
+    }
     pos_now = np.zeros(2)
     for i, result in enumerate(results):
         trial = _draw_trial(rng, spec.task, str(result), pos_now, rt_mean_ms)
@@ -223,8 +254,11 @@ def _simulate_session(
         parts["bump_dir"].append(np.full(n_bins, trial["bump_dir"]))
         parts["target_pos"].append(np.repeat(trial["target_pos"][None, :], n_bins, axis=0))
         parts["maze"].append(
-            np.repeat([[trial.get(k, np.nan) for k in ("maze_num_target", "maze_num_barriers", "maze_condition")]],
-                      n_bins, axis=0).astype(float)
+            np.repeat(
+                [[trial.get(k, np.nan) for k in ("maze_num_target", "maze_num_barriers", "maze_condition")]],
+                n_bins,
+                axis=0,
+            ).astype(float)
         )
         for name, flags in events.items():
             column = np.zeros(n_bins, dtype=bool)
@@ -237,12 +271,12 @@ def _simulate_session(
     lead = np.concatenate(parts["lead_vel"])
     speed = np.hypot(lead[:, 0], lead[:, 1])
     direction = np.arctan2(lead[:, 1], lead[:, 0])
-    log_rate = (
-        np.log(pop["baseline_hz"])[None, :]
-        + pop["modulation_depth"][None, :] * (speed / V_REF_CM_S)[:, None]
-        * np.cos(direction[:, None] - pop["preferred_direction_rad"][None, :])
+    log_rate = np.log(pop["baseline_hz"])[None, :] + pop["modulation_depth"][None, :] * (speed / V_REF_CM_S)[
+        :, None
+    ] * np.cos(direction[:, None] - pop["preferred_direction_rad"][None, :])
+    rate_hz = np.exp(log_rate) * (
+        1.0 + np.concatenate(parts["transient"])[:, None] * pop["target_response_gain"]
     )
-    rate_hz = np.exp(log_rate) * (1.0 + np.concatenate(parts["transient"])[:, None] * pop["target_response_gain"])
     counts = rng.poisson(rate_hz * bin_ms / 1000.0)
 
     n_rows = len(vel)
@@ -277,7 +311,12 @@ def _simulate_session(
         columns["maze_condition"] = maze[:, 2]
     for name, flags in events.items():
         columns[name] = np.concatenate(flags)
-    truth = {"animal": animal, "session": session, "n_neurons": n_neurons, "mean_reaction_time_ms": rt_mean_ms}
+    truth = {
+        "animal": animal,
+        "session": session,
+        "n_neurons": n_neurons,
+        "mean_reaction_time_ms": rt_mean_ms,
+    }
     truth.update({k: np.round(v, 6).tolist() for k, v in pop.items()})
     return columns, truth
 
@@ -318,10 +357,20 @@ def simulate_dataset(spec: DatasetSpec, seed: int = 0) -> tuple[pd.DataFrame, di
         truths.append(truth)
     width = max(s["counts"].shape[1] for s in sessions)
     padded = len({s["counts"].shape[1] for s in sessions}) > 1
-    counts = np.concatenate(
-        [np.pad(s["counts"].astype(np.float64), ((0, 0), (0, width - s["counts"].shape[1])), constant_values=np.nan)
-         for s in sessions]
-    ) if padded else np.concatenate([s["counts"] for s in sessions])
+    counts = (
+        np.concatenate(
+            [
+                np.pad(
+                    s["counts"].astype(np.float64),
+                    ((0, 0), (0, width - s["counts"].shape[1])),
+                    constant_values=np.nan,
+                )
+                for s in sessions
+            ]
+        )
+        if padded
+        else np.concatenate([s["counts"] for s in sessions])
+    )
     if not padded:  # one population size: small integer counts, as in the real 1 ms files
         counts = counts.astype(np.uint8) if counts.max() < 256 else counts.astype(np.float64)
     frame = {f"{NEURON_PREFIX}{j + 1}": counts[:, j] for j in range(width)}
@@ -368,7 +417,9 @@ def write_nwb_twin(df: pd.DataFrame, bin_ms: float, path: str | Path, session_de
 
     from .io import EVENT_PREFIX, ID_COLUMNS, NWB_ALIASES, neuron_columns
 
-    dandi_name = {v: k for k, v in NWB_ALIASES.items() if k in ("EventTarget_onset", "targets_dir", "Target_ID")}
+    dandi_name = {
+        v: k for k, v in NWB_ALIASES.items() if k in ("EventTarget_onset", "targets_dir", "Target_ID")
+    }
     rate = 1000.0 / float(bin_ms)
     nwbfile = NWBFile(
         session_description=session_description,
@@ -388,8 +439,12 @@ def write_nwb_twin(df: pd.DataFrame, bin_ms: float, path: str | Path, session_de
 
     def add(module: str, name: str, data: np.ndarray, unit: str) -> None:
         if data.ndim == 2:  # the big one: compress it (real files are compressed too)
-            data = H5DataIO(data, compression="gzip", compression_opts=4, chunks=(min(len(data), 8192), data.shape[1]))
-        modules[module].add(TimeSeries(name=dandi_name.get(name, name), data=data, unit=unit, rate=rate, starting_time=0.0))
+            data = H5DataIO(
+                data, compression="gzip", compression_opts=4, chunks=(min(len(data), 8192), data.shape[1])
+            )
+        modules[module].add(
+            TimeSeries(name=dandi_name.get(name, name), data=data, unit=unit, rate=rate, starting_time=0.0)
+        )
 
     neurons = neuron_columns(df)
     add("spikes", "spikes_counts", df[neurons].to_numpy(dtype=np.float64), "spikes")
