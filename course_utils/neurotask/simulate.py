@@ -205,8 +205,8 @@ def _kinematics(trial: dict, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _population(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return {
-        "baseline_hz": np.exp(rng.normal(np.log(10.0), 0.5, n)).clip(2.0, 40.0),
-        "modulation_depth": rng.uniform(0.3, 1.0, n) * (rng.random(n) > 0.1),  # ~10 % untuned
+        "baseline_hz": np.exp(rng.normal(np.log(15.0), 0.5, n)).clip(3.0, 60.0),
+        "modulation_depth": rng.uniform(0.5, 1.5, n) * (rng.random(n) > 0.1),  # ~10 % untuned
         "preferred_direction_rad": rng.uniform(-np.pi, np.pi, n),
         "target_response_gain": rng.uniform(0.5, 1.5, n) * (rng.random(n) < 0.3),
     }
