@@ -1,8 +1,7 @@
 """Reshape NeuroTask tables: rebin, align to an event, one row per trial, and decoding arrays.
 
 The names and main semantics are those of upstream's ``api_neurotask.py``; its defects are fixed, and each
-function's docstring lists the differences. Everything is vectorised (``np.add.reduceat`` over trial-aligned
-segments, ``sliding_window_view`` for spike history): no Python loop over rows or trials.
+function's docstring lists the differences. Everything is vectorised (gathers over trial-aligned segments, ``sliding_window_view`` for spike history): no Python loop over rows or trials.
 
 Taught in chapter 01_neurotask_loading.
 """
@@ -214,7 +213,7 @@ def rebin(
         rules[name] = rule
     starts, ends = trial_bounds(df)
     lengths = ends - starts
-    n_bins = -(-lengths // k)  # every segment, partial ones included, so reduceat never mixes trials
+    n_bins = -(-lengths // k)  # every segment, partial ones included, so no bin mixes two trials
     first_bin = np.cumsum(n_bins) - n_bins
     offsets = np.arange(n_bins.sum()) - np.repeat(first_bin, n_bins)
     seg_start = np.repeat(starts, n_bins) + offsets * k
@@ -225,9 +224,23 @@ def rebin(
             f"Every trial is shorter than {k} bins: nothing left after rebinning to {new_bin_size} ms."
         )
 
+    starts_kept, lens_kept = seg_start[keep], seg_len[keep]
+    partial = bool((lens_kept < k).any())
+    last_row = len(df) - 1
+
     def block(cols: list[str], dtype=None) -> np.ndarray:
-        # reduceat runs along the fast axis of a C-ordered (columns, rows) array
+        # (columns, rows), C-ordered: each np.take below gathers along contiguous memory
         return np.ascontiguousarray(df[cols].to_numpy(dtype=dtype).T)
+
+    def segment_sum(values: np.ndarray) -> np.ndarray:
+        """Sum of each kept segment: k gathers (k = the bin ratio), not one Python step per bin."""
+        total = np.take(values, starts_kept, axis=1)
+        for j in range(1, k):
+            part = np.take(values, np.minimum(starts_kept + j, last_row), axis=1)
+            if partial:
+                part = np.where(j < lens_kept, part, 0)
+            total += part
+        return total
 
     out: dict[str, np.ndarray] = {}
     groups = {r: [c for c in df.columns if rules[c] == r] for r in ("sum", "mean", "any", "first")}
@@ -235,24 +248,23 @@ def rebin(
         values = block(groups["sum"])
         if values.dtype.kind in "iub":
             values = values.astype(np.int64)
-        summed = np.add.reduceat(values, seg_start, axis=1)[:, keep]
-        out.update(zip(groups["sum"], summed, strict=True))
+        out.update(zip(groups["sum"], segment_sum(values), strict=True))
     if groups["mean"]:
         values = block(groups["mean"], dtype=np.float64)
         finite = np.isfinite(values)
-        total = np.add.reduceat(np.where(finite, values, 0.0), seg_start, axis=1)[:, keep]
-        count = np.add.reduceat(finite, seg_start, axis=1, dtype=np.int64)[:, keep]
+        total = segment_sum(np.where(finite, values, 0.0))
+        count = segment_sum(finite.astype(np.int64))
         with np.errstate(invalid="ignore", divide="ignore"):
             out.update(zip(groups["mean"], total / count, strict=True))
     if groups["any"]:
         values = block(groups["any"], dtype=np.float64)
-        hits = np.add.reduceat(np.nan_to_num(values) != 0, seg_start, axis=1, dtype=np.int64)[:, keep] > 0
+        hits = segment_sum((np.nan_to_num(values) != 0).astype(np.int64)) > 0
         out.update(zip(groups["any"], hits, strict=True))
-    firsts = df[groups["first"]].iloc[seg_start[keep]].reset_index(drop=True)
-    result = pd.DataFrame({name: out[name] for name in df.columns if name in out})
-    for name in groups["first"]:
-        result[name] = firsts[name].to_numpy()
-    return result[list(df.columns)]
+    firsts = df[groups["first"]].iloc[starts_kept].reset_index(drop=True)
+    result = pd.concat(
+        [pd.DataFrame({name: out[name] for name in df.columns if name in out}), firsts], axis=1
+    )
+    return result if list(result.columns) == list(df.columns) else result[list(df.columns)]
 
 
 # ----------------------------------------------------------------------------------------- align
