@@ -133,3 +133,61 @@ def test_solution_before_any_heading_is_an_error(tmp_path):
     chapter.write_text('# %% [markdown]\n# # 1. Bad\n\n# %% tags=["solution"]\nx = 1\n')
     with pytest.raises(ValueError, match="before any 'Exercise N.M' heading"):
         student_notebook(chapter)
+
+
+def _loaded_names(source: str) -> set[str]:
+    tree = ast.parse(source)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _stored_names(source: str) -> set[str]:
+    tree = ast.parse(source)
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    stored |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    return stored
+
+
+def _leaf_violations(path) -> list[str]:
+    """Cells after an exercise that read a name only the exercise's solution defines."""
+    import jupytext
+
+    nb = jupytext.read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    problems = []
+    for i, cell in enumerate(code):
+        if "solution" not in cell.metadata.get("tags", []):
+            continue
+        # names the notebook defined before this solution are not the solution's alone
+        before = set().union(*(_stored_names(c.source) for c in code[:i])) if i else set()
+        answers = _stored_names(cell.source) - before
+        redefined: set[str] = set()
+        for later in code[i + 1 :]:
+            if "solution" in later.metadata.get("tags", []):
+                redefined |= _stored_names(later.source)
+                continue
+            if "check_exercise(" in later.source:
+                continue
+            used = (_loaded_names(later.source) & answers) - redefined
+            if used:
+                problems.append(f"a later cell uses {sorted(used)}, defined only by an exercise solution")
+            redefined |= _stored_names(later.source)
+    return problems
+
+
+@pytest.mark.parametrize("path", chapter_sources(), ids=lambda p: p.stem)
+def test_exercises_are_leaves(path):
+    """In the student notebook a solution's names are stubs, so no later cell may depend on them: then the
+    student notebook runs exactly like the instructor's everywhere outside the exercises."""
+    problems = _leaf_violations(path)
+    assert not problems, f"{path.name}: {problems[0]}. Recompute the value outside the exercise."
+
+
+def test_leaf_check_catches_a_cell_that_uses_an_answer(tmp_path):
+    chapter = tmp_path / "01_x.py"
+    chapter.write_text(
+        "# %%\nx = 1\n\n# %% [markdown]\n# ### Exercise 1.1 — a\n\n"
+        '# %% tags=["solution"]\nanswer = x + 1\n\n# %%\ncheck_exercise("1.1", answer)\n\n'
+        "# %%\nprint(answer * 2)\n"
+    )
+    assert _leaf_violations(chapter) == ["a later cell uses ['answer'], defined only by an exercise solution"]
