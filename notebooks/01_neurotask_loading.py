@@ -531,20 +531,22 @@ check_exercise("1.6", test_r2, X_train[0], y_train[0], X_test[0], y_test[0])
 # ## 1.10 Speed and memory
 #
 # All four functions are vectorised (no Python loop over rows or trials). `benchmarks/bench_neurotask.py`
-# times them on a demo-format file of upstream's reference size (217,000 bins x 100 units). Measured on a
-# shared 2-core machine (busy, so these are upper bounds):
+# times them on a demo-format file of upstream's reference size (217,000 bins of 10 ms x 100 units,
+# float64 counts). Measured on a shared, busy 2-core machine: best of 3 runs, wall time (which includes
+# waiting for a core) and CPU time; upstream's figures are its authors' own, on a 201,349 x 112 file.
 #
-# | step | course | upstream |
-# |---|---|---|
-# | rebin 10 -> 20 ms | ~0.15-0.4 s | 8.2 s |
-# | align_event | ~0.05-0.15 s | 1.0 s |
-# | process_data (bins_before=5) | ~0.2-0.45 s | 2.4 s |
+# | step | course, wall | course, CPU | upstream |
+# |---|---|---|---|
+# | rebin 10 -> 20 ms | 0.33 s | 0.10 s | 8.2 s |
+# | align_event | 0.12 s | 0.04 s | 1.0 s |
+# | process_data (bins_before=5) | 0.42 s | 0.12 s | 2.4 s |
+# | **total** | 0.87 s | 0.25 s (46x faster) | 11.6 s |
 #
-# `process_data` peaks at ~0.6x the binned table's memory with `respect_trials=False` (the splits are views of
-# one float32 copy of the counts) and ~2.7x with `respect_trials=True` (a float32 copy of the kept windows;
-# upstream's float64 `X` alone is 5x). Run `python benchmarks/bench_neurotask.py` to measure on your machine.
-
-# %% [markdown]
+# Memory: `process_data` peaks at 0.6x the binned table (99 MB) with `respect_trials=False`, where the
+# three splits are views of one float32 copy of the counts, and at 2.7x with `respect_trials=True`, where the
+# kept windows are copied (a float32 `X` with 6 lags is 3x a float64 count matrix whatever one does;
+# upstream's float64 `X` alone is 5.2x). Run `python benchmarks/bench_neurotask.py` on your machine.
+#
 # ## Summary
 #
 # * NeuroTask is one table format for many motor-cortex datasets: one row per bin, `Neuron*` counts, ids,
