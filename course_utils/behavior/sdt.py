@@ -110,7 +110,7 @@ def criterion(hit_rate, false_alarm_rate, clip: tuple[float, float] | None = (0.
 
     Examples
     --------
-    >>> round(criterion(0.5, 0.5), 6)
+    >>> abs(round(criterion(0.5, 0.5), 6))
     0.0
     >>> criterion(0.9, 0.5) < 0   # responds to most signals: liberal
     True
