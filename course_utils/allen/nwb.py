@@ -260,7 +260,7 @@ def _read(nwbfile, path: Path) -> BehaviorSession:
     task_parameters = _fields(lab.get("task_parameters"))
     subject = _fields(nwbfile.subject)
     metadata.setdefault("session_type", nwbfile.session_description)
-    metadata["date_of_acquisition"] = nwbfile.session_start_time
+    metadata["date_of_acquisition"] = pd.Timestamp(nwbfile.session_start_time).tz_convert("UTC")
     if subject:
         metadata["mouse_id"] = subject.get("subject_id")
         metadata["full_genotype"] = subject.get("genotype")

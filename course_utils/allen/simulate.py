@@ -17,7 +17,7 @@ The model mouse (ground truth): on task session ``k`` its sensitivity is
 ``d_true = d_max / (1 + exp(-(k - k_half) / 1.5))`` (lower on novel images), its criterion relaxes from
 liberal to neutral, and within a session it stays engaged until a satiation time, after which it rarely
 responds. Engaged responses follow signal detection theory: P(lick | change) = Phi(d/2 - c),
-P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (15-20 min instead of 60) so the
+P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (10-15 min instead of 60) and a mouse spends 1-2 sessions per stage so the
 files stay small (about 1 MB) and the whole project is written in seconds.
 
 Taught in chapter 02_allen_loading.
@@ -61,19 +61,18 @@ CRE_LINES = [
 # (session type template, (min, max) number of sessions, duration in s)
 STAGE_PLAN = [
     ("TRAINING_0_gratings_autorewards_15min", (1, 1), 300.0),
-    ("TRAINING_1_gratings", (2, 3), 900.0),
-    ("TRAINING_2_gratings_flashed", (1, 2), 900.0),
-    ("TRAINING_3_images_{train}_10uL_reward", (2, 2), 900.0),
-    ("TRAINING_4_images_{train}_training", (1, 3), 1200.0),
-    ("TRAINING_5_images_{train}_epilogue", (1, 1), 1200.0),
-    ("TRAINING_5_images_{train}_handoff_ready", (2, 3), 1200.0),
-    ("OPHYS_0_images_{train}_habituation", (1, 2), 1200.0),
-    ("OPHYS_1_images_{train}", (1, 1), 1200.0),
-    ("OPHYS_2_images_{train}_passive", (1, 1), 1200.0),
-    ("OPHYS_3_images_{train}", (1, 1), 1200.0),
-    ("OPHYS_4_images_{novel}", (1, 1), 1200.0),
-    ("OPHYS_5_images_{novel}_passive", (1, 1), 1200.0),
-    ("OPHYS_6_images_{novel}", (1, 1), 1200.0),
+    ("TRAINING_1_gratings", (1, 2), 600.0),
+    ("TRAINING_2_gratings_flashed", (1, 1), 600.0),
+    ("TRAINING_3_images_{train}_10uL_reward", (1, 2), 900.0),
+    ("TRAINING_4_images_{train}_training", (1, 2), 900.0),
+    ("TRAINING_5_images_{train}_handoff_ready", (2, 2), 900.0),
+    ("OPHYS_0_images_{train}_habituation", (1, 1), 900.0),
+    ("OPHYS_1_images_{train}", (1, 1), 900.0),
+    ("OPHYS_2_images_{train}_passive", (1, 1), 600.0),
+    ("OPHYS_3_images_{train}", (1, 1), 900.0),
+    ("OPHYS_4_images_{novel}", (1, 1), 900.0),
+    ("OPHYS_5_images_{novel}_passive", (1, 1), 600.0),
+    ("OPHYS_6_images_{novel}", (1, 1), 900.0),
 ]
 
 
@@ -191,8 +190,8 @@ def simulate_session(
     if kind["gratings"]:
         images = ["gratings_0", "gratings_90", "gratings_180", "gratings_270"]
     n_frames = int(duration_s * FRAME_RATE_HZ)
-    frame_times = np.arange(n_frames) / FRAME_RATE_HZ + rng.normal(0, 3e-4, n_frames).cumsum() * 0.01
-    frame_times = np.maximum.accumulate(frame_times)
+    # the display runs a hair slower than 60 Hz; times are rounded to 0.1 ms (they compress well)
+    frame_times = np.round(np.arange(n_frames) / FRAME_RATE_HZ * (1 + rng.uniform(0, 4e-4)), 4)
     first_flash = 30
     n_flashes = (n_frames - first_flash - IMAGE_FRAMES) // FLASH_FRAMES
     flash_frames = first_flash + FLASH_FRAMES * np.arange(n_flashes)
@@ -206,9 +205,9 @@ def simulate_session(
     go_seen = 0
     while True:
         start = flash
-        n_before = 4 + min(rng.geometric(0.3) - 1, 7)
+        n_before = 3 + min(rng.geometric(0.35) - 1, 8)  # flashes before the change (geometric)
         change = start + n_before
-        stop = change + 6
+        stop = change + 4
         if stop >= n_flashes:
             break
         t_change = frame_times[flash_frames[change]]
@@ -360,7 +359,8 @@ def simulate_session(
     licking[lick_frames] = 1.0
     slow = np.convolve(licking, np.ones(60), mode="full")[:n_frames] > 0
     speed = np.where(slow, 0.35 * speed, speed)
-    speed_unfiltered = speed + rng.normal(0, 3.0, n_frames)
+    speed = np.round(speed, 3)
+    speed_unfiltered = np.round(speed + rng.normal(0, 3.0, n_frames), 3)
     return {"trials": trials, "licks": licks, "rewards": rewards_df, "presentations": presentations,
             "frame_times": frame_times, "speed": speed, "speed_unfiltered": speed_unfiltered,
             "dx": speed_unfiltered * dt}
@@ -412,7 +412,7 @@ def _write_nwb(path: Path, row: pd.Series, sim: dict, task: dict) -> None:
     nwb.add_lab_meta_data(classes["BehaviorTaskParameters"](name="task_parameters", **task))
 
     def compressed(values):
-        return H5DataIO(np.asarray(values), compression="gzip", compression_opts=4)
+        return H5DataIO(np.asarray(values), compression="gzip", compression_opts=4, shuffle=True)
 
     frames = sim["frame_times"]
     stimulus = ProcessingModule(name="stimulus", description="Stimulus times processing")
