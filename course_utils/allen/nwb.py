@@ -150,6 +150,32 @@ class BehaviorSession:
                                    rolling=self.get_rolling_performance_df())
 
 
+# Parsing the specifications cached in a file takes most of the reading time; files caching the same
+# namespaces and versions share one parsed type map.
+_TYPE_MAPS: dict[tuple, object] = {}
+
+
+def _cached_namespaces(path: Path) -> tuple:
+    with h5py.File(path, "r") as handle:
+        spec = handle.get("specifications")
+        if spec is None:
+            return ()
+        return tuple(sorted((name, tuple(sorted(spec[name].keys()))) for name in spec.keys()))
+
+
+def _open(path: Path):
+    from hdmf.build import BuildManager
+    from pynwb import NWBHDF5IO
+
+    key = _cached_namespaces(path)
+    if key and key in _TYPE_MAPS:
+        return NWBHDF5IO(str(path), "r", manager=BuildManager(_TYPE_MAPS[key]))
+    io = NWBHDF5IO(str(path), "r", load_namespaces=True)
+    if key:
+        _TYPE_MAPS[key] = io.manager.type_map
+    return io
+
+
 def _check_is_nwb(path: Path) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"behaviour NWB file {path} does not exist")
@@ -238,14 +264,12 @@ def load_behavior_session(path: str | Path) -> BehaviorSession:
 
     Taught in chapter 02_allen_loading.
     """
-    from pynwb import NWBHDF5IO
-
     path = Path(path)
     _check_is_nwb(path)
     with warnings.catch_warnings():
         # a namespace already loaded (a second file in the same process) is reported, harmlessly
         warnings.simplefilter("ignore")
-        io = NWBHDF5IO(str(path), "r", load_namespaces=True)
+        io = _open(path)
         try:
             nwbfile = io.read()
             session = _read(nwbfile, path)
@@ -262,7 +286,8 @@ def _read(nwbfile, path: Path) -> BehaviorSession:
     metadata.setdefault("session_type", nwbfile.session_description)
     metadata["date_of_acquisition"] = pd.Timestamp(nwbfile.session_start_time).tz_convert("UTC")
     if subject:
-        metadata["mouse_id"] = subject.get("subject_id")
+        mouse = str(subject.get("subject_id", ""))
+        metadata["mouse_id"] = int(mouse) if mouse.isdigit() else mouse
         metadata["full_genotype"] = subject.get("genotype")
         for key in ("sex", "driver_line", "reporter_line", "age"):
             if key in subject:
