@@ -36,7 +36,7 @@ import pandas as pd
 from scipy.signal import lfilter
 from scipy.stats import norm
 
-__all__ = ["write_demo_project", "simulate_session", "DEMO_NAMESPACE"]
+__all__ = ["write_demo_project", "write_behavior_nwb", "simulate_session", "DEMO_NAMESPACE"]
 
 DEMO_NAMESPACE = "ndx-aibs-behavior-ophys-demo"
 FRAME_RATE_HZ = 60.0
@@ -77,14 +77,13 @@ STAGE_PLAN = [
 
 
 # ------------------------------------------------------------------------------------------- extension
-_EXTENSION_CLASSES: dict | None = None
+_EXTENSION_CLASSES: dict[str, dict] = {}
 
 
-def _extension_classes() -> dict:
-    """Define (once per process) the demo extension types, mirroring ndx-aibs-behavior-ophys."""
-    global _EXTENSION_CLASSES
-    if _EXTENSION_CLASSES is not None:
-        return _EXTENSION_CLASSES
+def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
+    """Define (once per process) the extension types, mirroring ndx-aibs-behavior-ophys."""
+    if namespace in _EXTENSION_CLASSES:
+        return _EXTENSION_CLASSES[namespace]
     from pynwb import get_class, load_namespaces
     from pynwb.spec import NWBAttributeSpec, NWBGroupSpec, NWBNamespaceBuilder
 
@@ -114,19 +113,20 @@ def _extension_classes() -> dict:
         attributes=attrs({"driver_line": (text, (None,)), "reporter_line": (text, scalar)}))
     folder = Path(tempfile.mkdtemp(prefix="course-allen-ns-"))
     builder = NWBNamespaceBuilder(
-        "Course demo copy of the AIBS behavior extension", DEMO_NAMESPACE, version="0.1.0",
+        "Course demo copy of the AIBS behavior extension", namespace, version="0.1.0",
         author="neural-data-ml course", contact="see the course repository")
     for core_type in ("LabMetaData", "Subject"):
         builder.include_type(core_type, namespace="core")
     for spec in (metadata, task, subject):
-        builder.add_spec(f"{DEMO_NAMESPACE}.extensions.yaml", spec)
-    builder.export(f"{DEMO_NAMESPACE}.namespace.yaml", outdir=str(folder))
+        builder.add_spec(f"{namespace}.extensions.yaml", spec)
+    builder.export(f"{namespace}.namespace.yaml", outdir=str(folder))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        load_namespaces(str(folder / f"{DEMO_NAMESPACE}.namespace.yaml"))
-    _EXTENSION_CLASSES = {name: get_class(name, DEMO_NAMESPACE)
-                          for name in ("BehaviorMetadata", "BehaviorTaskParameters", "BehaviorSubject")}
-    return _EXTENSION_CLASSES
+        load_namespaces(str(folder / f"{namespace}.namespace.yaml"))
+    _EXTENSION_CLASSES[namespace] = {
+        name: get_class(name, namespace) for name in ("BehaviorMetadata", "BehaviorTaskParameters", "BehaviorSubject")
+    }
+    return _EXTENSION_CLASSES[namespace]
 
 
 # ------------------------------------------------------------------------------------------- behaviour
@@ -275,7 +275,7 @@ def simulate_session(
     change_frame[aborted] = np.nan
     bounds = np.searchsorted(licks["timestamps"].to_numpy(), np.c_[start_t, stop_t])
     lick_times = [licks["timestamps"].to_numpy()[a:b] for a, b in bounds]
-    after = [lt[lt > ct] if np.isfinite(ct) else lt[:0] for lt, ct in zip(lick_times, change_time)]
+    after = [lt[lt > ct] if np.isfinite(ct) else lt[:0] for lt, ct in zip(lick_times, change_time, strict=False)]
     first_after = np.array([a[0] if len(a) else np.nan for a in after])
     in_window = (first_after - change_time > 0.15) & (first_after - change_time <= 0.75)
     hit = go & in_window
@@ -387,19 +387,40 @@ def _time_intervals(name: str, description: str, frame: pd.DataFrame, ragged: tu
     return TimeIntervals(name=name, description=description, columns=columns, colnames=list(frame.columns))
 
 
-def _write_nwb(path: Path, row: pd.Series, sim: dict, task: dict) -> None:
+def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namespace: str = DEMO_NAMESPACE) -> None:
+    """Write one simulated session as a behaviour NWB file in the Allen layout.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.nwb`` file to write.
+    row : pandas.Series
+        The session's row of the session table (ids, mouse, genotype, date, rig, session type).
+    sim : dict
+        From :func:`simulate_session`. ``sim["trials"] = None`` writes a file without trials (for tests).
+    task : dict
+        The task parameters (AllenSDK's fields; lists of floats as text, as AllenSDK stores them).
+    namespace : str
+        Name of the extension namespace cached in the file.
+
+    Examples
+    --------
+    >>> write_behavior_nwb(Path("s.nwb"), row, sim, task)   # doctest: +SKIP
+
+    Taught in chapter 02_allen_loading.
+    """
     from hdmf.backends.hdf5.h5_utils import H5DataIO
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
     from pynwb.base import ProcessingModule
 
-    classes = _extension_classes()
+    classes = _extension_classes(namespace)
     start = datetime.fromisoformat(str(row["date_of_acquisition"]))
     nwb = NWBFile(
         session_description=row["session_type"], identifier=str(row["behavior_session_id"]),
         session_start_time=start, institution="Allen Institute for Brain Science (simulated by the course)",
         keywords=["visual", "behavior", "task", "simulated"],
-        trials=_time_intervals("trials", "change-detection trials",
-                               sim["trials"].reset_index(drop=True), ragged=("lick_times",)),
+        trials=None if sim["trials"] is None else _time_intervals(
+            "trials", "change-detection trials", sim["trials"].reset_index(drop=True), ragged=("lick_times",)),
     )
     nwb.subject = classes["BehaviorSubject"](
         subject_id=str(row["mouse_id"]), species="Mus musculus", sex=row["sex"], age=f"P{row['age_in_days']}D",
@@ -511,7 +532,7 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
         prior_set: dict[str, int] = {}
         omissions_seen = 0
         task_index = 0
-        for (session_type, duration), date in zip(plan, dates):
+        for (session_type, duration), date in zip(plan, dates, strict=False):
             session_id += int(rng.integers(1, 50))
             kind = _stage_kind(session_type)
             parts = session_type.split("_")
@@ -564,7 +585,7 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
                 "stimulus": "grating" if kind["gratings"] else "images", "stimulus_distribution": "geometric",
                 "task": "change detection", "n_stimulus_frames": int(len(sim["frame_times"])),
             }
-            _write_nwb(out_dir / row["file_path"], pd.Series(row), sim, task)
+            write_behavior_nwb(out_dir / row["file_path"], pd.Series(row), sim, task)
             rows.append(row)
             truth.append({"behavior_session_id": session_id, "mouse_id": mouse_id, "session_type": session_type,
                           "dprime_true": 0.0 if kind["passive"] else d_true, "criterion_true": c_true,
