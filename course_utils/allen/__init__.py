@@ -17,16 +17,19 @@ from .nwb import BehaviorSession, load_behavior_session
 from .sessions import (
     STAGE_ORDER,
     add_derived_columns,
+    behavior_nwb_path,
     load_session_table,
     mouse_sessions,
     mouse_summary,
     parse_session_type,
+    with_nwb_files,
 )
 
 __all__ = [
     "STAGE_ORDER",
     "BehaviorSession",
     "add_derived_columns",
+    "behavior_nwb_path",
     "load_behavior_session",
     "load_session_table",
     "mouse_sessions",
@@ -36,4 +39,5 @@ __all__ = [
     "reward_rate",
     "rolling_performance",
     "session_metrics_table",
+    "with_nwb_files",
 ]

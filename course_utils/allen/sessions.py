@@ -14,6 +14,8 @@ import pandas as pd
 __all__ = [
     "STAGE_ORDER",
     "add_derived_columns",
+    "behavior_nwb_path",
+    "with_nwb_files",
     "load_session_table",
     "mouse_sessions",
     "mouse_summary",
@@ -285,3 +287,57 @@ def mouse_summary(table: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(columns=[s for s in STAGE_ORDER if s in counts.columns])
     counts.columns = [f"sessions_{c}" for c in counts.columns]
     return summary.join(counts).fillna({c: 0 for c in counts.columns})
+
+
+def behavior_nwb_path(folder: str | Path, behavior_session_id: int) -> Path:
+    """Where a behaviour session's NWB file lives in a project folder (the S3 bucket's layout).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The project folder (``get_source("allen_visual_behavior")``).
+    behavior_session_id : int
+
+    Returns
+    -------
+    Path
+        ``folder / "behavior_sessions" / f"behavior_session_{id}.nwb"`` (it may not exist: sample mode has
+        only a few files; see :func:`with_nwb_files`).
+
+    Examples
+    --------
+    >>> behavior_nwb_path("project", 870987812).as_posix()
+    'project/behavior_sessions/behavior_session_870987812.nwb'
+
+    Taught in chapter 02_allen_loading.
+    """
+    return Path(folder) / "behavior_sessions" / f"behavior_session_{int(behavior_session_id)}.nwb"
+
+
+def with_nwb_files(table: pd.DataFrame, folder: str | Path) -> pd.DataFrame:
+    """Add ``nwb_file`` (the local path) and ``has_nwb`` (whether it is on disk) to a session table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Indexed by ``behavior_session_id`` (from :func:`load_session_table`).
+    folder : str or Path
+        The project folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the two columns.
+
+    Examples
+    --------
+    >>> table = with_nwb_files(load_session_table(folder), folder)   # doctest: +SKIP
+    >>> table[table.has_nwb].mouse_id.value_counts()   # doctest: +SKIP
+
+    Taught in chapter 02_allen_loading.
+    """
+    out = table.copy()
+    paths = [behavior_nwb_path(folder, sid) for sid in out.index]
+    out["nwb_file"] = paths
+    out["has_nwb"] = [p.is_file() for p in paths]
+    return out
