@@ -12,7 +12,13 @@ here, with the same column names so the Allen documentation still applies.
 
 from __future__ import annotations
 
-from .metrics import performance_metrics, reward_rate, rolling_performance, session_metrics_table
+from .metrics import (
+    performance_metrics,
+    reward_rate,
+    rolling_performance,
+    session_metrics_table,
+    trial_outcomes,
+)
 from .nwb import BehaviorSession, load_behavior_session
 from .sessions import (
     STAGE_ORDER,
@@ -39,5 +45,6 @@ __all__ = [
     "reward_rate",
     "rolling_performance",
     "session_metrics_table",
+    "trial_outcomes",
     "with_nwb_files",
 ]

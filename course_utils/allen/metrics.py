@@ -28,6 +28,7 @@ __all__ = [
     "reward_rate",
     "rolling_performance",
     "session_metrics_table",
+    "trial_outcomes",
 ]
 
 TRIAL_COLUMNS_NEEDED = (
@@ -317,3 +318,42 @@ def session_metrics_table(sessions: dict, session_table: pd.DataFrame | None = N
     if session_table is not None:
         metrics = session_table.join(metrics, how="inner")
     return metrics
+
+
+OUTCOMES = ("hit", "miss", "false_alarm", "correct_reject", "auto_rewarded", "aborted")
+
+
+def trial_outcomes(trials: pd.DataFrame) -> pd.Series:
+    """One outcome label per trial: hit, miss, false_alarm, correct_reject, auto_rewarded or aborted.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        With the six boolean outcome columns (exactly one is true per trial).
+
+    Returns
+    -------
+    pandas.Series
+        Categorical labels, indexed like ``trials``.
+
+    Raises
+    ------
+    ValueError
+        If a trial has no outcome or more than one.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({k: [k == "hit", k == "aborted"] for k in OUTCOMES})
+    >>> trial_outcomes(t).tolist()
+    ['hit', 'aborted']
+
+    Taught in chapter 05_allen_behavior_analysis.
+    """
+    _check_trials(trials, OUTCOMES)
+    flags = trials[list(OUTCOMES)].astype(bool).to_numpy()
+    counts = flags.sum(axis=1)
+    if (counts != 1).any():
+        bad = trials.index[counts != 1][:5].tolist()
+        raise ValueError(f"trials {bad} have {sorted(set(counts[counts != 1]))} outcomes; each needs exactly one")
+    labels = np.array(OUTCOMES)[flags.argmax(axis=1)]
+    return pd.Series(pd.Categorical(labels, categories=OUTCOMES), index=trials.index, name="outcome")
