@@ -291,7 +291,7 @@ def plot_learning_curves(metrics: pd.DataFrame, metric: str = "max_dprime", by: 
         metrics = metrics[~metrics["passive"].astype(bool)]
     groups = sorted(metrics[by].astype(str).unique())
     palette = plt.get_cmap("tab10")
-    for mouse_id, rows in metrics.groupby("mouse_id"):
+    for _, rows in metrics.groupby("mouse_id"):
         per_stage = rows.groupby("stage_order")[metric].mean()
         color = palette(groups.index(str(rows[by].iloc[0])) % 10)
         ax.plot(per_stage.index, per_stage.to_numpy(), "o-", color=color, alpha=0.7, ms=4)
