@@ -26,7 +26,7 @@ def check_rates(hit_rate, false_alarm_rate, trials: pd.DataFrame) -> None:
         raise ExerciseFeedback("false-alarm rate: among catch trials (catch == True), the fraction with a false alarm.")
 
 
-@exercise("5.2", "Your own d'")
+@exercise("5.3", "Your own d'")
 def check_my_dprime(my_dprime) -> None:
     grid = [(0.9, 0.1), (0.6, 0.5), (0.5, 0.6), (1.0, 0.0), (0.999, 0.2), (0.3, 0.001)]
     for hit, fa in grid:
@@ -47,7 +47,7 @@ def check_my_dprime(my_dprime) -> None:
             )
 
 
-@exercise("5.3", "Bias: the criterion")
+@exercise("5.4", "Bias: the criterion")
 def check_criterion(session_criterion, hit_rate: float, false_alarm_rate: float) -> None:
     try:
         value = float(session_criterion)
@@ -60,7 +60,7 @@ def check_criterion(session_criterion, hit_rate: float, false_alarm_rate: float)
         raise ExerciseFeedback("use c = -(z(H) + z(F)) / 2 with the session's hit and false-alarm rates.")
 
 
-@exercise("5.4", "Reaction times")
+@exercise("5.2", "Reaction times")
 def check_median_latency(median_latency_s, trials: pd.DataFrame) -> None:
     try:
         value = float(median_latency_s)
