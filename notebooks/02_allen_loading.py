@@ -286,6 +286,11 @@ with h5py.File(session.path, "r") as nwb_file:
         print(f"{group}/: {sorted(nwb_file[group].keys())}")
 
 # %% [markdown]
+# The metadata and task parameters live in `general/metadata` and `general/task_parameters`, typed by the
+# Allen extension whose specification is stored under `specifications/` inside the file. The demo files
+# carry a copy of that extension under the name `ndx-aibs-behavior-ophys-demo` (same types and fields), so
+# the same reader handles both.
+#
 # ## Summary
 #
 # * The **session table** lists every session; `load_session_table` adds the training stage, its order,
