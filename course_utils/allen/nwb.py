@@ -200,6 +200,9 @@ def _trials_table(nwbfile, path: Path) -> pd.DataFrame:
     trials.index = pd.RangeIndex(len(trials), name="trials_id")
     if "stimulus_change" in trials.columns and "is_change" not in trials.columns:  # older AllenSDK name
         trials = trials.rename(columns={"stimulus_change": "is_change"})
+    if "change_time" not in trials.columns and "change_time_no_display_delay" in trials.columns:
+        # some releases store only the change time without the monitor's display delay
+        trials["change_time"] = trials["change_time_no_display_delay"]
     missing = [c for c in _TRIAL_REQUIRED if c not in trials.columns]
     if missing:
         raise ValueError(f"{path}: the trials table lacks the column(s) {missing}")
@@ -230,9 +233,15 @@ def _stimulus_presentations(nwbfile) -> pd.DataFrame:
     stim["end_time"] = stim["stop_time"]
     if "duration" not in stim.columns:
         stim["duration"] = stim["stop_time"] - stim["start_time"]
-    for column in ("is_change", "omitted"):
-        if column in stim.columns:
-            stim[column] = stim[column].fillna(False).astype(bool)
+    if "omitted" not in stim.columns:
+        stim["omitted"] = stim.get("image_name", pd.Series(index=stim.index, dtype=object)).eq("omitted")
+    stim["omitted"] = stim["omitted"].fillna(False).astype(bool)
+    if "is_change" not in stim.columns and "image_name" in stim.columns:
+        # AllenSDK's definition: a shown image that differs from the previous shown image
+        shown = stim.loc[~stim["omitted"], "image_name"]
+        stim["is_change"] = False
+        stim.loc[shown.index, "is_change"] = (shown != shown.shift()).to_numpy() & shown.shift().notna().to_numpy()
+    stim["is_change"] = stim["is_change"].fillna(False).astype(bool)
     return stim
 
 
