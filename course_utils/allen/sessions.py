@@ -130,7 +130,7 @@ def add_derived_columns(table: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> t = pd.DataFrame({"session_type": ["TRAINING_1_gratings", "OPHYS_4_images_B"]})
     >>> add_derived_columns(t)[["training_stage", "experience_level"]].values.tolist()
-    [['TRAINING_1', 'Novel 1'], ['OPHYS_4', 'Novel 1']]
+    [['TRAINING_1', 'Training'], ['OPHYS_4', 'Novel 1']]
 
     Taught in chapter 02_allen_loading.
     """
