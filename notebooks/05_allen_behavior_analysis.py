@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 
 import course_utils
 from course_utils.allen import (
+    handoff_criterion_met,
     load_behavior_session,
     load_session_table,
     mouse_sessions,
@@ -299,6 +300,16 @@ mouse_data = {sid: load_behavior_session(path) for sid, path in tqdm(mouse_files
 mouse_metrics = session_metrics_table(mouse_data, mouse_files)
 mouse_metrics[["session_type", "trial_count", "hit_trial_count", "false_alarm_trial_count",
                "engaged_trial_count", "max_dprime", "mean_dprime_engaged"]]
+
+# %% [markdown]
+# The hand-off rule from the session types: once d' is above 1 on 2 of 3 consecutive days, the mouse is
+# *handoff_ready*. `handoff_criterion_met` applies it to a series of per-session d' values (here the maximum
+# rolling d' of each training session):
+
+# %%
+training = mouse_metrics[mouse_metrics.phase == "training"]
+pd.DataFrame({"session_type": training.session_type, "max_dprime": training.max_dprime.round(2),
+              "criterion_met": handoff_criterion_met(training.max_dprime)})
 
 # %%
 plot_performance_across_sessions(mouse_metrics, f"mouse {mouse_id}: performance in every session")

@@ -192,3 +192,13 @@ def test_missing_column_is_a_clear_error():
         performance_metrics(make_trials("HM"), pd.DataFrame({"timestamps": []}))
     with pytest.raises(TypeError, match="DataFrame"):
         rolling_performance([1, 2, 3])
+
+
+def test_handoff_criterion_two_of_three():
+    from course_utils.allen.metrics import handoff_criterion_met
+
+    assert handoff_criterion_met([0.5, 1.2, 0.8, 1.5, 2.0]).tolist() == [False, False, False, True, True]
+    # strict: exactly 1.0 does not pass; NaN (e.g. no catch trials) does not pass
+    assert handoff_criterion_met([1.0, 1.0, np.nan, 1.1]).tolist() == [False] * 4
+    assert handoff_criterion_met([1.1, 0.0, 0.0, 1.2, 0.0, 1.3]).tolist() == [False, False, False, False,
+                                                                             False, True]

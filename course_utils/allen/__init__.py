@@ -13,6 +13,7 @@ here, with the same column names so the Allen documentation still applies.
 from __future__ import annotations
 
 from .metrics import (
+    handoff_criterion_met,
     performance_metrics,
     reward_rate,
     rolling_performance,
@@ -35,6 +36,7 @@ __all__ = [
     "STAGE_ORDER",
     "BehaviorSession",
     "add_derived_columns",
+    "handoff_criterion_met",
     "behavior_nwb_path",
     "load_behavior_session",
     "load_session_table",

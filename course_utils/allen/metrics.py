@@ -27,6 +27,7 @@ __all__ = [
     "response_latency",
     "reward_rate",
     "rolling_performance",
+    "handoff_criterion_met",
     "session_metrics_table",
     "trial_outcomes",
 ]
@@ -357,3 +358,33 @@ def trial_outcomes(trials: pd.DataFrame) -> pd.Series:
         raise ValueError(f"trials {bad} have {sorted(set(counts[counts != 1]))} outcomes; each needs exactly one")
     labels = np.array(OUTCOMES)[flags.argmax(axis=1)]
     return pd.Series(pd.Categorical(labels, categories=OUTCOMES), index=trials.index, name="outcome")
+
+
+def handoff_criterion_met(dprime_per_session, threshold: float = 1.0, days: int = 3, needed: int = 2) -> np.ndarray:
+    """Whether the hand-off criterion is met after each session: d' > 1 on 2 of the last 3 sessions.
+
+    Parameters
+    ----------
+    dprime_per_session : array_like
+        One d' per session in acquisition order (e.g. ``max_dprime`` of the performance metrics); NaN counts
+        as not above threshold.
+    threshold : float, default 1.0
+        d' must be strictly above this.
+    days, needed : int, default 3 and 2
+        At least ``needed`` of the last ``days`` sessions must pass.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One value per session.
+
+    Examples
+    --------
+    >>> handoff_criterion_met([0.5, 1.2, 0.8, 1.5, 2.0]).tolist()
+    [False, False, False, True, True]
+
+    Taught in chapter 05_allen_behavior_analysis.
+    """
+    passed = np.nan_to_num(np.asarray(dprime_per_session, dtype=float), nan=-np.inf) > threshold
+    counts = np.convolve(passed.astype(int), np.ones(days, dtype=int), mode="full")[: len(passed)]
+    return counts >= needed

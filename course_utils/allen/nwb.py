@@ -142,6 +142,13 @@ class BehaviorSession:
         start = float(self.task_parameters.get("response_window_sec", [0.15, 0.75])[0])
         return rolling_performance(self.trials, response_window_start=start)
 
+    def get_reward_rate(self) -> np.ndarray:
+        """AllenSDK's name for :func:`course_utils.allen.metrics.reward_rate` (rewards/min per trial)."""
+        from .metrics import reward_rate
+
+        start = float(self.task_parameters.get("response_window_sec", [0.15, 0.75])[0])
+        return reward_rate(self.trials, response_window_start=start)
+
     def get_performance_metrics(self, engaged_trial_reward_rate_threshold: float = 2.0) -> dict:
         """AllenSDK's name for :func:`course_utils.allen.metrics.performance_metrics` of this session."""
         from .metrics import performance_metrics

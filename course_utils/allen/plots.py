@@ -81,7 +81,7 @@ def plot_session_timeline(session, start_s: float, end_s: float, ax=None):
     ax.set_xlabel("time in session (s)")
     ax.set_ylabel("running speed (cm/s)")
     ax.set_title(f"Session {session.behavior_session_id} ({session.metadata.get('session_type')}): "
-                 f"{start_s:g}-{end_s:g} s")
+                 f"{start_s:.1f}-{end_s:.1f} s")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return ax
 

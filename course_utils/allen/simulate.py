@@ -357,8 +357,10 @@ def simulate_session(
     speed = 18.0 + lfilter([1.0], [1.0, -alpha], noise)
     licking = np.zeros(n_frames)
     licking[lick_frames] = 1.0
-    slow = np.convolve(licking, np.ones(60), mode="full")[:n_frames] > 0
-    speed = np.where(slow, 0.35 * speed, speed)
+    slow = (np.convolve(licking, np.ones(60), mode="full")[:n_frames] > 0).astype(float)
+    smooth = 1 - np.exp(-dt / 0.3)  # the mouse slows down and speeds up again over ~0.3 s
+    slow = lfilter([smooth], [1.0, smooth - 1.0], slow)
+    speed = speed * (1.0 - 0.65 * slow)
     speed = np.round(speed, 3)
     speed_unfiltered = np.round(speed + rng.normal(0, 3.0, n_frames), 3)
     return {"trials": trials, "licks": licks, "rewards": rewards_df, "presentations": presentations,
