@@ -43,7 +43,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import course_utils
 from course_utils.allen import (
