@@ -38,6 +38,8 @@ TRIAL_COLUMNS = (
 )
 _TRIAL_REQUIRED = ("start_time", "stop_time", "change_time", "go", "catch", "hit", "miss", "false_alarm",
                    "correct_reject", "aborted", "auto_rewarded", "lick_times")
+# Optional NWB columns of time-interval tables (tags, links to time series) that the analyses never use
+_NWB_BOOKKEEPING = {"tags", "timeseries"}
 _BOOL_TRIAL_COLUMNS = ("is_change", "go", "catch", "hit", "false_alarm", "miss", "correct_reject", "aborted",
                        "auto_rewarded")
 
@@ -203,7 +205,7 @@ def _trials_table(nwbfile, path: Path) -> pd.DataFrame:
             f"{path} has no trials (intervals/trials is missing or empty): a behaviour session needs a "
             "trials table; check the file is a complete behavior_session_<id>.nwb"
         )
-    trials = table.to_dataframe()
+    trials = table.to_dataframe(exclude=_NWB_BOOKKEEPING)
     trials.index = pd.RangeIndex(len(trials), name="trials_id")
     if "stimulus_change" in trials.columns and "is_change" not in trials.columns:  # older AllenSDK name
         trials = trials.rename(columns={"stimulus_change": "is_change"})
@@ -229,7 +231,7 @@ def _stimulus_presentations(nwbfile) -> pd.DataFrame:
     tables = []
     for name, table in nwbfile.intervals.items():
         if name.endswith("_presentations"):
-            frame = table.to_dataframe()
+            frame = table.to_dataframe(exclude=_NWB_BOOKKEEPING)
             if "stimulus_name" not in frame.columns:
                 frame["stimulus_name"] = name[: -len("_presentations")]
             tables.append(frame)
@@ -300,7 +302,8 @@ def _read(nwbfile, path: Path) -> BehaviorSession:
     task_parameters = _fields(lab.get("task_parameters"))
     subject = _fields(nwbfile.subject)
     metadata.setdefault("session_type", nwbfile.session_description)
-    metadata["date_of_acquisition"] = pd.Timestamp(nwbfile.session_start_time).tz_convert("UTC")
+    started = pd.Timestamp(nwbfile.session_start_time)
+    metadata["date_of_acquisition"] = started.tz_localize("UTC") if started.tz is None else started.tz_convert("UTC")
     if subject:
         mouse = str(subject.get("subject_id", ""))
         metadata["mouse_id"] = int(mouse) if mouse.isdigit() else mouse
@@ -321,15 +324,17 @@ def _read(nwbfile, path: Path) -> BehaviorSession:
     frames = _interface(nwbfile, "stimulus", "timestamps", path)
     stimulus_timestamps = np.asarray(frames.timestamps[:], dtype=float)
     licks_series = _interface(nwbfile, "licking", "licks", path)
+    lick_frames = np.asarray(licks_series.data[:], dtype=float)
     licks = pd.DataFrame({"timestamps": np.asarray(licks_series.timestamps[:], dtype=float),
-                          "frame": np.asarray(licks_series.data[:]).astype(int)})
+                          "frame": lick_frames.astype(int) if np.isfinite(lick_frames).all() else lick_frames})
     volume = _interface(nwbfile, "rewards", "volume", path)
     auto = _interface(nwbfile, "rewards", "autorewarded", path)
     rewards = pd.DataFrame({"volume": np.asarray(volume.data[:], dtype=float),
                             "timestamps": np.asarray(volume.timestamps[:], dtype=float),
                             "autorewarded": np.asarray(auto.data[:]).astype(bool)})
-    running = _series_table(_interface(nwbfile, "running", "speed", path), "speed")
-    running_module = nwbfile.processing["running"].data_interfaces
+    running_module = nwbfile.processing["running"].data_interfaces if "running" in nwbfile.processing else {}
+    speed_name = "running_speed" if "speed" not in running_module and "running_speed" in running_module else "speed"
+    running = _series_table(_interface(nwbfile, "running", speed_name, path), "speed")
     raw = (_series_table(running_module["speed_unfiltered"], "speed")
            if "speed_unfiltered" in running_module else running.copy())
     return BehaviorSession(

@@ -426,7 +426,7 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
     )
     nwb.subject = classes["BehaviorSubject"](
         subject_id=str(row["mouse_id"]), species="Mus musculus", sex=row["sex"], age=f"P{row['age_in_days']}D",
-        genotype=row["full_genotype"], driver_line=eval_list(row["driver_line"]),
+        genotype=row["full_genotype"], driver_line=parse_text_list(row["driver_line"]),
         reporter_line=row["reporter_line"])
     nwb.add_lab_meta_data(classes["BehaviorMetadata"](
         name="metadata", behavior_session_id=int(row["behavior_session_id"]),
@@ -471,7 +471,7 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
             io.write(nwb)
 
 
-def eval_list(text: str) -> list[str]:
+def parse_text_list(text: str) -> list[str]:
     """Parse the table's list-as-text columns (``"['Sst-IRES-Cre']"``) without executing anything."""
     return [item.strip().strip("'\"") for item in str(text).strip("[]").split(",") if item.strip()]
 
