@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from course_utils.allen import load_behavior_session, load_session_table, mouse_summary, performance_metrics
 from course_utils.allen.simulate import IMAGE_SETS, simulate_session, write_demo_project
+from course_utils.data import get_source
+from course_utils.manifest import load_manifest
 
 REAL_COLUMNS = [
     "behavior_session_id", "ophys_session_id", "ophys_container_id", "mouse_id", "indicator", "full_genotype",
@@ -21,9 +25,15 @@ REAL_COLUMNS = [
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("allen_demo")
-    write_demo_project(folder, seed=1, n_mice=1)
-    return folder
+    """The demo project as a learner gets it: through the manifest's generator and get_source (1 mouse)."""
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("COURSE_DATA_MODE", raising=False)
+    manifest = copy.deepcopy(load_manifest())
+    manifest["sources"]["allen_visual_behavior"]["modes"]["demo"]["params"] = {"seed": 1, "n_mice": 1}
+    folder = get_source("allen_visual_behavior", "demo", manifest=manifest)
+    yield folder
+    monkeypatch.undo()
 
 
 def test_table_has_the_real_columns(project):
