@@ -163,13 +163,13 @@ def corrected_rate(rate, n):
     return _scalar_or_array(out)
 
 
-def sdt_rates(is_signal, responded, correction: bool = False) -> dict[str, float]:
+def sdt_rates(is_go, responded, correction: bool = False) -> dict[str, float]:
     """Hit and false-alarm rates (and d', criterion) from per-trial booleans.
 
     Parameters
     ----------
-    is_signal : array_like of bool
-        True on signal ("go", change) trials, False on noise ("catch", no-go) trials.
+    is_go : array_like of bool
+        True on signal trials ("go", change, stimulus present), False on noise trials ("catch", no-go).
     responded : array_like of bool
         True where the subject responded (licked, pressed, chose "go"); same length as ``is_signal``.
     correction : bool, default False
@@ -178,7 +178,7 @@ def sdt_rates(is_signal, responded, correction: bool = False) -> dict[str, float
     Returns
     -------
     dict
-        ``n_signal``, ``n_noise``, ``hit_rate``, ``false_alarm_rate`` (NaN when there are no trials of that
+        ``n_signal`` (go trials), ``n_noise`` (no-go trials), ``hit_rate``, ``false_alarm_rate`` (NaN when there are no trials of that
         kind), ``dprime`` and ``criterion`` (with the default clipping of :func:`dprime`).
 
     Examples
@@ -189,11 +189,11 @@ def sdt_rates(is_signal, responded, correction: bool = False) -> dict[str, float
 
     Taught in chapter 05_allen_behavior_analysis.
     """
-    is_signal = np.asarray(is_signal, dtype=bool)
+    is_signal = np.asarray(is_go, dtype=bool)
     responded = np.asarray(responded, dtype=bool)
     if is_signal.shape != responded.shape or is_signal.ndim != 1:
         raise ValueError(
-            f"sdt_rates: is_signal {is_signal.shape} and responded {responded.shape} must be 1-D arrays "
+            f"sdt_rates: is_go {is_signal.shape} and responded {responded.shape} must be 1-D arrays "
             "of the same length (one entry per trial)"
         )
     n_signal = int(is_signal.sum())
