@@ -171,7 +171,7 @@ def sdt_rates(is_go, responded, correction: bool = False) -> dict[str, float]:
     is_go : array_like of bool
         True on signal trials ("go", change, stimulus present), False on noise trials ("catch", no-go).
     responded : array_like of bool
-        True where the subject responded (licked, pressed, chose "go"); same length as ``is_signal``.
+        True where the subject responded (licked, pressed, chose "go"); same length as ``is_go``.
     correction : bool, default False
         Apply the 1/(2N) correction (:func:`corrected_rate`) to both rates before d' and c.
 
