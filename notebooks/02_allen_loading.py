@@ -156,7 +156,9 @@ ax.set_title(f"Every mouse's progression (mouse {mouse_id} in red)")
 plt.show()
 
 # %% [markdown]
-# Most mice need two to four weeks to reach the microscope; some lapse back for a while. `mouse_summary`
+# In the real project mice need from two weeks to four months to reach the microscope (a median of five to
+# nine weeks depending on the cre line), and some lapse back for a while; the simulated demo mice are fast
+# learners that spend one or two sessions per stage, to keep the demo small. `mouse_summary`
 # condenses this into one row per mouse: sessions per stage, the first *handoff_ready* day and the hand-off
 # date (first session on the microscope rig).
 
