@@ -111,7 +111,6 @@ def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
         doc="Metadata for an AIBS behavior or behavior + ophys subject", neurodata_type_def="BehaviorSubject",
         neurodata_type_inc="Subject",
         attributes=attrs({"driver_line": (text, (None,)), "reporter_line": (text, scalar)}))
-    folder = Path(tempfile.mkdtemp(prefix="course-allen-ns-"))
     builder = NWBNamespaceBuilder(
         "Course demo copy of the AIBS behavior extension", namespace, version="0.1.0",
         author="neural-data-ml course", contact="see the course repository")
@@ -119,10 +118,11 @@ def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
         builder.include_type(core_type, namespace="core")
     for spec in (metadata, task, subject):
         builder.add_spec(f"{namespace}.extensions.yaml", spec)
-    builder.export(f"{namespace}.namespace.yaml", outdir=str(folder))
-    with warnings.catch_warnings():
+    # the YAML files are only read once, into pynwb's type map; nothing is left behind
+    with tempfile.TemporaryDirectory(prefix="course-allen-ns-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        load_namespaces(str(folder / f"{namespace}.namespace.yaml"))
+        builder.export(f"{namespace}.namespace.yaml", outdir=tmp)
+        load_namespaces(str(Path(tmp) / f"{namespace}.namespace.yaml"))
     _EXTENSION_CLASSES[namespace] = {
         name: get_class(name, namespace) for name in ("BehaviorMetadata", "BehaviorTaskParameters", "BehaviorSubject")
     }
