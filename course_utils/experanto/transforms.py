@@ -1,0 +1,126 @@
+"""Per-modality transforms of a chunk: normalisation with the folder's statistics, resize, crop.
+
+Upstream's names are confusing ("normalize" is a z-score; "standardize" meant the same in old configs), so
+each option is spelled out here:
+
+* ``"normalize"`` (alias ``"standardize"``): ``(x - mean) / std``, a z-score with the folder's statistics.
+* ``"normalize_variance_only"``: ``x / std`` (keeps zero at zero: right for non-negative responses).
+* ``None``: raw values.
+
+Stds below ``std_threshold`` are replaced by 1 so a silent neuron does not become infinite.
+
+Taught in chapter 04_experanto_chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["NORMALIZATIONS", "load_statistics", "normalization_from_config", "screen_transforms_from_config"]
+
+NORMALIZATIONS = ("normalize", "standardize", "normalize_variance_only", None)
+
+
+def load_statistics(folder: Path, std_threshold: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """``meta/means.npy`` and ``meta/stds.npy`` of a modality, as float32 rows (1, n) or scalars."""
+    paths = [folder / "meta" / "means.npy", folder / "meta" / "stds.npy"]
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: normalisation needs the modality's means and stds "
+                                    "(or set the modality's transforms normalization to None).")
+    mean, std = (np.load(p, allow_pickle=False).astype(np.float32) for p in paths)
+    std = np.where(np.abs(std) < std_threshold, 1.0, std).astype(np.float32)
+    return mean, std
+
+
+def normalization_from_config(transforms: dict[str, Any] | None) -> str | None:
+    """The normalisation named by a modality's ``transforms`` (new key or upstream's old booleans).
+
+    Examples
+    --------
+    >>> normalization_from_config({"normalization": "normalize_variance_only"})
+    'normalize_variance_only'
+    >>> normalization_from_config({"normalize": True})
+    'normalize'
+    """
+    transforms = transforms or {}
+    if "normalization" in transforms:
+        value = transforms["normalization"]
+        if value not in NORMALIZATIONS:
+            raise ValueError(f"transforms.normalization must be one of {NORMALIZATIONS}; got {value!r}.")
+        return "normalize" if value == "standardize" else value
+    for old in ("normalize_variance_only", "normalize", "standardize"):
+        if transforms.get(old):
+            return "normalize" if old == "standardize" else old
+    return None
+
+
+def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
+
+    def resize(x: torch.Tensor) -> torch.Tensor:  # x: (C, T, H, W)
+        if tuple(x.shape[-2:]) == size:
+            return x
+        c, t, h, w = x.shape
+        # bilinear with antialiasing, as torchvision.transforms.v2.Resize does on tensors
+        out = F.interpolate(x.reshape(c * t, 1, h, w), size=size, mode="bilinear", align_corners=False,
+                            antialias=True)
+        return out.reshape(c, t, *size)
+
+    return resize
+
+
+def _center_crop(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
+
+    def crop(x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        top, left = max((h - size[0]) // 2, 0), max((w - size[1]) // 2, 0)
+        return x[..., top : top + size[0], left : left + size[1]]
+
+    return crop
+
+
+def _normalize(mean: float, std: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda x: (x - float(mean)) / float(std)
+
+
+_KNOWN = {"Resize": _resize, "CenterCrop": _center_crop, "Normalize": _normalize}
+
+
+def screen_transforms_from_config(transforms: dict[str, Any] | None) -> list[Callable[[torch.Tensor], torch.Tensor]]:
+    """Screen transforms in config order: ``Resize``, ``CenterCrop``, ``Normalize`` (torchvision's names and
+    arguments; ``_target_`` may name them) or any callable. ``ToTensor`` is accepted and does nothing (the
+    chunk is already a tensor). Arbitrary ``_target_`` import paths are refused: a config is data, not code.
+
+    Examples
+    --------
+    >>> fs = screen_transforms_from_config({"Resize": {"size": [4, 6]}})
+    >>> fs[0](torch.zeros(1, 2, 2, 3)).shape
+    torch.Size([1, 2, 4, 6])
+    """
+    out = []
+    for name, spec in (transforms or {}).items():
+        if name in ("normalization", "normalize", "standardize", "normalize_variance_only", "ToTensor"):
+            continue
+        if callable(spec):
+            out.append(spec)
+            continue
+        if not isinstance(spec, dict):
+            raise ValueError(f"Screen transform {name!r}: expected a dict of arguments or a callable; got {spec!r}.")
+        args = {k: v for k, v in spec.items() if not k.startswith("_")}
+        kind = str(spec.get("_target_", name)).rsplit(".", 1)[-1]
+        if kind == "ToTensor":
+            continue
+        if kind not in _KNOWN:
+            raise ValueError(
+                f"Screen transform {name!r} ({kind}) is not supported: use one of {sorted(_KNOWN)} or pass a callable."
+            )
+        out.append(_KNOWN[kind](**args))
+    return out
