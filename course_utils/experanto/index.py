@@ -143,7 +143,7 @@ def cached_nan_indices(interpolator, cache_dir: str | Path | None = None) -> np.
     Scanning a large response matrix takes seconds, so the result is keyed by the data file's size and
     modification time and stored in the cache folder.
     """
-    data_path = next((p for p in (interpolator.folder / "data.mem", interpolator.folder / "data.npy") if p.is_file()))
+    data_path = next(p for p in (interpolator.folder / "data.mem", interpolator.folder / "data.npy") if p.is_file())
     use_cache = cache_dir is None or bool(cache_dir)
     if not use_cache:
         return interpolator.nan_sample_indices()

@@ -218,7 +218,7 @@ class ScreenInterpolator:
     >>> d = tempfile.mkdtemp()
     >>> write_screen_modality(d, np.array([0.0, 0.1, 0.2]),
     ...     [{"modality": "video", "num_frames": 3, "data": np.arange(3.0)[:, None, None] * np.ones((1, 2, 2))}])
-    >>> frames, valid = ScreenInterpolator(d).interpolate(np.array([0.0, 0.05, 0.1999]))
+    >>> frames, valid = ScreenInterpolator(d).interpolate(np.array([0.0, 0.05, 0.19995]))
     >>> frames[:, 0, 0].tolist()
     [0.0, 0.0, 2.0]
     """

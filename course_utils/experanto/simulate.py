@@ -51,8 +51,8 @@ def write_demo_experiments(out_dir: Path, seed: int = 0, n_mice: int = 2) -> Non
     --------
     >>> import tempfile; d = Path(tempfile.mkdtemp())
     >>> write_demo_experiments(d, seed=0, n_mice=1)
-    >>> sorted(p.name for p in d.iterdir())[-2:]
-    ['dynamic90001-1-1-Video-demo', 'mixed']
+    >>> sorted(p.name.split("-")[0] for p in d.iterdir())
+    ['SIMULATOR_GROUND_TRUTH', 'dynamic90001', 'mixed']
 
     Taught in chapter 04_experanto_chunks.
     """
