@@ -358,3 +358,15 @@ def test_convert_sensorium_mouse(tmp_path):
 def test_convert_rejects_non_sensorium_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a Sensorium mouse folder"):
         convert_sensorium_mouse(tmp_path, tmp_path / "out")
+
+
+@pytest.mark.parametrize(("size_in", "size_out"), [((36, 64), (144, 256)), ((144, 256), (36, 64)), ((9, 8), (5, 12))])
+def test_matrix_resize_equals_bilinear_interpolate(size_in, size_out):
+    from course_utils.experanto.transforms import screen_transforms_from_config
+
+    x = torch.rand(1, 3, *size_in) * 255
+    shrink = size_out[0] < size_in[0] or size_out[1] < size_in[1]
+    expected = torch.nn.functional.interpolate(x[0][:, None], size=size_out, mode="bilinear", align_corners=False,
+                                               antialias=shrink)[:, 0]
+    (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
+    torch.testing.assert_close(resize(x)[0], expected, atol=1e-3, rtol=1e-5)

@@ -14,6 +14,7 @@ Taught in chapter 04_experanto_chunks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,29 @@ def normalization_from_config(transforms: dict[str, Any] | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=32)
+def resize_weights(n_in: int, n_out: int, antialias: bool) -> torch.Tensor:
+    """(n_out, n_in) matrix of PyTorch's bilinear resampling weights along one axis (align_corners=False).
+
+    Bilinear resizing, antialiased or not, is separable and linear, so resizing frames ``X`` (H, W) to
+    (H', W') is ``Wy @ X @ Wx.T``: two small matrix products that BLAS runs several times faster than
+    ``F.interpolate``'s CPU kernel on (T, 1, H, W) stacks, with the same values (to float rounding).
+
+    Examples
+    --------
+    >>> resize_weights(2, 4, False)
+    tensor([[1.0000, 0.0000],
+            [0.7500, 0.2500],
+            [0.2500, 0.7500],
+            [0.0000, 1.0000]])
+    """
+    # each row of the identity is a one-column image; two identical columns, because PyTorch's antialiased
+    # kernel mis-handles images one pixel wide
+    eye = torch.eye(n_in).reshape(n_in, 1, n_in, 1).expand(n_in, 1, n_in, 2).contiguous()
+    out = F.interpolate(eye, size=(n_out, 2), mode="bilinear", align_corners=False, antialias=antialias)
+    return out[:, 0, :, 0].T.contiguous()
+
+
 def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
     size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
 
@@ -68,11 +92,13 @@ def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         if tuple(x.shape[-2:]) == size:
             return x
         c, t, h, w = x.shape
-        # bilinear, antialiased when shrinking, as torchvision.transforms.v2.Resize does on tensors; when
-        # enlarging, antialiasing changes nothing (< 1e-4 grey levels) and the plain kernel is faster
+        # bilinear, antialiased when shrinking, as torchvision.transforms.v2.Resize does on tensors
         shrink = size[0] < h or size[1] < w
-        out = F.interpolate(x.reshape(1, c * t, h, w), size=size, mode="bilinear", align_corners=False,
-                            antialias=shrink)
+        wy = resize_weights(h, size[0], shrink)
+        wx_t = resize_weights(w, size[1], shrink).T
+        frames = torch.matmul(x.reshape(c * t, h, w), wx_t)  # (N, h, W'): the cheap product first
+        out = torch.empty(c * t, *size, dtype=frames.dtype)
+        torch.matmul(wy, frames, out=out)
         return out.reshape(c, t, *size)
 
     return resize
