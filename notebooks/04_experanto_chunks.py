@@ -63,7 +63,7 @@ from course_utils.experanto import (
 
 torch.manual_seed(0)
 root = get_source("experanto")
-sorted(p.name for p in root.iterdir())
+sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
 
 # %% [markdown]
 # ## 4.1 What an experiment is
@@ -275,7 +275,7 @@ for _, trial in trials.iterrows():
     ax.barh(1, trial["num_frames"] / 30, left=t0, color=colors[trial["tier"]], height=0.6)
 starts = dataset.valid_times
 ax.plot(starts, np.zeros_like(starts), "|k", markersize=10)
-ax.set(xlim=(12, 72), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
+ax.set(xlim=(12, 72), ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
        title="Valid chunk starts: train or blank frames for 2 s, no NaN")
 ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()], labels=list(colors),
           fontsize=7, ncol=5, loc="upper right", bbox_to_anchor=(1, 1.35))
@@ -301,6 +301,10 @@ def count_chunks(**screen_settings):
     "train OR test, no blanks": count_chunks(include_blanks=False, valid_condition=[{"tier": "train"}, {"tier": "test"}]),
     "every 4th start": count_chunks(sample_stride=4),
 }
+
+# %% [markdown]
+# No chunk comes only from train images: each image is shown for 0.5 s, shorter than a 2 s chunk. Conditions
+# and chunk length interact; when nothing qualifies, `ChunkDataset` raises an error that says which knobs to turn.
 
 # %% [markdown]
 # ### Exercise 4.3 — Chunks from train or validation videos
@@ -421,7 +425,8 @@ start = time.perf_counter()
 for i in order:
     default_dataset[int(i)]
 rate = len(order) / (time.perf_counter() - start)
-print(f"{rate:.0f} samples/s in one process (upstream's ChunkDataset: about 60 on 2 cores)")
+print(f"{rate:.0f} samples/s in one process (upstream's ChunkDataset: about 60 on 2 idle cores; other "
+      "programs running on the machine lower this number)")
 
 # %% [markdown]
 # Where does the time go? Compare the same loop without the resize (frames stay 36×64).
