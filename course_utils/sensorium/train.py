@@ -66,7 +66,7 @@ class TrainConfig:
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so a run can be repeated."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - libraries that still draw from the legacy global generator
     torch.manual_seed(seed)
 
 
@@ -97,6 +97,23 @@ def predict_trials(model: torch.nn.Module, mouse: SensoriumMouse, trials: Sequen
         rates = net(item["video"][None].to(device), item["behavior"][None].to(device), mouse.name)[0]
         out.append(rates.cpu().numpy())
     net.train(was_training)
+    return out
+
+
+def predict_tier(model: torch.nn.Module, mice: Mapping[str, SensoriumMouse], tier: str,
+                 behavior_as_channels: bool = False) -> dict[str, dict[int, np.ndarray]]:
+    """Full-length predictions of every trial of ``tier``: ``{mouse: {trial file number: (neurons, T)}}``.
+
+    The input of :func:`~course_utils.sensorium.submission.write_submission` (one such dict per tier).
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    out = {}
+    for name, mouse in mice.items():
+        trials = mouse.trials(tier)
+        if len(trials):
+            out[name] = dict(zip(trials.tolist(), predict_trials(model, mouse, trials, behavior_as_channels),
+                                 strict=True))
     return out
 
 
