@@ -68,8 +68,8 @@ def _gabors(rng, n_neurons, centres_px):
     """Quadrature pairs of Gabor filters, (2, neurons, H, W), unit norm each."""
     yy, xx = np.mgrid[0:VIDEO_HEIGHT, 0:VIDEO_WIDTH].astype(float)
     theta = rng.uniform(0, np.pi, n_neurons)
-    sigma_px = rng.uniform(2.5, 4.5, n_neurons)
-    period_px = rng.uniform(7.0, 14.0, n_neurons)
+    sigma_px = rng.uniform(3.5, 6.0, n_neurons)
+    period_px = rng.uniform(12.0, 24.0, n_neurons)
     phase = rng.uniform(0, 2 * np.pi, n_neurons)
     dx = xx[None] - centres_px[:, 0, None, None]
     dy = yy[None] - centres_px[:, 1, None, None]

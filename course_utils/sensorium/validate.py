@@ -128,12 +128,16 @@ def _check_types(table: pa.Table, name: str, report: SubmissionReport) -> bool:
     if not ok:
         return False
     schema = table.schema
-    if not (pa.types.is_string(schema.field("mouse").type) or pa.types.is_large_string(schema.field("mouse").type)):
+
+    def is_str(x):
+        return pa.types.is_string(x) or pa.types.is_large_string(x)
+
+    if not is_str(schema.field("mouse").type):
         report.add(f"wrong dtype: column 'mouse' is {schema.field('mouse').type}, must be str", file=name)
         ok = False
     t = schema.field("trial_indices").type
     if not pa.types.is_integer(t):
-        hint = " (e.g. '1.npy' strings as in the README's toy example)" if pa.types.is_string(t) else ""
+        hint = " (e.g. '1.npy' strings as in the README's toy example)" if is_str(t) else ""
         report.add(f"wrong dtype: column 'trial_indices' is {t}{hint}, must be int (the trial's file number)", file=name)
         ok = False
 
