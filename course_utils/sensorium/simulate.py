@@ -68,8 +68,8 @@ def _gabors(rng, n_neurons, centres_px):
     """Quadrature pairs of Gabor filters, (2, neurons, H, W), unit norm each."""
     yy, xx = np.mgrid[0:VIDEO_HEIGHT, 0:VIDEO_WIDTH].astype(float)
     theta = rng.uniform(0, np.pi, n_neurons)
-    sigma_px = rng.uniform(2.5, 4.5, n_neurons)
-    period_px = rng.uniform(7.0, 14.0, n_neurons)
+    sigma_px = rng.uniform(3.5, 6.0, n_neurons)
+    period_px = rng.uniform(12.0, 24.0, n_neurons)
     phase = rng.uniform(0, 2 * np.pi, n_neurons)
     dx = xx[None] - centres_px[:, 0, None, None]
     dy = yy[None] - centres_px[:, 1, None, None]
@@ -240,7 +240,7 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
         rate *= np.exp(beta_running[:, None] * running_z[None] + beta_pupil[:, None] * pupil_z[None])
         responses = rng.poisson(rate) * amplitude[:, None]
 
-        def padded(x, rows):
+        def padded(x, rows, n_frames=n_frames):
             out = np.full((rows, max_frames), np.nan, dtype=np.float32)
             out[:, :n_frames] = x
             return out
@@ -312,3 +312,25 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
         withheld_responses=np.where(np.isin(tiers_arr, TEST_TIERS)[:, None, None], hidden, np.nan),
         **rf_params,
     )
+
+
+def load_ground_truth(dataset_root: str | Path, mouse_name: str) -> dict[str, np.ndarray]:
+    """The simulator's ground truth of a demo mouse (receptive fields, rates, withheld test responses).
+
+    Only demo data have it; real data raise a clear error.
+
+    Examples
+    --------
+    >>> truth = load_ground_truth(get_source("sensorium2023"), mouse.name)   # doctest: +SKIP
+    >>> truth["spatial_rf"].shape                                           # doctest: +SKIP
+    (120, 36, 64)
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    path = Path(dataset_root) / GROUND_TRUTH_FOLDER / f"{mouse_name}.npz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist: only the simulated demo mice have a ground truth (real mice do not)."
+        )
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
