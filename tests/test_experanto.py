@@ -370,3 +370,48 @@ def test_matrix_resize_equals_bilinear_interpolate(size_in, size_out):
                                                antialias=shrink)[:, 0]
     (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
     torch.testing.assert_close(resize(x)[0], expected, atol=1e-3, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------- demo data
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    from course_utils.experanto.simulate import write_demo_experiments
+
+    out = tmp_path_factory.mktemp("experanto_demo")
+    write_demo_experiments(out, seed=0, n_mice=1)
+    return out
+
+
+def test_demo_chunks_never_read_nan(demo, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    mixed = demo / "mixed"
+    ds = ChunkDataset(mixed, seed=0)
+    exp = ds.experiment
+    assert np.isnan(exp.devices["eye_tracker"].data).any() and np.isnan(exp.devices["treadmill"].data).any()
+    for name in ("eye_tracker", "treadmill", "responses"):
+        times = (ds.valid_times[:, None] + ds._chunk_offsets(name)[None, :]).ravel()
+        values, valid = exp.interpolate(times, [name])
+        assert valid[name].all() and not np.isnan(values[name]).any()
+    # without the filter the same starts would include the blinks
+    cfg = {k: {kk: vv for kk, vv in v.items() if kk != "filters"} for k, v in ds.modality_config.items()}
+    assert len(ChunkDataset(mixed, modality_config=cfg)) > len(ds)
+    sample = ds[len(ds) // 2]
+    assert sample["screen"].shape == (1, 60, 144, 256) and sample["responses"].shape == (16, 24)
+    assert sample["eye_tracker"].shape == (60, 4) and sample["treadmill"].shape == (60, 1)
+
+
+def test_demo_mouse_matches_sensorium_trial(demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    from course_utils.sensorium.simulate import write_demo_mice
+
+    write_demo_mice(tmp_path / "s", seed=0, n_mice=1)
+    mouse = next((tmp_path / "s").glob("dynamic*"))
+    exp = Experiment(demo / mouse.name)
+    trials = exp.devices["screen"].trials
+    row = trials[trials["modality"] == "video"].iloc[3]
+    video = np.load(mouse / "data" / "videos" / f"{int(row['sensorium_file'])}.npy")
+    responses = np.load(mouse / "data" / "responses" / f"{int(row['sensorium_file'])}.npy")
+    frame_times = exp.devices["screen"].timestamps[row["first_frame_idx"] : row["first_frame_idx"] + 5]
+    values, _ = exp.interpolate(frame_times + 0.001, ["screen", "responses"])
+    np.testing.assert_array_equal(values["screen"], np.moveaxis(video[:, :, :5], -1, 0))
+    np.testing.assert_array_equal(values["responses"], responses[:, :5].T)
