@@ -415,3 +415,23 @@ def test_demo_mouse_matches_sensorium_trial(demo, tmp_path, monkeypatch):
     values, _ = exp.interpolate(frame_times + 0.001, ["screen", "responses"])
     np.testing.assert_array_equal(values["screen"], np.moveaxis(video[:, :, :5], -1, 0))
     np.testing.assert_array_equal(values["responses"], responses[:, :5].T)
+
+
+def test_dataset_pickles_without_copying_the_data(tiny):
+    import pickle
+
+    ds = ChunkDataset(tiny, modality_config=_config(), seed=0)
+    clone = pickle.loads(pickle.dumps(ds))  # what a "spawn" DataLoader worker receives
+    assert "data" not in ds.experiment.devices["treadmill"].__getstate__() or \
+        ds.experiment.devices["treadmill"].__getstate__()["data"] is None
+    assert isinstance(clone.experiment.devices["treadmill"].data, np.memmap)  # reopened, not copied
+    torch.testing.assert_close(clone[3]["treadmill"], ds[3]["treadmill"])
+    torch.testing.assert_close(clone[3]["screen"], ds[3]["screen"])
+
+
+def test_command_line_index(tiny, tmp_path, capsys):
+    from course_utils.experanto.__main__ import main
+
+    main(["index", str(tiny), "--cache-dir", str(tmp_path / "cli_cache")])
+    assert "indexed" in capsys.readouterr().out
+    assert len(list((tmp_path / "cli_cache").glob("trials-*.json"))) == 1

@@ -104,22 +104,8 @@ class SequenceInterpolator:
         self.end_time = float(meta["end_time"])
         self.n_signals = int(meta["n_signals"])
         self.n_timestamps = int(meta["n_timestamps"])
-        mem_path, npy_path = self.folder / "data.mem", self.folder / "data.npy"
-        if mem_path.is_file():
-            expected = self.n_timestamps * self.n_signals * np.dtype(meta.get("dtype", "float32")).itemsize
-            if mem_path.stat().st_size != expected:
-                raise ValueError(
-                    f"{mem_path} has {mem_path.stat().st_size} bytes but meta.yml promises {expected} "
-                    f"({self.n_timestamps} x {self.n_signals} {meta.get('dtype', 'float32')}): fix n_timestamps/dtype."
-                )
-            self.data = np.memmap(mem_path, dtype=meta.get("dtype", "float32"), mode="r",
-                                  shape=(self.n_timestamps, self.n_signals))
-        elif npy_path.is_file():
-            self.data = np.load(npy_path, mmap_mode="r", allow_pickle=False)
-        else:
-            raise FileNotFoundError(f"{self.folder} has neither data.mem nor data.npy.")
-        if cache_data:
-            self.data = np.asarray(self.data)
+        self.cache_data = cache_data
+        self.data = self._open_data()
         shifts_path = self.folder / "meta" / "phase_shifts.npy"
         if meta.get("phase_shift_per_signal", False):
             if not shifts_path.is_file():
@@ -132,6 +118,37 @@ class SequenceInterpolator:
         hi = 0.0 if self.phase_shifts is None else float(self.phase_shifts.min())
         self.valid_start = self.start_time + lo
         self.valid_end = self.end_time + hi
+
+    def _open_data(self) -> np.ndarray:
+        meta = self.meta
+        mem_path, npy_path = self.folder / "data.mem", self.folder / "data.npy"
+        if mem_path.is_file():
+            expected = self.n_timestamps * self.n_signals * np.dtype(meta.get("dtype", "float32")).itemsize
+            if mem_path.stat().st_size != expected:
+                raise ValueError(
+                    f"{mem_path} has {mem_path.stat().st_size} bytes but meta.yml promises {expected} "
+                    f"({self.n_timestamps} x {self.n_signals} {meta.get('dtype', 'float32')}): fix n_timestamps/dtype."
+                )
+            data = np.memmap(mem_path, dtype=meta.get("dtype", "float32"), mode="r",
+                             shape=(self.n_timestamps, self.n_signals))
+        elif npy_path.is_file():
+            data = np.load(npy_path, mmap_mode="r", allow_pickle=False)
+        else:
+            raise FileNotFoundError(f"{self.folder} has neither data.mem nor data.npy.")
+        return np.asarray(data) if self.cache_data else data
+
+    def __getstate__(self) -> dict:
+        # DataLoader workers started by "spawn" (macOS, Windows) receive a pickled copy: send the path, not
+        # the memory-mapped data (pickling a memmap copies the whole array)
+        state = self.__dict__.copy()
+        if not self.cache_data:
+            state["data"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.data is None:
+            self.data = self._open_data()
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
         """True where ``times`` lie in the half-open range ``[valid_start, valid_end)``."""
@@ -253,6 +270,11 @@ class ScreenInterpolator:
         self.modalities = self.trials["modality"].to_numpy()
         self.interleave = self.trials.get("interleave_value")
         self._arrays: dict[int, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_arrays"] = {}  # memory maps are reopened on demand in the receiving process
+        return state
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
         """True where ``times`` lie in ``[first timestamp, last timestamp)``."""
