@@ -17,7 +17,10 @@ from .index import build_index
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line (see the module docstring)."""
+    """Run the command line (see the module docstring).
+
+    Taught in chapter 04_experanto_chunks.
+    """
     parser = argparse.ArgumentParser(prog="python -m course_utils.experanto", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     index = sub.add_parser("index", help="cache the screen trial index of experiment folders")

@@ -70,6 +70,8 @@ def convert_sensorium_mouse(
     Examples
     --------
     >>> convert_sensorium_mouse(get_source("sensorium2023") / "dynamic90001-...", "/tmp/exp")  # doctest: +SKIP
+
+    Taught in chapter 04_experanto_chunks.
     """
     mouse = Path(mouse_folder)
     out = Path(out_folder)

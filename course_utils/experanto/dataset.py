@@ -107,6 +107,8 @@ def condition_mask(trials: pd.DataFrame, conditions: dict | list[dict] | None) -
     >>> t = pd.DataFrame({"tier": ["train", "test", "blank"], "modality": ["video", "video", "blank"]})
     >>> condition_mask(t, [{"tier": "train"}, {"tier": "blank"}]).tolist()
     [True, False, True]
+
+    Taught in chapter 04_experanto_chunks.
     """
     if not conditions:
         return np.ones(len(trials), dtype=bool)
@@ -397,6 +399,8 @@ class MultiSessionLoader:
     --------
     >>> loader = get_multisession_dataloader([folder_a, folder_b], {"dataloader": {"batch_size": 4}})  # doctest: +SKIP
     >>> key, batch = next(iter(loader))                                                                  # doctest: +SKIP
+
+    Taught in chapter 04_experanto_chunks.
     """
 
     def __init__(self, loaders: dict[str, DataLoader]) -> None:
@@ -442,6 +446,8 @@ def get_multisession_dataloader(
     --------
     >>> loader = get_multisession_dataloader(folders, {"dataset": {"seed": 0},            # doctest: +SKIP
     ...                                                "dataloader": {"batch_size": 8}})
+
+    Taught in chapter 04_experanto_chunks.
     """
     paths = [Path(p) for p in paths]
     if isinstance(configs, (list, tuple)):

@@ -23,6 +23,8 @@ def data_key_of(root: str | Path) -> str:
     --------
     >>> data_key_of("/data/mouse_A")
     'mouse_A'
+
+    Taught in chapter 04_experanto_chunks.
     """
     root = Path(root)
     meta_path = root / "meta.json"
@@ -57,6 +59,8 @@ class Experiment:
     >>> values, valid = exp.interpolate(np.array([10.0, 10.5]))         # doctest: +SKIP
     >>> values["treadmill"].shape                                       # doctest: +SKIP
     (2, 1)
+
+    Taught in chapter 04_experanto_chunks.
     """
 
     def __init__(

@@ -35,6 +35,8 @@ def index_cache_dir() -> Path:
     --------
     >>> isinstance(index_cache_dir(), Path)
     True
+
+    Taught in chapter 04_experanto_chunks.
     """
     env = os.environ.get(ENV_CACHE)
     base = Path(env) if env else Path(platformdirs.user_cache_dir("course_utils"))
@@ -86,6 +88,8 @@ def load_trial_table(screen_folder: str | Path, cache_dir: str | Path | None = N
     ...     "num_frames": 2, "data": np.zeros((2, 2)), "tier": "train"}])
     >>> load_trial_table(d, cache_dir="")[["stem", "modality", "tier"]].values.tolist()
     [['00000', 'image', 'train']]
+
+    Taught in chapter 04_experanto_chunks.
     """
     folder = Path(screen_folder).resolve()
     meta_dir = folder / "meta"
@@ -132,6 +136,8 @@ def build_index(experiment: str | Path, cache_dir: str | Path | None = None) -> 
     Examples
     --------
     >>> build_index("/path/to/experiment")  # doctest: +SKIP
+
+    Taught in chapter 04_experanto_chunks.
     """
     load_trial_table(Path(experiment) / "screen", cache_dir=cache_dir)
     return Path(cache_dir) if cache_dir else index_cache_dir()
@@ -142,6 +148,8 @@ def cached_nan_indices(interpolator, cache_dir: str | Path | None = None) -> np.
 
     Scanning a large response matrix takes seconds, so the result is keyed by the data file's size and
     modification time and stored in the cache folder.
+
+    Taught in chapter 04_experanto_chunks.
     """
     data_path = next(p for p in (interpolator.folder / "data.mem", interpolator.folder / "data.npy") if p.is_file())
     use_cache = cache_dir is None or bool(cache_dir)

@@ -43,6 +43,8 @@ def read_modality_meta(folder: Path) -> dict[str, Any]:
     >>> read_modality_meta(Path("/nonexistent/treadmill"))  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
     FileNotFoundError: ...
+
+    Taught in chapter 04_experanto_chunks.
     """
     path = Path(folder) / "meta.yml"
     if not path.is_file():
@@ -76,6 +78,8 @@ class SequenceInterpolator:
     >>> values, valid = SequenceInterpolator(d).interpolate(np.array([1.0, 1.19, 1.5]))
     >>> values.ravel().tolist(), valid.tolist()
     ([0.0, 1.0], [True, True, False])
+
+    Taught in chapter 04_experanto_chunks.
     """
 
     def __init__(
@@ -238,6 +242,8 @@ class ScreenInterpolator:
     >>> frames, valid = ScreenInterpolator(d).interpolate(np.array([0.0, 0.05, 0.19995]))
     >>> frames[:, 0, 0].tolist()
     [0.0, 0.0, 2.0]
+
+    Taught in chapter 04_experanto_chunks.
     """
 
     def __init__(self, folder: str | Path, cache_dir: str | Path | None = None) -> None:

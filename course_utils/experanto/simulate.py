@@ -86,6 +86,8 @@ def write_mixed_experiment(
     >>> write_mixed_experiment(d, duration_s=10.0, n_neurons=3)
     >>> sorted(p.name for p in d.iterdir())
     ['eye_tracker', 'meta.json', 'responses', 'screen', 'treadmill']
+
+    Taught in chapter 04_experanto_chunks.
     """
     rng = np.random.default_rng(seed)
     folder = Path(folder)

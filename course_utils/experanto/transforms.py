@@ -29,7 +29,10 @@ NORMALIZATIONS = ("normalize", "standardize", "normalize_variance_only", None)
 
 
 def load_statistics(folder: Path, std_threshold: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
-    """``meta/means.npy`` and ``meta/stds.npy`` of a modality, as float32 rows (1, n) or scalars."""
+    """``meta/means.npy`` and ``meta/stds.npy`` of a modality, as float32 rows (1, n) or scalars.
+
+    Taught in chapter 04_experanto_chunks.
+    """
     paths = [folder / "meta" / "means.npy", folder / "meta" / "stds.npy"]
     for path in paths:
         if not path.is_file():
@@ -49,6 +52,8 @@ def normalization_from_config(transforms: dict[str, Any] | None) -> str | None:
     'normalize_variance_only'
     >>> normalization_from_config({"normalize": True})
     'normalize'
+
+    Taught in chapter 04_experanto_chunks.
     """
     transforms = transforms or {}
     if "normalization" in transforms:
@@ -77,6 +82,8 @@ def resize_weights(n_in: int, n_out: int, antialias: bool) -> torch.Tensor:
             [0.7500, 0.2500],
             [0.2500, 0.7500],
             [0.0000, 1.0000]])
+
+    Taught in chapter 04_experanto_chunks.
     """
     # each row of the identity is a one-column image; two identical columns, because PyTorch's antialiased
     # kernel mis-handles images one pixel wide
@@ -132,6 +139,8 @@ def screen_transforms_from_config(transforms: dict[str, Any] | None) -> list[Cal
     >>> fs = screen_transforms_from_config({"Resize": {"size": [4, 6]}})
     >>> fs[0](torch.zeros(1, 2, 2, 3)).shape
     torch.Size([1, 2, 4, 6])
+
+    Taught in chapter 04_experanto_chunks.
     """
     out = []
     for name, spec in (transforms or {}).items():

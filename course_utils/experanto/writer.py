@@ -36,6 +36,8 @@ def trial_name(index: int) -> str:
     --------
     >>> trial_name(7)
     '00007'
+
+    Taught in chapter 04_experanto_chunks.
     """
     return f"{index:05d}"
 
@@ -46,6 +48,8 @@ def write_experiment_meta(folder: str | Path, data_key: str) -> None:
     Examples
     --------
     >>> import tempfile; d = tempfile.mkdtemp(); write_experiment_meta(d, "mouse_1")
+
+    Taught in chapter 04_experanto_chunks.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,6 +91,8 @@ def write_sequence_modality(
     --------
     >>> import tempfile; d = tempfile.mkdtemp()
     >>> write_sequence_modality(f"{d}/treadmill", np.zeros((10, 1)), sampling_rate=10.0)
+
+    Taught in chapter 04_experanto_chunks.
     """
     data = np.asarray(data)
     if data.ndim != 2:
@@ -152,6 +158,8 @@ def write_screen_modality(
     >>> import tempfile; d = tempfile.mkdtemp()
     >>> write_screen_modality(f"{d}/screen", np.arange(3) / 30,
     ...     [{"modality": "image", "num_frames": 3, "data": np.ones((2, 2)), "tier": "train"}])
+
+    Taught in chapter 04_experanto_chunks.
     """
     folder = Path(folder)
     (folder / "meta").mkdir(parents=True, exist_ok=True)
