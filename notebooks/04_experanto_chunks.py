@@ -57,13 +57,14 @@ from course_utils.experanto import (
     ChunkDataset,
     Experiment,
     SequenceInterpolator,
+    experiment_folders,
     get_multisession_dataloader,
     load_trial_table,
 )
 
 torch.manual_seed(0)
-root = get_source("experanto")
-sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+folders = experiment_folders()  # demo: get_source("experanto"); sample/full: converted Sensorium mice
+list(folders)
 
 # %% [markdown]
 # ## 4.1 What an experiment is
@@ -85,7 +86,7 @@ sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
 # modalities with their rates and the time range that all of them cover.
 
 # %%
-mixed = root / "mixed"
+mixed = folders.get("mixed", next(iter(folders.values())))  # in sample mode: the first converted mouse
 experiment = Experiment(mixed)
 experiment
 
@@ -98,6 +99,21 @@ experiment
 print((mixed / "responses" / "meta.yml").read_text())
 trials = load_trial_table(mixed / "screen")
 trials[["stem", "modality", "tier", "first_frame_idx", "num_frames"]].head(8)
+
+# %% [markdown]
+# The other folders hold the Sensorium mice of chapter 3, converted: trials laid end to end in recording order,
+# 0.5 s of grey screen between them (where the sequences are NaN: nothing was recorded there), and each trial's
+# Sensorium file number kept in its YAML. Same recordings, either way: reading the converted folder at a trial's
+# frame times returns exactly the frames of the Sensorium file.
+
+# %%
+mouse_name = next(name for name in folders if name != "mixed")
+converted = Experiment(folders[mouse_name])
+row = converted.devices["screen"].trials.query("modality == 'video'").iloc[0]
+video = np.load(get_source("sensorium2023") / mouse_name / "data" / "videos" / f"{int(row['sensorium_file'])}.npy")
+frame_times = converted.devices["screen"].timestamps[row["first_frame_idx"] + np.arange(3)]
+values, _ = converted.interpolate(frame_times, ["screen"])
+np.array_equal(values["screen"], np.moveaxis(video[:, :, :3], -1, 0))
 
 # %% [markdown]
 # ## 4.2 Clocks and sampling rates
@@ -116,7 +132,8 @@ for name, device in experiment.devices.items():
     else:
         rows[name] = device.start_time + np.arange(device.n_timestamps) / device.sampling_rate
 shifts = experiment.devices["responses"].phase_shifts
-rows["responses (3 neurons)"] = np.concatenate([rows["responses"] + s for s in shifts[[0, 8, 16]]])
+shifts = np.zeros(3) if shifts is None else shifts[:: max(len(shifts) // 3, 1)][:3]
+rows["responses (3 neurons)"] = np.concatenate([rows["responses"] + s for s in shifts])
 del rows["responses"]
 for i, t in enumerate(rows.values()):
     t = t[(t >= window[0]) & (t < window[1])]
@@ -272,10 +289,10 @@ screen = experiment.devices["screen"]
 fig, ax = plt.subplots(figsize=(7, 2.4))
 for _, trial in trials.iterrows():
     t0 = screen.timestamps[trial["first_frame_idx"]]
-    ax.barh(1, trial["num_frames"] / 30, left=t0, color=colors[trial["tier"]], height=0.6)
+    ax.barh(1, trial["num_frames"] / 30, left=t0, color=colors.get(trial["tier"], "tab:purple"), height=0.6)
 starts = dataset.valid_times
 ax.plot(starts, np.zeros_like(starts), "|k", markersize=10)
-ax.set(xlim=(12, 72), ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
+ax.set(xlim=(experiment.start_time, experiment.start_time + 60), ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
        title="Valid chunk starts: train or blank frames for 2 s, no NaN")
 ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()], labels=list(colors),
           fontsize=7, ncol=5, loc="upper right", bbox_to_anchor=(1, 1.35))
@@ -354,7 +371,7 @@ plt.show()
 # chapter fast we skip the resize (36×64 frames) and use 30 response bins at 30 Hz.
 
 # %%
-mice = sorted(root.glob("dynamic*"))
+mice = [path for name, path in folders.items() if name != "mixed"]
 fast_config = {
     "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "chunk_size": 30, "transforms": {"normalization": "normalize"}},
     "responses": {**DEFAULT_MODALITY_CONFIG["responses"], "sampling_rate": 30, "chunk_size": 30, "offset": 0.1},

@@ -435,3 +435,23 @@ def test_command_line_index(tiny, tmp_path, capsys):
     main(["index", str(tiny), "--cache-dir", str(tmp_path / "cli_cache")])
     assert "indexed" in capsys.readouterr().out
     assert len(list((tmp_path / "cli_cache").glob("trials-*.json"))) == 1
+
+
+def test_experiment_folders_converts_sensorium_mice_in_sample_mode(tmp_path, monkeypatch):
+    from course_utils.data import DataUnavailableError
+    from course_utils.experanto import folders
+
+    sensorium_root = tmp_path / "sensorium"
+    _sensorium_mouse(sensorium_root / "dynamic1-Video-x")
+
+    def fake_get_source(name, mode=None):
+        if name == "experanto":
+            raise DataUnavailableError("no sample files")
+        return sensorium_root
+
+    monkeypatch.setattr(folders, "get_source", fake_get_source)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    found = folders.experiment_folders("sample")
+    assert list(found) == ["dynamic1-Video-x"]
+    assert Experiment(found["dynamic1-Video-x"]).modalities == ["eye_tracker", "responses", "screen", "treadmill"]
+    assert folders.experiment_folders("sample") == found  # the second call reuses the conversion

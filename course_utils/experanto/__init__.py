@@ -4,6 +4,8 @@
   :mod:`course_utils.experanto.interpolators`).
 * :class:`ChunkDataset`, :func:`get_multisession_dataloader` – chunked samples for training.
 * :func:`convert_sensorium_mouse` – a Sensorium 2023 mouse folder as an experiment folder.
+* :func:`experiment_folders` – the experiment folders of the current data mode (demo, or converted
+  Sensorium mice in sample/full mode).
 * :func:`build_index` – parse the per-trial YAML files once into a cache outside the data folder.
 * :mod:`course_utils.experanto.simulate` – the demo experiments.
 
@@ -24,6 +26,7 @@ from .dataset import (
     get_multisession_dataloader,
 )
 from .experiment import Experiment, data_key_of
+from .folders import experiment_folders, is_experiment_folder
 from .index import build_index, index_cache_dir, load_trial_table
 from .interpolators import ScreenInterpolator, SequenceInterpolator
 
@@ -39,6 +42,8 @@ __all__ = [
     "condition_mask",
     "convert_sensorium_mouse",
     "data_key_of",
+    "experiment_folders",
+    "is_experiment_folder",
     "get_multisession_dataloader",
     "index_cache_dir",
     "load_trial_table",
