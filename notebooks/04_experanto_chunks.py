@@ -306,7 +306,7 @@ plt.show()
 def count_chunks(**screen_settings):
     config = {**DEFAULT_MODALITY_CONFIG, "screen": {**DEFAULT_MODALITY_CONFIG["screen"], **screen_settings}}
     try:
-        return len(ChunkDataset(mixed, modality_config=config))
+        return len(ChunkDataset(mixed, modality_config=config, seed=0))
     except ValueError:  # no valid chunk at all
         return 0
 
