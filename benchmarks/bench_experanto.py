@@ -15,6 +15,7 @@ Run: ``python benchmarks/bench_experanto.py [--samples 300] [--workers 0 2]``.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import tempfile
 import time
@@ -25,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from course_utils.data import get_source
-from course_utils.experanto import ChunkDataset
+from course_utils.experanto import DEFAULT_MODALITY_CONFIG, ChunkDataset
 from course_utils.experanto.writer import write_screen_modality, write_sequence_modality
 
 UPSTREAM_SAMPLES_PER_S = 60.0
@@ -98,31 +99,33 @@ def with_workers(dataset: ChunkDataset, workers: int, n: int, batch_size: int = 
     return rate
 
 
-def breakdown(dataset: ChunkDataset, n: int = 40) -> None:
+def breakdown(dataset: ChunkDataset, n: int = 60) -> None:
+    """Median time of each stage over n random samples (medians resist other processes' bursts)."""
     starts = dataset.valid_times[np.random.default_rng(1).permutation(len(dataset))[:n]]
     exp = dataset.experiment
-    screen_times = [np.round(s + dataset._chunk_offsets("screen"), 5) for s in starts]
-    read = _timed(lambda: [exp.devices["screen"].interpolate(t) for t in screen_times])
-    frames = exp.devices["screen"].interpolate(screen_times[0])[0]
-    transform = _timed(lambda: dataset._transform("screen", frames), repeat=n)
     seq_names = [m for m in dataset.modality_config if m != "screen"]
-
-    def sequences():
-        for s in starts:
-            for m in seq_names:
-                t = np.round(s + dataset._chunk_offsets(m), 5)
-                dataset._transform(m, exp.devices[m].interpolate(t)[0])
-
-    seq = _timed(sequences) / n
-    total = _timed(lambda: [dataset[i] for i in range(n)]) / n
-    read /= n
-    parts = {"screen read (memmap -> float32)": read, "screen normalise + resize to 144x256": transform,
-             "sequences (interpolate + normalise)": seq, "rest (timestamps, dict, bookkeeping)": total - read - transform - seq}
-    print(f"one sample: {total * 1e3:.1f} ms")
-    for name, t in parts.items():
-        print(f"  {name:40s} {t * 1e3:6.2f} ms ({100 * t / total:3.0f}%)")
-    out_mb = 60 * 144 * 256 * 4 / 1e6
-    print(f"  (the resized screen alone is {out_mb:.1f} MB of float32 written per sample)")
+    stages: dict[str, list[float]] = {"screen read (memmap -> float32)": [], "screen normalise + resize": [],
+                                      "sequences (interpolate + normalise)": [], "whole __getitem__": []}
+    for s in starts:
+        t0 = time.perf_counter()
+        frames = exp.devices["screen"].interpolate(np.round(s + dataset._chunk_offsets("screen"), 5))[0]
+        t1 = time.perf_counter()
+        dataset._transform("screen", frames)
+        t2 = time.perf_counter()
+        for m in seq_names:
+            dataset._transform(m, exp.devices[m].interpolate(np.round(s + dataset._chunk_offsets(m), 5))[0])
+        t3 = time.perf_counter()
+        dataset[int(np.searchsorted(dataset.valid_times, s))]
+        t4 = time.perf_counter()
+        for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            stages[key].append(dt)
+    total = float(np.median(stages["whole __getitem__"]))
+    print(f"one sample, median of {n}: {total * 1e3:.1f} ms")
+    for name, times in stages.items():
+        if name != "whole __getitem__":
+            t = float(np.median(times))
+            print(f"  {name:40s} {t * 1e3:6.2f} ms ({100 * t / total:3.0f}%)")
+    print(f"  (the resized screen alone is {60 * 144 * 256 * 4 / 1e6:.1f} MB of float32 written per sample)")
 
 
 def main() -> None:
@@ -143,14 +146,23 @@ def main() -> None:
           + ", ".join(f"{k} {tuple(v.shape)}" for k, v in dataset[0].items() if k != "timestamps"))
     for threads in sorted({1, torch.get_num_threads()}):
         single_process(dataset, args.samples, threads)
+    torch.set_num_threads(1)
     for w in args.workers:
         with_workers(dataset, w, args.samples)
-    torch.set_num_threads(1)
     breakdown(dataset)
+    config = copy.deepcopy(DEFAULT_MODALITY_CONFIG)
+    config["screen"]["transforms"] = {"normalization": "normalize"}
+    small = ChunkDataset(folder, modality_config=config, seed=0)
+    print("without the resize (frames stay 36x64; resize the batch on the GPU instead):")
+    single_process(small, args.samples, 1)
+    for w in args.workers:
+        with_workers(small, w, args.samples)
     print("what limits it: resizing 60 frames to 144x256 and writing the 8.8 MB result (done as two small "
           "matrix products, Wy @ X @ Wx.T, 3-4x faster than F.interpolate's CPU kernel); reads are one contiguous "
-          "memmap slice per trial and per sequence, so interpolation costs well under a millisecond. On a loaded "
-          "machine use 1 torch thread per process (DataLoader workers do this): 2 threads wait on each other.")
+          "memmap slice per trial and per sequence, so interpolation costs about a millisecond. DataLoader "
+          "workers must copy each 8.8 MB sample into shared memory and collate 16 of them, which costs more "
+          "than it saves on 2 busy cores; without the resize (0.55 MB per sample) workers pay off. On a loaded "
+          "machine use 1 torch thread per process: 2 threads wait on each other.")
 
 
 if __name__ == "__main__":
