@@ -160,9 +160,10 @@ def main() -> None:
     print("what limits it: resizing 60 frames to 144x256 and writing the 8.8 MB result (done as two small "
           "matrix products, Wy @ X @ Wx.T, 3-4x faster than F.interpolate's CPU kernel); reads are one contiguous "
           "memmap slice per trial and per sequence, so interpolation costs about a millisecond. DataLoader "
-          "workers must copy each 8.8 MB sample into shared memory and collate 16 of them, which costs more "
-          "than it saves on 2 busy cores; without the resize (0.55 MB per sample) workers pay off. On a loaded "
-          "machine use 1 torch thread per process: 2 threads wait on each other.")
+          "workers are separate processes that copy every sample through shared memory: on 2 cores already busy "
+          "with other work they cost more than they save (they help where cores are free). Without the resize "
+          "(0.55 MB per sample) a single process is several times faster: resize the batch on the GPU. On a "
+          "loaded machine use 1 torch thread per process: 2 threads wait on each other.")
 
 
 if __name__ == "__main__":

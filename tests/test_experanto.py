@@ -291,7 +291,7 @@ def test_error_missing_modality_meta(tiny):
 
 
 def test_error_no_valid_chunk(tiny):
-    with pytest.raises(ValueError, match="No valid chunk"):
+    with pytest.raises(ValueError, match=r"No valid chunk.*screen 50 x 10 Hz = 5 s"):
         ChunkDataset(tiny, modality_config=_config(chunk_size=50))
 
 

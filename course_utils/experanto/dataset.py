@@ -240,12 +240,16 @@ class ChunkDataset(Dataset):
         self._rng = np.random.default_rng(seed)
         self._full_valid_times = self.get_full_valid_sample_times()
         if len(self._full_valid_times) == 0:
+            spans = ", ".join(
+                f"{n} {c['chunk_size']} x {c['sampling_rate']} Hz = {int(c['chunk_size']) / float(c['sampling_rate']):g} s"
+                for n, c in config.items()
+            )
             ref = config[self.reference]
             raise ValueError(
-                f"No valid chunk in {self.root_folder}: with {self.reference} at {ref['sampling_rate']} Hz x "
-                f"{ref['chunk_size']} samples, valid_condition={ref.get('valid_condition')!r}, the NaN filters "
-                "and safe_interval_threshold, no start time qualifies. Lower chunk_size or sampling_rate, "
-                "relax valid_condition or set include_blanks."
+                f"No valid chunk in {self.root_folder} ({self.experiment.end_time - self.experiment.start_time:.1f} s "
+                f"recorded): chunks span {spans}; valid_condition={ref.get('valid_condition')!r}; NaN filters and "
+                f"safe_interval_threshold={self.safe_interval_threshold} s also apply. Use a shorter chunk "
+                "(fewer samples or a higher sampling_rate), relax valid_condition or set include_blanks."
             )
         self.shuffle_valid_screen_times()
 
