@@ -157,8 +157,9 @@ def main() -> None:
     single_process(small, args.samples, 1)
     for w in args.workers:
         with_workers(small, w, args.samples)
-    print("what limits it: resizing 60 frames to 144x256 and writing the 8.8 MB result (done as two small "
-          "matrix products, Wy @ X @ Wx.T, 3-4x faster than F.interpolate's CPU kernel); reads are one contiguous "
+    print("what limits it: resizing 60 frames to 144x256 and writing the 8.8 MB result (exact bilinear "
+          "values, done as a matrix product along the width and interleaved two-row blends along the height, "
+          "3-4x faster than F.interpolate's CPU kernel); reads are one contiguous "
           "memmap slice per trial and per sequence, so interpolation costs about a millisecond. DataLoader "
           "workers are separate processes that copy every sample through shared memory: on 2 cores already busy "
           "with other work they cost more than they save (they help where cores are free). Without the resize "

@@ -455,3 +455,13 @@ def test_experiment_folders_converts_sensorium_mice_in_sample_mode(tmp_path, mon
     assert list(found) == ["dynamic1-Video-x"]
     assert Experiment(found["dynamic1-Video-x"]).modalities == ["eye_tracker", "responses", "screen", "treadmill"]
     assert folders.experiment_folders("sample") == found  # the second call reuses the conversion
+
+
+@pytest.mark.parametrize("size_out", [(108, 64), (72, 128), (36 * 5, 100)])
+def test_integer_factor_row_upsampling_equals_interpolate(size_out):
+    from course_utils.experanto.transforms import screen_transforms_from_config
+
+    x = torch.rand(1, 4, 36, 64) * 255
+    expected = torch.nn.functional.interpolate(x[0][:, None], size=size_out, mode="bilinear", align_corners=False)
+    (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
+    torch.testing.assert_close(resize(x)[0], expected[:, 0], atol=1e-3, rtol=1e-5)
