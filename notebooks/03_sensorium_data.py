@@ -2,11 +2,12 @@
 # jupyter:
 #   jupytext:
 #     cell_metadata_filter: tags,-all
-#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
+#     notebook_metadata_filter: kernelspec,jupytext,colab
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -183,7 +184,7 @@ print(f"final_test_main trial {test_trial}: responses all zero? {bool(np.all(tes
 
 # %% tags=["solution"]
 names, counts = np.unique(mouse.tiers, return_counts=True)
-tier_counts = dict(zip(names.tolist(), counts.tolist()))
+tier_counts = dict(zip(names.tolist(), counts.tolist(), strict=True))
 
 # %%
 check_exercise("3.2", tier_counts, mouse.tiers)
