@@ -62,32 +62,50 @@ class FactorizedCore(nn.Module):
         super().__init__()
         c = hidden_channels
         self.pool = pool
-        self.blocks = nn.ModuleList()
-        self.temporal_kernels = []
+        self.spatial = nn.ModuleList()
+        self.temporal = nn.ParameterList()
+        self.norms = nn.ModuleList()
         for layer in range(n_layers):
             if layer == 0:
                 k, kt = spatial_kernel, temporal_kernel
-                spatial = nn.Conv3d(in_channels, c, (1, k, k), stride=(1, downsample, downsample),
-                                    padding=(0, k // 2, k // 2), bias=False)
+                spatial = nn.Conv2d(in_channels, c, k, stride=downsample, padding=k // 2, bias=False)
             else:
                 kt = 3
-                spatial = nn.Sequential(nn.Conv3d(c, c, (1, 3, 3), padding=(0, 1, 1), groups=c, bias=False),
-                                        nn.Conv3d(c, c, 1, bias=False))
-            self.temporal_kernels.append(kt)
-            self.blocks.append(nn.ModuleDict({
-                "spatial": spatial,
-                "temporal": nn.Conv3d(c, c, (kt, 1, 1), groups=c, bias=False),
-                "norm": nn.BatchNorm3d(c),
-            }))
+                spatial = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False),
+                                        nn.Conv2d(c, c, 1, bias=False))
+            self.spatial.append(spatial)
+            # depthwise temporal kernel, (channels, lags); initialised as a smoothing of recent frames
+            self.temporal.append(nn.Parameter(torch.full((c, kt), 1.0 / kt) + 0.1 * torch.randn(c, kt) / kt**0.5))
+            self.norms.append(nn.BatchNorm3d(c))
         self.out_channels = c
+
+    @staticmethod
+    def _causal_depthwise(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+        """out[:, c, t] = sum_k kernel[c, k] * x[:, c, t - (kt - 1) + k], zero before the first frame.
+
+        Written as a few shifted multiply-adds: depthwise 3-D convolutions are slow on CPUs.
+        """
+        kt = kernel.shape[1]
+        frames = x.shape[2]
+        padded = F.pad(x, (0, 0, 0, 0, kt - 1, 0))  # causal: pad the past only
+        out = padded[:, :, 0:frames] * kernel[None, :, 0, None, None, None]
+        for k in range(1, kt):
+            out = out + padded[:, :, k : k + frames] * kernel[None, :, k, None, None, None]
+        return out
 
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         x = video
-        for layer, (block, kt) in enumerate(zip(self.blocks, self.temporal_kernels, strict=True)):
-            y = block["spatial"](x)
-            y = F.pad(y, (0, 0, 0, 0, kt - 1, 0))  # causal: pad the past only
-            y = F.elu(block["norm"](block["temporal"](y)))
-            x = F.avg_pool3d(y, (1, 2, 2)) if layer == 0 and self.pool else (y if layer == 0 else x + y)
+        for layer, (spatial, kernel, norm) in enumerate(zip(self.spatial, self.temporal, self.norms, strict=True)):
+            b, c, t, h, w = x.shape
+            frames = x.transpose(1, 2).reshape(b * t, c, h, w)  # every frame through the 2-D spatial filter
+            y = spatial(frames)
+            if layer == 0 and self.pool:
+                # pool before the temporal filter: both are linear, so this equals pooling after it,
+                # on a quarter of the pixels
+                y = F.avg_pool2d(y, 2)
+            y = y.reshape(b, t, *y.shape[1:]).transpose(1, 2)
+            y = F.elu(norm(self._causal_depthwise(y, kernel)))
+            x = y if layer == 0 else x + y
         return x
 
 
