@@ -87,7 +87,9 @@ def check_targets(y: np.ndarray, *, name: str = "y") -> np.ndarray:
     return y
 
 
-def check_Xy(X: np.ndarray, y: np.ndarray, *, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+def check_Xy(
+    X: np.ndarray, y: np.ndarray, *, names: tuple[str, str] = ("X", "y")
+) -> tuple[np.ndarray, np.ndarray]:
     """Check ``X`` and ``y`` together: each as :func:`check_X` / :func:`check_targets`, same number of rows.
 
     Examples

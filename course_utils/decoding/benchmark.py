@@ -21,7 +21,17 @@ from .metrics import correlation_per_output, r2_score_per_output
 
 __all__ = ["SessionSplits", "sessions_from_lists", "benchmark_decoders", "RESULT_COLUMNS"]
 
-RESULT_COLUMNS = ["dataset", "task", "animal", "session", "model", "output", "r2", "correlation", "fit_time_s"]
+RESULT_COLUMNS = [
+    "dataset",
+    "task",
+    "animal",
+    "session",
+    "model",
+    "output",
+    "r2",
+    "correlation",
+    "fit_time_s",
+]
 
 
 @dataclass
@@ -151,7 +161,9 @@ def benchmark_decoders(
     bar = tqdm(total=len(sessions) * len(decoders), desc="benchmark", disable=not progress)
     for s in sessions:
         if not isinstance(s, SessionSplits):
-            raise TypeError(f"sessions must hold SessionSplits (see sessions_from_lists), got {type(s).__name__}.")
+            raise TypeError(
+                f"sessions must hold SessionSplits (see sessions_from_lists), got {type(s).__name__}."
+            )
         X_train, y_train = check_Xy(s.X_train, s.y_train, names=("X_train", "y_train"))
         X_test, y_test = check_Xy(s.X_test, s.y_test, names=("X_test", "y_test"))
         names = list(s.output_names) or [f"y{i}" for i in range(y_train.shape[1])]
@@ -170,7 +182,9 @@ def benchmark_decoders(
             r2 = r2_score_per_output(y_test, pred)
             corr = correlation_per_output(y_test, pred)
             for i, out in enumerate(names):
-                rows.append((s.dataset, s.task, s.animal, s.session, model_name, out, r2[i], corr[i], fit_time))
+                rows.append(
+                    (s.dataset, s.task, s.animal, s.session, model_name, out, r2[i], corr[i], fit_time)
+                )
             bar.update()
     bar.close()
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)

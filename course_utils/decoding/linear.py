@@ -201,7 +201,9 @@ class RidgeDecoder(_LinearBase):
         alphas = self._alphas()
         Xf, y = self._prepare_fit(X, y)
         if (X_val is None) != (y_val is None):
-            raise ValueError("Pass both X_val and y_val, or neither (then the end of the training data is used).")
+            raise ValueError(
+                "Pass both X_val and y_val, or neither (then the end of the training data is used)."
+            )
         if X_val is None:
             if not 0 < self.validation_fraction < 1:
                 raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
@@ -218,7 +220,9 @@ class RidgeDecoder(_LinearBase):
         # One eigendecomposition of the Gram matrix gives every penalty's solution:
         # w(alpha) = V diag(1 / (lambda + alpha)) V^T Xc^T y.
         eigvals, V = np.linalg.eigh(Xc.T @ Xc)
-        keep = eigvals > 1e-10 * max(eigvals.max(), 1e-300)  # drop null directions (pseudo-inverse at alpha=0)
+        keep = eigvals > 1e-10 * max(
+            eigvals.max(), 1e-300
+        )  # drop null directions (pseudo-inverse at alpha=0)
         eigvals, V = eigvals[keep], V[:, keep]
         Vty = V.T @ (Xc.T @ (y - y_mean))
         Xv_proj = (Xv - x_mean) @ V  # validation rows in the eigenbasis

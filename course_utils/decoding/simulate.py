@@ -21,7 +21,11 @@ __all__ = [
 
 
 def simulate_linear_gaussian(
-    n_bins: int = 20_000, n_lags: int = 3, n_neurons: int = 10, n_outputs: int = 2, noise_std: float = 1.0,
+    n_bins: int = 20_000,
+    n_lags: int = 3,
+    n_neurons: int = 10,
+    n_outputs: int = 2,
+    noise_std: float = 1.0,
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Targets that are a linear filter of white Gaussian inputs plus Gaussian noise.
