@@ -1,0 +1,45 @@
+"""NeuroTask: motor-cortex benchmark data (parquet from Kaggle, NWB from DANDI), read, reshaped and simulated.
+
+* :mod:`course_utils.neurotask.io` – :func:`load_and_filter_parquet` and :func:`load_nwb` read the real files
+  into one schema (one row per time bin, ``Neuron1..N`` spike counts, ids, covariates, ``Event*`` flags).
+* :mod:`course_utils.neurotask.preprocess` – :func:`rebin`, :func:`align_event`, :func:`process_data`:
+  the upstream API's names and semantics with its defects fixed (each difference is documented).
+* :mod:`course_utils.neurotask.simulate` – :func:`write_demo_dataset` writes demo files in the real layout
+  from cosine-tuned Poisson neurons with known ground truth.
+
+Taught in chapter 01_neurotask_loading.
+"""
+
+from __future__ import annotations
+
+from .io import (
+    EVENT_PREFIX,
+    ID_COLUMNS,
+    NEURON_PREFIX,
+    RESULT_CODES,
+    behavior_columns,
+    event_columns,
+    load_and_filter_parquet,
+    load_nwb,
+    neuron_columns,
+    parse_bin_ms,
+)
+from .preprocess import DecodingArrays, align_event, process_data, rebin, trial_table
+
+__all__ = [
+    "EVENT_PREFIX",
+    "ID_COLUMNS",
+    "NEURON_PREFIX",
+    "RESULT_CODES",
+    "DecodingArrays",
+    "align_event",
+    "behavior_columns",
+    "event_columns",
+    "load_and_filter_parquet",
+    "load_nwb",
+    "neuron_columns",
+    "parse_bin_ms",
+    "process_data",
+    "rebin",
+    "trial_table",
+]

@@ -1,0 +1,149 @@
+"""The NeuroTask demo simulator: real layout, sensible trials, and recoverable ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_utils.neurotask import (
+    load_and_filter_parquet,
+    load_nwb,
+    neuron_columns,
+    parse_bin_ms,
+    trial_table,
+)
+from course_utils.neurotask.simulate import (
+    DEMO_SPECS,
+    GROUND_TRUTH_FILE,
+    LAG_MS,
+    NWB_TWIN,
+    DatasetSpec,
+    read_ground_truth,
+    simulate_dataset,
+    write_demo_dataset,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("neurotask_demo")
+    write_demo_dataset(folder, seed=0)
+    return folder
+
+
+def test_demo_files_and_names(demo):
+    names = sorted(p.name for p in demo.glob("*.parquet"))
+    assert names == sorted(spec.file_name for spec in DEMO_SPECS)
+    assert {parse_bin_ms(n) for n in names} == {1.0, 10.0, 20.0}
+    assert (demo / NWB_TWIN).is_file()
+    total_mb = sum(p.stat().st_size for p in demo.rglob("*") if p.is_file()) / 1e6
+    assert total_mb < 60
+
+
+def test_ground_truth_is_plain_json(demo):
+    truth = read_ground_truth(demo)
+    assert json.loads((demo / GROUND_TRUTH_FILE).read_text()) == truth
+    cobump = truth["datasets"]["2_10_Simulated_CObump.parquet"]
+    assert cobump["lag_ms"] == LAG_MS and len(cobump["sessions"]) == 4
+    with pytest.raises(FileNotFoundError, match="only the simulated"):
+        read_ground_truth(demo / "001056")
+
+
+def test_sessions_have_their_own_neuron_counts(demo):
+    df, _ = load_and_filter_parquet(demo / "2_10_Simulated_CObump.parquet", exclude=None)
+    truth = read_ground_truth(demo)["datasets"]["2_10_Simulated_CObump.parquet"]["sessions"]
+    neurons = neuron_columns(df)
+    for session in truth:
+        rows = df[(df["animal"] == session["animal"]) & (df["session"] == session["session"])]
+        present = rows[neurons].notna().all().to_numpy()
+        assert present.sum() == session["n_neurons"]
+        assert present[: session["n_neurons"]].all()  # the extra columns are the NaN-padded tail
+    assert len({s["n_neurons"] for s in truth}) > 1
+
+
+def test_maze_is_a_1ms_integer_file(demo):
+    df, bin_ms = load_and_filter_parquet(demo / "6_1_Simulated_Maze.parquet", exclude=None)
+    assert bin_ms == 1.0 and df["Neuron1"].dtype == np.uint8
+    assert len(df) > 50_000
+
+
+@pytest.mark.parametrize("spec", DEMO_SPECS, ids=lambda s: s.task)
+def test_events_in_order_and_results_realistic(demo, spec):
+    df, bin_ms = load_and_filter_parquet(demo / spec.file_name, exclude=None)
+    trials = trial_table(df, bin_ms)
+    order = [
+        c
+        for c in (
+            "EventTarget_Onset_ms",
+            "EventBump_ms",
+            "EventGo_cue_ms",
+            "EventMovement_start_ms",
+            "EventMovement_end_ms",
+        )
+        if c in trials
+    ]
+    times = trials[order].to_numpy()
+    for a in range(len(order)):
+        for b in range(a + 1, len(order)):
+            both = np.isfinite(times[:, a]) & np.isfinite(times[:, b])
+            assert (times[both, a] < times[both, b]).all(), (order[a], order[b])
+    rates = trials["result"].value_counts(normalize=True)
+    assert 0.6 < rates["R"] < 0.98
+    assert set(trials["result"]) == {code for code, _ in spec.result_probs}
+    rewarded = trials[trials["result"] == "R"]
+    assert rewarded["EventMovement_end_ms"].notna().all()
+    if "A" in set(trials["result"]):
+        assert trials.loc[trials["result"] == "A", "EventMovement_start_ms"].isna().all()
+    if "I" in set(trials["result"]):
+        incomplete = trials[trials["result"] == "I"]
+        assert (
+            incomplete["EventMovement_start_ms"].notna().all()
+            and incomplete["EventMovement_end_ms"].isna().all()
+        )
+
+
+def test_nwb_twin_matches_parquet(demo):
+    parquet, bin_p = load_and_filter_parquet(demo / "2_10_Simulated_CObump.parquet")
+    nwb, bin_n = load_nwb(demo / NWB_TWIN)
+    assert bin_p == bin_n
+    pd.testing.assert_frame_equal(nwb, parquet.reset_index(drop=True))
+
+
+def test_reaches_go_to_the_target(demo):
+    df, bin_ms = load_and_filter_parquet(demo / "3_10_Simulated_CenterOut.parquet")
+    trials = trial_table(df, bin_ms)
+    last = df.groupby(["animal", "session", "trial_id"], sort=False)[["hand_pos_x", "hand_pos_y"]].last()
+    angle = np.rad2deg(np.arctan2(last["hand_pos_y"], last["hand_pos_x"])).to_numpy()
+    error = (angle - trials["target_dir"].to_numpy() + 180) % 360 - 180  # circular difference, degrees
+    assert np.abs(error).max() < 3
+
+
+def test_preferred_directions_are_recoverable(demo):
+    """Regress each neuron's counts on the velocity LAG_MS later: the fitted direction is the true one."""
+    name = "3_10_Simulated_CenterOut.parquet"
+    df, bin_ms = load_and_filter_parquet(demo / name)
+    truth = read_ground_truth(demo)["datasets"][name]["sessions"][0]
+    rows = df[(df["animal"] == truth["animal"]) & (df["session"] == truth["session"])]
+    shift = int(LAG_MS // bin_ms)
+    vel = rows[["hand_vel_x", "hand_vel_y"]].to_numpy()[shift:]
+    counts = rows[neuron_columns(df)[: truth["n_neurons"]]].to_numpy()[:-shift]
+    design = np.column_stack([np.ones(len(vel)), vel])
+    coef, *_ = np.linalg.lstsq(design, np.log1p(counts), rcond=None)
+    fitted = np.arctan2(coef[2], coef[1])
+    true = np.asarray(truth["preferred_direction_rad"])
+    tuned = np.asarray(truth["modulation_depth"]) > 0.7
+    error = np.abs(np.angle(np.exp(1j * (fitted - true))))[tuned]
+    assert np.median(np.rad2deg(error)) < 15
+
+
+def test_same_seed_same_data_and_small_specs():
+    spec = DatasetSpec(3, 10, "T", "CenterOut", "CenterOut", ((1, 1, 6, (4, 4)),), (("R", 1.0),))
+    a, truth_a = simulate_dataset(spec, seed=3)
+    b, truth_b = simulate_dataset(spec, seed=3)
+    c, _ = simulate_dataset(spec, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert truth_a == truth_b
+    assert not a["Neuron1"].equals(c["Neuron1"])
