@@ -25,6 +25,7 @@ chapter. A check raises :class:`ExerciseFeedback` with a hint (never the answer)
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class _Exercise:
 
 
 _REGISTRY: dict[str, _Exercise] = {}
+# Set by the test run of the instructor chapters: a failing check then fails the chapter, which proves
+# every instructor solution passes its own check.
+ENV_STRICT = "COURSE_EXERCISES_STRICT"
 _LOADED = False
 
 
@@ -55,12 +59,12 @@ def exercise(exercise_id: str, title: str) -> Callable[[Callable[..., None]], Ca
 
     Examples
     --------
-    >>> @exercise("0.99", "Doctest example")
+    >>> @exercise("99.9", "Doctest example")
     ... def _check(answer):
     ...     if answer != 42:
     ...         raise ExerciseFeedback("Not quite: the answer is a two-digit number.")
-    >>> check_exercise("0.99", 42)
-    ✅ Exercise 0.99 (Doctest example): correct!
+    >>> check_exercise("99.9", 42)
+    ✅ Exercise 99.9 (Doctest example): correct!
     True
     """
 
@@ -132,6 +136,8 @@ def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> boo
             message, ok = f"✅ {label}: correct!", True
     if verbose:
         print(message)
+    if not ok and os.environ.get(ENV_STRICT) == "1":
+        raise ExerciseFeedback(f"{message} [{ENV_STRICT}=1: instructor solutions must pass their checks]")
     return ok
 
 
@@ -141,6 +147,11 @@ def feedback(exercise_id: str, *answers: Any) -> str:
     import io
 
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        check_exercise(exercise_id, *answers)
+    saved = os.environ.pop(ENV_STRICT, None)
+    try:
+        with contextlib.redirect_stdout(buffer):
+            check_exercise(exercise_id, *answers)
+    finally:
+        if saved is not None:
+            os.environ[ENV_STRICT] = saved
     return buffer.getvalue().strip()

@@ -1,0 +1,248 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 0. Setup and data
+#
+# **Goals:** run the course anywhere (your laptop, Colab, a workshop machine); know the five data sources;
+# switch between demo, sample and full data; find, verify and clean the cached files.
+# **Time:** ~20 min. **Prerequisites:** basic Python (pathlib, pandas). **Data:** every source, in demo mode.
+#
+# Every chapter of this course starts with the same two cells: one that installs the course package when
+# it runs in Colab (and does nothing elsewhere), and one that imports what the chapter needs and prints which
+# data it runs on.
+
+# %% tags=["setup"]
+# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
+        check=True,
+    )
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import course_utils
+from course_utils import data
+from course_utils.exercises import check_exercise
+from course_utils.plotting import use_course_style
+
+use_course_style()
+course_utils.banner()
+
+# %% [markdown]
+# ## 0.1 Three ways to run the course
+#
+# * **Locally.** Clone the repository and run `make book`: it creates a virtual environment, installs
+#   `course_utils`, prepares the demo data, executes every chapter once and builds this book. `make test` runs
+#   everything CI runs. Open any chapter in Jupyter from `notebooks/`.
+# * **In Colab.** Click the rocket icon at the top of a chapter and choose Colab. The first cell installs
+#   `course_utils` from the repository without touching Colab's numpy, pandas or torch, so no runtime restart
+#   is needed.
+# * **In a workshop.** The instructor hands out the *student* notebooks (exercises replaced by stubs,
+#   `make student`), and everyone runs on demo data, which needs no network at all.
+#
+# All the code a chapter uses lives in the `course_utils` package. A chapter shows how to call it and, where
+# the implementation is the lesson, walks through the source. `help(...)` or `??` on any function shows its
+# documentation, which names the chapter that teaches it.
+
+# %% [markdown]
+# ## 0.2 The five sources
+#
+# The course is built on five public sources. The file `data_manifest.yaml` lists them: what each is, its
+# license, the paper to cite, and what each *data mode* means for it.
+
+# %%
+sources = data.describe_sources()
+sources[["source", "title", "license", "modes"]]
+
+# %% [markdown]
+# ## 0.3 Three data modes
+#
+# | mode | what you get | needs |
+# |---|---|---|
+# | `demo` | small files written by a simulator in `course_utils`, **in exactly the real on-disk format**, with known ground truth | nothing: works offline |
+# | `sample` | a few real files (one NWB file, one session table, one mouse) | internet, minutes |
+# | `full` | the whole public dataset | internet, hours, disk |
+#
+# The demo data are a stand-in for the *data*, never for the *code*: the loaders you use on demo files are the
+# ones that read the real files. Because the simulator knows the truth (which neurons are tuned to what, how
+# sensitive a model mouse is), the demo mode also lets us check that an analysis recovers it.
+#
+# The mode comes from the `mode=` argument, else from the `COURSE_DATA_MODE` environment variable, else
+# `demo`:
+
+# %%
+print("mode used by default here:", data.data_mode())
+print("mode if a chapter asks for it explicitly:", data.data_mode("sample"))
+
+# %% [markdown]
+# To run a whole chapter on real data, set the variable before starting Jupyter
+# (`export COURSE_DATA_MODE=sample`), or in the chapter's first cell with
+# `os.environ["COURSE_DATA_MODE"] = "sample"`. From a terminal, `python -m course_utils data list` prints the
+# same overview as this section.
+
+# %% [markdown]
+# ## 0.4 Where the data live
+#
+# Everything is cached under one folder: `COURSE_DATA_DIR` if you set it, else your platform's cache folder.
+# Inside it, each source has one folder per mode.
+
+# %%
+print("data folder:", data.data_dir())
+print("NeuroTask sample files would go to:", data.source_folder("neurotask", "sample"))
+
+# %% [markdown]
+# ## 0.5 Getting a source
+#
+# One call per source returns a local folder; its layout is the real one of that source. In demo mode the
+# first call runs the simulator (seconds) and every later call, from any chapter, reuses the files. The
+# cache key includes the simulator's parameters and the package's code, so the files are regenerated only
+# when the simulator changes.
+
+# %%
+demo_sources = [name for name in data.source_names() if not data.mode_info(name, "demo").get("synthetic")]
+folders = {name: data.get_source(name, "demo") for name in demo_sources}
+for name, folder in folders.items():
+    print(f"{name:24s} {folder}")
+
+
+# %% [markdown]
+# What is inside? Each folder holds files in the format of its source: parquet and NWB for NeuroTask, a session
+# table and behaviour NWB files for Allen, one folder per mouse of `.npy` arrays for Sensorium, experiment
+# folders for Experanto. The loading chapters open them one by one. Here we only count them:
+
+# %%
+def folder_summary(folder):
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    suffixes = pd.Series([p.suffix or "(none)" for p in files]).value_counts()
+    return len(files), sum(p.stat().st_size for p in files) / 1e6, ", ".join(f"{n} {s}" for s, n in suffixes.items())
+
+
+summary = pd.DataFrame(
+    [(name, *folder_summary(folder)) for name, folder in folders.items()],
+    columns=["source", "files", "size_MB", "kinds"],
+)
+summary.round(1)
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.barh(summary["source"], summary["size_MB"], color="tab:blue")
+ax.set_xlabel("size on disk (MB)")
+ax.set_title("Demo data: small enough for a laptop, in the real formats")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown]
+# The demo data of all sources together take a few tens of MB: small enough for Colab and for a workshop
+# laptop, large enough that decoders, encoding models and behaviour analyses have something to learn.
+#
+# NeuroGym has no folder: its tasks generate trials in memory, identically offline and online.
+
+# %% [markdown]
+# ## 0.6 Real files, verified
+#
+# A sample-mode file is described in the manifest by where it comes from, where it goes, and its sha256
+# checksum when known:
+
+# %%
+pd.DataFrame(data.mode_info("neurotask", "sample")["files"])
+
+# %% [markdown]
+# A download goes to a *temporary* name; only when it is complete and its sha256 matches the manifest is it
+# renamed into place. A broken connection or a corrupted file therefore never leaves a half-written file
+# behind, and never replaces a good cached copy. Files whose checksum is not known yet get theirs recorded on
+# first download, with a message asking to add it to the manifest.
+#
+# Without internet, asking for sample data fails at once with a message that says what to do. The cell below
+# tries only if you set `TRY_SAMPLE_DOWNLOAD = True` (it downloads 54 MB):
+
+# %%
+TRY_SAMPLE_DOWNLOAD = False
+if TRY_SAMPLE_DOWNLOAD:
+    try:
+        print(data.get_source("neurotask", "sample"))
+    except data.DataUnavailableError as err:
+        print(err)
+
+# %% [markdown]
+# `verify` checks every cached file against the manifest (and every demo set against the current simulator),
+# without downloading anything. From a terminal: `python -m course_utils data verify`.
+
+# %%
+status = pd.DataFrame([vars(row) for row in data.verify()])
+status[["source", "mode", "status", "detail"]]
+
+# %% [markdown]
+# `missing` sample files are simply not downloaded yet. `mismatch` would mean a corrupted file: delete it and
+# fetch again. `python -m course_utils data clean --stale` removes demo sets written by older simulator
+# versions; `data clean SOURCE --mode sample` frees the space of a source's downloads.
+
+# %% [markdown]
+# ### Exercise 0.1 — Check a file yourself
+#
+# A checksum is only useful if you can recompute it. Compute the sha256 of the **largest** file in the
+# NeuroTask demo folder (`folders["neurotask"]`) with `hashlib`, reading the file in chunks of 1 MiB so a
+# multi-GB file would not fill your memory. Store the hex digest in `my_sha256` and the file's path in
+# `largest_file`.
+
+# %% tags=["solution"]
+import hashlib
+
+largest_file = max((p for p in folders["neurotask"].rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+digest = hashlib.sha256()
+with open(largest_file, "rb") as fh:
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+my_sha256 = digest.hexdigest()
+
+# %%
+check_exercise("0.1", my_sha256, largest_file, folders["neurotask"])
+
+# %% [markdown]
+# ### Exercise 0.2 — Where would the full data go?
+#
+# Without downloading anything, build a dictionary `full_folders` that maps every source that has a `full`
+# mode to the folder where its full dataset is expected (use `data.source_names()`, `data.source_info(name)`
+# and `data.source_folder`).
+
+# %% tags=["solution"]
+full_folders = {
+    name: data.source_folder(name, "full") for name in data.source_names() if "full" in data.source_info(name)["modes"]
+}
+
+# %%
+check_exercise("0.2", full_folders)
+
+# %% [markdown]
+# ## Summary
+#
+# * Every chapter installs `course_utils` in Colab with one cell, then imports everything it uses from it.
+# * `get_source(name, mode)` returns a local folder in the source's real layout; `demo` (default) works
+#   offline, `sample` and `full` fetch real files, verified by sha256 and written atomically.
+# * The mode comes from the argument, `COURSE_DATA_MODE`, or defaults to `demo`; the cache folder from
+#   `COURSE_DATA_DIR` or the platform's cache folder.
+# * `python -m course_utils data list | fetch | verify | path | clean` does the same from a terminal.
+#
+# ## Further reading
+#
+# * The {doc}`../data_sources` page lists every source, its license, what each mode holds and how to get the
+#   full data.
+# * Downloads use Pooch {cite:p}`pooch`; NWB files are read with PyNWB {cite:p}`rubel2022nwb`.
