@@ -73,6 +73,8 @@ def test_benchmark_table_is_tidy_and_correct():
     np.testing.assert_allclose(row["r2"], direct)
     # the template estimators were cloned, never fitted themselves
     assert not hasattr(decoders["Wiener"], "coef_")
+    _, models = benchmark_decoders({"Wiener": WienerFilter()}, sessions, progress=False, return_models=True)
+    np.testing.assert_allclose(models[2, "Wiener"].predict(Xt), WienerFilter().fit(X, y).predict(Xt))
 
 
 def test_benchmark_bad_input():

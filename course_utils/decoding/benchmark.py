@@ -120,7 +120,8 @@ def benchmark_decoders(
     sessions: Sequence[SessionSplits],
     *,
     progress: bool = True,
-) -> pd.DataFrame:
+    return_models: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[tuple[int, str], Any]]:
     """Fit every decoder on every session's training split and score it on that session's test split.
 
     Each decoder is cloned (``sklearn.base.clone``) per session, so nothing learned on one session is reused
@@ -135,12 +136,15 @@ def benchmark_decoders(
         One :class:`SessionSplits` per session (see :func:`sessions_from_lists`).
     progress
         Show a tqdm bar over (session, model) fits.
+    return_models
+        Also return the fitted decoders, keyed by ``(session position, model name)``.
 
     Returns
     -------
     pandas.DataFrame
         One row per (session, model, output) with columns ``dataset, task, animal, session, model, output,
         r2, correlation, fit_time_s`` (R² as :func:`r2_score_per_output`; fit time in seconds of wall clock).
+        With ``return_models=True``, a tuple ``(table, models)``.
 
     Examples
     --------
@@ -158,8 +162,9 @@ def benchmark_decoders(
     if not sessions:
         raise ValueError("sessions is empty: check the trial filter and the split ranges.")
     rows = []
+    models: dict[tuple[int, str], Any] = {}
     bar = tqdm(total=len(sessions) * len(decoders), desc="benchmark", disable=not progress)
-    for s in sessions:
+    for position, s in enumerate(sessions):
         if not isinstance(s, SessionSplits):
             raise TypeError(
                 f"sessions must hold SessionSplits (see sessions_from_lists), got {type(s).__name__}."
@@ -185,6 +190,9 @@ def benchmark_decoders(
                 rows.append(
                     (s.dataset, s.task, s.animal, s.session, model_name, out, r2[i], corr[i], fit_time)
                 )
+            if return_models:
+                models[position, model_name] = est
             bar.update()
     bar.close()
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return (table, models) if return_models else table
