@@ -239,8 +239,8 @@ plt.show()
 def chronological_split(n_bins):
     """Indices of the first 70 %, the next 10 % and the last 20 % of ``n_bins`` time bins."""
     idx = np.arange(n_bins)
-    a, b = round(0.7 * n_bins), round(0.8 * n_bins)
-    return idx[:a], idx[a:b], idx[b:]
+    train_end, val_end = round(0.7 * n_bins), round(0.8 * n_bins)
+    return idx[:train_end], idx[train_end:val_end], idx[val_end:]
 
 
 # %%
@@ -290,8 +290,8 @@ plt.show()
 # %% tags=["solution"]
 a10 = process_data(df, 10, behavior_columns=targets, zscore=True, **SPLITS)
 lag_scores = [
-    WienerFilter().fit(a10.X_train[0][:, -1 - k], a10.y_train[0]).score(a10.X_val[0][:, -1 - k], a10.y_val[0])
-    for k in range(11)
+    WienerFilter().fit(a10.X_train[0][:, -1 - lag], a10.y_train[0]).score(a10.X_val[0][:, -1 - lag], a10.y_val[0])
+    for lag in range(11)
 ]
 lead_ms = int(np.argmax(lag_scores)) * BIN_MS
 

@@ -16,7 +16,7 @@ from course_utils.decoding import (
 )
 from course_utils.decoding.simulate import simulate_delay_task
 
-SMALL = dict(hidden_size=16, learning_rate=1e-2, batch_size=64, max_epochs=12, patience=4, progress=False)
+SMALL = dict(hidden_size=16, dropout=0.0, learning_rate=1e-2, batch_size=64, max_epochs=12, patience=4, progress=False)
 
 
 @pytest.fixture(scope="module")
