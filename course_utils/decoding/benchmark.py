@@ -177,6 +177,8 @@ def benchmark_decoders(
         for model_name, template in decoders.items():
             bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}")
             est = clone(template)
+            if progress and "progress" in est.get_params():
+                est.set_params(progress=False)  # one bar (this one), not one per training run
             start = time.perf_counter()
             if _accepts_validation(est):
                 est.fit(X_train, y_train, X_val=s.X_val, y_val=s.y_val)
