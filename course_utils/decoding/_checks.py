@@ -30,6 +30,8 @@ def check_X(X: np.ndarray, *, name: str = "X") -> np.ndarray:
     --------
     >>> check_X(np.zeros((5, 3, 2))).shape
     (5, 3, 2)
+
+    Taught in chapter 08_decoding_baselines.
     """
     X = np.asarray(X)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
@@ -63,6 +65,8 @@ def check_targets(y: np.ndarray, *, name: str = "y") -> np.ndarray:
     --------
     >>> check_targets(np.arange(4.0)).shape
     (4, 1)
+
+    Taught in chapter 08_decoding_baselines.
     """
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.number):
@@ -97,6 +101,8 @@ def check_Xy(
     >>> X, y = check_Xy(np.zeros((6, 2, 3)), np.zeros(6))
     >>> X.shape, y.shape
     ((6, 2, 3), (6, 1))
+
+    Taught in chapter 08_decoding_baselines.
     """
     X = check_X(X, name=names[0])
     y = check_targets(y, name=names[1])
@@ -115,6 +121,8 @@ def flatten_lags(X: np.ndarray) -> np.ndarray:
     --------
     >>> flatten_lags(np.zeros((4, 3, 2))).shape
     (4, 6)
+
+    Taught in chapter 08_decoding_baselines.
     """
     return X.reshape(X.shape[0], -1) if X.ndim == 3 else X
 
@@ -126,6 +134,8 @@ def as_sequences(X: np.ndarray) -> np.ndarray:
     --------
     >>> as_sequences(np.zeros((4, 6))).shape
     (4, 1, 6)
+
+    Taught in chapter 08_decoding_baselines.
     """
     return X[:, None, :] if X.ndim == 2 else X
 

@@ -46,6 +46,8 @@ class SessionSplits:
     >>> z = np.zeros((4, 2, 3)); t = np.zeros((4, 2))
     >>> SessionSplits(z, t, z, t, z, t, dataset="demo", animal=1, session=1).n_neurons
     3
+
+    Taught in chapter 08_decoding_baselines.
     """
 
     X_train: np.ndarray
@@ -93,6 +95,8 @@ def sessions_from_lists(
     >>> z = [np.zeros((4, 2, 3))]; t = [np.zeros((4, 1))]
     >>> sessions_from_lists(z, t, z, t, z, t, keys=[{"animal": 1, "session": 2}])[0].session
     2
+
+    Taught in chapter 08_decoding_baselines.
     """
     lists = [X_train, y_train, X_val, y_val, X_test, y_test]
     records = keys.to_dict("records") if isinstance(keys, pd.DataFrame) else [dict(k) for k in keys]

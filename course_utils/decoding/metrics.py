@@ -47,6 +47,8 @@ def r2_score_per_output(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     --------
     >>> r2_score_per_output(np.array([[0.0, 1], [2, 3], [4, 5]]), np.array([[0.0, 2], [2, 2], [4, 5]]))
     array([1.  , 0.75])
+
+    Taught in chapter 08_decoding_baselines.
     """
     y_true, y_pred = _pair(y_true, y_pred)
     sse = ((y_true - y_pred) ** 2).sum(axis=0)
@@ -72,6 +74,8 @@ def correlation_per_output(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray
     --------
     >>> correlation_per_output(np.array([0.0, 1, 2, 3]), np.array([5.0, 7, 9, 11]))
     array([1.])
+
+    Taught in chapter 08_decoding_baselines.
     """
     y_true, y_pred = _pair(y_true, y_pred)
     dt = y_true - y_true.mean(axis=0)

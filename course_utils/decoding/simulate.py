@@ -45,6 +45,8 @@ def simulate_linear_gaussian(
     >>> sim = simulate_linear_gaussian(n_bins=100, seed=1)
     >>> sim["X"].shape, sim["y"].shape, bool((sim["r2_ceiling"] < 1).all())
     ((100, 3, 10), (100, 2), True)
+
+    Taught in chapter 08_decoding_baselines.
     """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_bins, n_lags, n_neurons))
@@ -69,6 +71,8 @@ def simulate_static_nonlinearity(
     >>> sim = simulate_static_nonlinearity(n_bins=50)
     >>> sim["X"].shape, sim["y"].shape
     ((50, 8), (50, 1))
+
+    Taught in chapter 08_decoding_baselines.
     """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_bins, n_neurons))
@@ -93,6 +97,8 @@ def kalman_r2_ceiling(A: np.ndarray, W: np.ndarray, H: np.ndarray, Q: np.ndarray
     >>> A = np.array([[0.9]]); W = np.array([[0.19]]); H = np.array([[1.0]]); Q = np.array([[1.0]])
     >>> float(kalman_r2_ceiling(A, W, H, Q)[0]) > 0.5
     True
+
+    Taught in chapter 08_decoding_baselines.
     """
     sigma = solve_discrete_lyapunov(A, W)
     P_pred = solve_discrete_are(A.T, H.T, W, Q)
@@ -120,6 +126,8 @@ def simulate_linear_dynamical_system(
     >>> sim = simulate_linear_dynamical_system(n_bins=100)
     >>> sim["X"].shape, sim["y"].shape
     ((100, 20), (100, 2))
+
+    Taught in chapter 08_decoding_baselines.
     """
     rng = np.random.default_rng(seed)
     theta = 0.1
@@ -151,6 +159,8 @@ def simulate_delay_task(
     >>> sim = simulate_delay_task(n_bins=20)
     >>> sim["X"].shape, sim["y"].shape
     ((20, 5, 4), (20, 1))
+
+    Taught in chapter 08_decoding_baselines.
     """
     if not 0 <= delay < n_lags:
         raise ValueError(f"delay must be in [0, n_lags), got delay={delay}, n_lags={n_lags}.")
