@@ -310,9 +310,9 @@ check_exercise("8.3", lead_ms)
 # %% [markdown]
 # ## 8.5 The whole table: every session, every task
 #
-# Now the benchmark proper: the same pipeline on every session of every file, all decoders but the
-# feed-forward net (to keep this cell short: its results track the LSTM's). `benchmark_decoders` returns a
-# tidy table, one row per session, model and output.
+# Now the benchmark proper: the same pipeline on every session of every file, with all decoders but the
+# feed-forward net (left out to keep this cell short; `benchmarks/bench_decoding.py` runs all seven).
+# `benchmark_decoders` returns a tidy table, one row per session, model and output.
 
 # %%
 all_sessions = []
