@@ -181,6 +181,29 @@ ax.invert_yaxis()
 plt.show()
 
 # %% [markdown]
+# The networks are trained with early stopping: after each epoch the loss on the validation split is
+# measured, training stops when it has not improved for `patience` epochs, and the best epoch's weights are
+# kept. Their learning curves show why this matters on sessions of a few thousand bins:
+
+# %%
+fig, ax = plt.subplots()
+for name, color in (("GRU", "tab:purple"), ("LSTM", "tab:brown")):
+    history = fitted[0, name].history_
+    epochs = np.arange(1, len(history["val_loss"]) + 1)
+    ax.plot(epochs, history["train_loss"], "--", color=color, label=f"{name} training")
+    ax.plot(epochs, history["val_loss"], "-o", color=color, label=f"{name} validation")
+ax.set(title="Learning curves (standardised mean squared error)", xlabel="epoch", ylabel="loss")
+ax.legend(ncol=2)
+plt.show()
+
+# %% [markdown]
+# The training loss keeps falling while the validation loss flattens after a few epochs: the networks start
+# memorising the training bins. The decoders here use dropout 0.5 before their readout; without it (try
+# `GRUDecoder(dropout=0.0)`) they overfit within 3-4 epochs and fall below the Wiener filter on most demo
+# sessions, and more epochs would not help. With several times more data per session the gap closes by
+# itself (`benchmarks/bench_decoding.py --data-size`).
+
+# %% [markdown]
 # ### Exercise 8.1 — R² per output, by hand
 # NeuroTask reports, for each output column, `R² = 1 − SSE/SST`, where SSE is the sum of squared errors
 # and SST the sum of squared deviations of the *test* targets from their own mean. Compute `r2_by_hand`
