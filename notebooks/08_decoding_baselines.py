@@ -160,7 +160,7 @@ for name in ("Wiener filter", "Kalman filter", "LSTM"):
     ax.plot(t, fitted[0, name].predict(X_test[window])[:, 0], lw=1.2, label=name)
 ax.set(title=f"Decoded {targets[0]}, 5 s of the test split", xlabel="time in test split (s)",
        ylabel=f"{targets[0]} (cm/s, centred)")
-ax.legend(ncol=4, loc="upper right")
+ax.legend(ncol=2, loc="upper left")
 plt.show()
 
 # %% [markdown]
@@ -254,7 +254,7 @@ plt.show()
 
 # %% [markdown]
 # On the random split the memoriser looks far better than the Wiener filter; on the chronological split it is
-# far worse. Its "accuracy" came from neighbouring bins, not from a relation between spikes and movement that
+# worse. Its "accuracy" came from neighbouring bins, not from a relation between spikes and movement that
 # holds later in the session; the Wiener filter, which cannot memorise, barely notices the difference.
 # Random splits also mix the slow drifts of a recording (electrode movement, fatigue) into training.
 # Everything in this chapter uses chronological splits; `process_data` also makes sure no history window
