@@ -23,15 +23,18 @@ from course_utils.neurotask.simulate import (
     DatasetSpec,
     read_ground_truth,
     simulate_dataset,
-    write_demo_dataset,
 )
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("neurotask_demo")
-    write_demo_dataset(folder, seed=0)
-    return folder
+    """The demo folder, made the way chapters get it: through the manifest's generator and the data layer."""
+    from course_utils.data import get_source
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        mp.delenv("COURSE_DATA_MODE", raising=False)
+        return get_source("neurotask", "demo")
 
 
 def test_demo_files_and_names(demo):

@@ -321,7 +321,7 @@ def _series_in(container) -> list:
     return found
 
 
-def _infer_task(path: Path, nwbfile, names: dict[str, np.ndarray]) -> str:
+def _infer_task(path: Path, nwbfile) -> str:
     for part in path.parts:
         if part in DANDISET_TASKS:
             return DANDISET_TASKS[part]
@@ -420,7 +420,7 @@ def load_nwb(
                         series[f"{name}_{j}"] = values[:, j]
                 else:
                     series[name] = values
-        task_label = task or (None if "task" in series else _infer_task(path, nwbfile, series))
+        task_label = task or (None if "task" in series else _infer_task(path, nwbfile))
     missing = [c for c in ("animal", "session", "trial_id", "result") if c not in series]
     if missing:
         raise ValueError(

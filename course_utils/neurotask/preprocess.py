@@ -460,8 +460,8 @@ def process_data(
     * ``y`` is 2-D when ``bins_after == 1`` (upstream's 3-D ``(n, 1, k)`` is rejected by scikit-learn);
       upstream's README calls it "next step", but the target is the concurrent bin in both;
     * ``X`` is ``dtype`` (float32) built with ``sliding_window_view``; upstream filled a float64
-      ``(T, lags, N)`` array in a Python loop. With ``respect_trials=False`` the splits are *views* of one
-      float32 copy of the counts (no per-lag copy at all; treat them as read-only);
+      ``(T, lags, N)`` array in a Python loop. With ``respect_trials=False`` the splits are read-only
+      *views* of one float32 copy of the counts (no per-lag copy; ``np.array(X)`` gives a writable copy);
     * ``respect_trials=True`` (default) keeps only bins whose whole history (and future, for
       ``bins_after > 1``) lies in the same trial; upstream's windows crossed trial boundaries (and, for
       ``bins_after > 1``, its last test targets were NaN);

@@ -1,0 +1,165 @@
+"""Checks for chapter 01_neurotask_loading (exercises 1.1-1.6). Hints, never answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import ExerciseFeedback, exercise
+
+
+def _as_series(answer, what: str, index_names: list[str]) -> pd.Series:
+    if isinstance(answer, pd.DataFrame) and answer.shape[1] == 1:
+        answer = answer.iloc[:, 0]
+    if not isinstance(answer, pd.Series):
+        raise ExerciseFeedback(
+            f"{what} should be a pandas Series indexed by {index_names} (a groupby(...) followed by an "
+            f"aggregation gives one), not a {type(answer).__name__}."
+        )
+    if list(answer.index.names) != index_names:
+        raise ExerciseFeedback(
+            f"{what} should be indexed by {index_names}; its index is {list(answer.index.names)}."
+        )
+    return answer
+
+
+def _same(answer: pd.Series, expected: pd.Series, rtol: float = 1e-6) -> bool:
+    if set(answer.index) != set(expected.index):
+        return False
+    a = answer.reindex(expected.index).to_numpy(dtype=float)
+    return bool(np.allclose(a, expected.to_numpy(dtype=float), rtol=rtol, atol=1e-9, equal_nan=True))
+
+
+@exercise("1.1", "Neurons per session")
+def check_neurons_per_session(n_neurons, df: pd.DataFrame) -> None:
+    answer = _as_series(n_neurons, "n_neurons", ["animal", "session"])
+    neurons = [c for c in df.columns if str(c).startswith("Neuron")]
+    recorded = df.groupby(["animal", "session"])[neurons].apply(lambda g: g.notna().any())
+    expected = recorded.sum(axis=1)
+    if set(answer.index) != set(expected.index):
+        raise ExerciseFeedback("one entry per (animal, session) pair is expected: group by both columns.")
+    if _same(answer, expected):
+        return
+    if np.allclose(answer.to_numpy(dtype=float), len(neurons)):
+        raise ExerciseFeedback(
+            "every session got the file's full column count: a column that is NaN throughout a session was "
+            "not recorded there. Count the columns with at least one non-NaN value per session."
+        )
+    raise ExerciseFeedback(
+        "some counts differ: per session, count the Neuron columns that are not entirely NaN."
+    )
+
+
+@exercise("1.2", "Rewarded fraction per session")
+def check_rewarded_fraction(rewarded_fraction, trials: pd.DataFrame, df: pd.DataFrame) -> None:
+    answer = _as_series(rewarded_fraction, "rewarded_fraction", ["animal", "session"])
+    expected = trials.assign(r=trials["result"] == "R").groupby(["animal", "session"])["r"].mean()
+    if set(answer.index) != set(expected.index):
+        raise ExerciseFeedback(
+            "one entry per (animal, session) pair is expected: group the trial table by both."
+        )
+    if _same(answer, expected):
+        return
+    a = answer.to_numpy(dtype=float)
+    if np.nanmax(a) > 1:
+        raise ExerciseFeedback(
+            "a fraction lies between 0 and 1: divide by the number of trials (or use mean)."
+        )
+    by_bins = df.assign(r=df["result"] == "R").groupby(["animal", "session"])["r"].mean()
+    if _same(answer, by_bins):
+        raise ExerciseFeedback(
+            "this is the fraction of time bins, not of trials: long trials weigh more. Use the trial table, "
+            "which has one row per trial."
+        )
+    raise ExerciseFeedback("close, but not the fraction of trials whose result is 'R' in each session.")
+
+
+@exercise("1.3", "Reaction times")
+def check_reaction_times(mean_rt_ms, trials: pd.DataFrame) -> None:
+    answer = _as_series(mean_rt_ms, "mean_rt_ms", ["animal"])
+    rt = trials["EventMovement_start_ms"] - trials["EventGo_cue_ms"]
+    rewarded = trials["result"] == "R"
+    expected = rt[rewarded].groupby(trials.loc[rewarded, "animal"]).mean()
+    if set(answer.index) != set(expected.index):
+        raise ExerciseFeedback("one value per animal is expected: group by the 'animal' column.")
+    if _same(answer, expected):
+        return
+    if (answer.to_numpy(dtype=float) < 0).any():
+        raise ExerciseFeedback(
+            "movement starts after the go cue, so reaction times are positive: check the order."
+        )
+    every = rt.groupby(trials["animal"]).mean()
+    if _same(answer, every):
+        raise ExerciseFeedback(
+            "keep rewarded trials only (result 'R'): other outcomes have no proper reaction."
+        )
+    raise ExerciseFeedback(
+        "not quite: the reaction time is the movement start minus the go cue, in ms, averaged per animal."
+    )
+
+
+@exercise("1.4", "A PSTH in spikes per second")
+def check_psth(psth_hz, aligned: pd.DataFrame, unit: str, bin_ms: float) -> None:
+    answer = _as_series(psth_hz, "psth_hz", ["time_from_event_ms"])
+    counts = aligned.groupby("time_from_event_ms")[unit].mean()
+    expected = counts / (bin_ms / 1000.0)
+    if set(answer.index) != set(expected.index):
+        raise ExerciseFeedback(
+            "one value per time from the event is expected: group by 'time_from_event_ms'."
+        )
+    if _same(answer, expected, rtol=1e-4):
+        return
+    if _same(answer, counts, rtol=1e-4):
+        raise ExerciseFeedback(
+            "these are spikes per bin: convert to spikes per second with the bin width in s."
+        )
+    if _same(answer, counts * bin_ms, rtol=1e-4) or _same(answer, counts / bin_ms, rtol=1e-4):
+        raise ExerciseFeedback(
+            "the unit conversion is off: the bin width is given in ms, a rate is per second."
+        )
+    raise ExerciseFeedback(
+        f"average {unit}'s counts over trials at each time from the event, then convert to Hz."
+    )
+
+
+@exercise("1.5", "Rebin one trial by hand")
+def check_rebin_by_hand(counts_20ms, trial_counts, factor: int) -> None:
+    trial_counts = np.asarray(trial_counts)
+    full = len(trial_counts) // factor * factor
+    expected = trial_counts[:full].reshape(-1, factor).sum(axis=1)
+    answer = np.asarray(counts_20ms)
+    if answer.ndim != 1:
+        raise ExerciseFeedback("the result should be one count per new bin: a 1-D array.")
+    if len(answer) == len(expected) + 1:
+        raise ExerciseFeedback(
+            "the last, incomplete bin should be dropped: it covers less time than the others."
+        )
+    if len(answer) != len(expected):
+        raise ExerciseFeedback(f"a trial of {len(trial_counts)} bins gives {factor}x fewer complete bins.")
+    if np.allclose(answer, expected / factor):
+        raise ExerciseFeedback("spike counts are summed over the merged bins, not averaged.")
+    if not np.allclose(answer, expected):
+        raise ExerciseFeedback(
+            "merge consecutive bins from the trial's first bin; reshape then sum along an axis."
+        )
+
+
+@exercise("1.6", "A first linear decoder")
+def check_first_decoder(test_r2, X_train, y_train, X_test, y_test) -> None:
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import r2_score
+
+    if not np.isscalar(test_r2) and np.ndim(test_r2) != 0:
+        raise ExerciseFeedback("test_r2 should be one number: r2_score averages over the outputs by default.")
+    model = Ridge(alpha=1.0).fit(X_train.reshape(len(X_train), -1), y_train)
+    expected = r2_score(y_test, model.predict(X_test.reshape(len(X_test), -1)))
+    if abs(float(test_r2) - expected) < 1e-3:
+        return
+    if float(test_r2) > 0.99:
+        raise ExerciseFeedback(
+            "an R² this high suggests you scored on the training set: score on the test arrays."
+        )
+    raise ExerciseFeedback(
+        "fit Ridge(alpha=1.0) on the flattened training arrays ((n, lags, neurons) -> (n, lags * neurons)) "
+        "and score its predictions on the test arrays with r2_score."
+    )
