@@ -1,0 +1,52 @@
+"""Allen Brain Observatory Visual Behavior: session tables, behaviour NWB files, performance metrics.
+
+* :mod:`course_utils.allen.sessions` – the project's session table, its derived columns, one mouse's history.
+* :mod:`course_utils.allen.nwb` – :class:`BehaviorSession`, read from one behaviour NWB file with plain pynwb.
+* :mod:`course_utils.allen.metrics` – rolling performance and AllenSDK 2.16.2's performance metrics.
+* :mod:`course_utils.allen.plots` – session timeline, lick rasters, latencies, learning curves.
+* :mod:`course_utils.allen.simulate` – a small simulated project in the real layout (demo mode).
+
+AllenSDK is not needed (it cannot share an environment with current pynwb): everything is read and computed
+here, with the same column names so the Allen documentation still applies.
+"""
+
+from __future__ import annotations
+
+from .metrics import (
+    handoff_criterion_met,
+    performance_metrics,
+    reward_rate,
+    rolling_performance,
+    session_metrics_table,
+    trial_outcomes,
+)
+from .nwb import BehaviorSession, load_behavior_session
+from .sessions import (
+    STAGE_ORDER,
+    add_derived_columns,
+    behavior_nwb_path,
+    load_session_table,
+    mouse_sessions,
+    mouse_summary,
+    parse_session_type,
+    with_nwb_files,
+)
+
+__all__ = [
+    "STAGE_ORDER",
+    "BehaviorSession",
+    "add_derived_columns",
+    "handoff_criterion_met",
+    "behavior_nwb_path",
+    "load_behavior_session",
+    "load_session_table",
+    "mouse_sessions",
+    "mouse_summary",
+    "parse_session_type",
+    "performance_metrics",
+    "reward_rate",
+    "rolling_performance",
+    "session_metrics_table",
+    "trial_outcomes",
+    "with_nwb_files",
+]

@@ -1,0 +1,310 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. Loading Allen Visual Behavior
+#
+# **Goals:** find your way around the Allen Brain Observatory *Visual Behavior* project: its session table,
+# the training stages a mouse goes through, and the tables of one behaviour session (trials, licks, rewards,
+# running speed, stimuli), read from the NWB file with plain `pynwb`.
+# **Time:** ~40 min. **Prerequisites:** chapter 0 (data modes); pandas. **Data:** Allen Visual Behavior
+# (demo: a simulated project in the real layout; sample: the real session table and three NWB files of
+# mouse 445002 from the Allen S3 bucket).
+#
+# In the Visual Behavior project {cite}`allen2023visualbehavior` mice learn a *go/no-go change detection*
+# task: natural images flash on a screen (250 ms on, 500 ms grey), and when the image changes the mouse must
+# lick a spout within a short window to earn a drop of water. Mice are trained in stages, from static
+# gratings to flashed images, until they are good enough to be "handed off" to a two-photon microscope, where
+# their neurons are imaged while they perform the task.
+#
+# The Allen Institute ships AllenSDK to read these files, but AllenSDK 2.16 pins old versions of numpy and
+# pandas and cannot read NWB with current `hdmf`. This course reads the files itself: `course_utils.allen`
+# gives the same tables, with the same column names, so the Allen documentation still applies.
+
+# %% tags=["setup"]
+# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
+        check=True,
+    )
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import course_utils
+from course_utils.allen import (
+    STAGE_ORDER,
+    load_behavior_session,
+    load_session_table,
+    mouse_sessions,
+    mouse_summary,
+    parse_session_type,
+    with_nwb_files,
+)
+from course_utils.allen.plots import plot_session_timeline
+from course_utils.data import get_source
+from course_utils.exercises import check_exercise
+from course_utils.plotting import use_course_style
+
+use_course_style()
+pd.set_option("display.max_columns", 40)
+course_utils.banner("allen_visual_behavior")
+
+# %% [markdown]
+# ## 2.1 The project and its session table
+#
+# `get_source` returns the project folder. It has the layout of the Allen Institute's public S3 bucket:
+# `project_metadata/behavior_session_table.csv` lists every behaviour session, and
+# `behavior_sessions/behavior_session_<id>.nwb` holds each session's data. In demo mode the folder is written
+# by a simulator (once, then cached); in sample mode it is downloaded.
+
+# %%
+folder = get_source("allen_visual_behavior")
+table = with_nwb_files(load_session_table(folder), folder)
+print(f"{len(table)} sessions of {table.mouse_id.nunique()} mice; NWB files on disk: {table.has_nwb.sum()}")
+table.sample(5, random_state=0)
+
+# %% [markdown]
+# One row per session, indexed by `behavior_session_id`. The columns describe the mouse (`mouse_id`,
+# `cre_line`, `full_genotype`, `sex`, `age_in_days`), the session (`session_type`, `date_of_acquisition`,
+# `equipment_name`) and its place in the experiment (`experience_level`, `prior_exposures_to_image_set`,
+# ...). Sessions on a two-photon rig also have an `ophys_session_id`.
+#
+# How many sessions of each type are there, per cre line (the genetically defined cell class imaged later)?
+
+# %%
+counts = table.pivot_table(index="session_type", columns="cre_line", values="mouse_id", aggfunc="count",
+                           fill_value=0)
+counts.loc[sorted(counts.index, key=lambda s: (parse_session_type(s)["stage_order"], s))]
+
+# %% [markdown]
+# ## 2.2 Training stages: what a session type says
+#
+# A session type such as `TRAINING_5_images_A_handoff_ready` packs several facts: the **stage**
+# (`TRAINING_0` ... `TRAINING_5`, then `OPHYS_0` ... `OPHYS_6` on the microscope), the **image set**
+# (`gratings`, `images_A`, `B`, `G` or `H`) and a detail. `load_session_table` adds these as columns.
+# The stages, in order:
+#
+# | stage | what the mouse sees and does |
+# |---|---|
+# | TRAINING_0 | static gratings, every change rewarded automatically (15 min) |
+# | TRAINING_1 | static gratings, must lick after an orientation change |
+# | TRAINING_2 | flashed gratings |
+# | TRAINING_3 | natural images, larger (10 µL) rewards |
+# | TRAINING_4 | images, normal rewards; *handoff_ready* once d' > 1 on 2 of 3 consecutive days |
+# | TRAINING_5 | images; *epilogue*, *handoff_ready* or *handoff_lapsed* (performance dropped) |
+# | OPHYS_0 | habituation on the microscope rig, no imaging |
+# | OPHYS_1, 3 | imaging, task with the familiar training images |
+# | OPHYS_2, 5 | imaging, **passive**: the same stimuli, no lick spout, no rewards |
+# | OPHYS_4, 6 | imaging, task with a **novel** image set |
+
+# %%
+parse_session_type("OPHYS_5_images_B_passive")
+
+# %%
+table[["session_type", "training_stage", "stage_order", "image_set", "passive", "session_number",
+       "experience_level"]].drop_duplicates("session_type").sort_values("stage_order").head(12)
+
+# %% [markdown]
+# `experience_level` tells whether the images are the ones the mouse learned on (`Familiar`) or new
+# (`Novel 1` on the first day with them, `Novel >1` after).
+#
+# ## 2.3 One mouse's progression
+#
+# We pick a mouse whose NWB files are on disk (in sample mode, mouse 445002 of the Allen example notebook)
+# and list its sessions in acquisition order. `day` counts calendar days since its first session.
+
+# %%
+mouse_id = table[table.has_nwb].mouse_id.value_counts().index[0]
+mouse = mouse_sessions(table, mouse_id)
+mouse[["date_of_acquisition", "day", "session_type", "equipment_name", "experience_level", "has_nwb"]]
+
+# %% [markdown]
+# The mouse starts in a training box (`BEH.*`), climbs the stages, and moves to a microscope rig
+# (`CAM2P.*` or `MESO.1`) once it is *hand-off ready*. The figure shows every mouse's path through the stages:
+# each line is a mouse, each dot a session.
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 4.5))
+for _, rows in table.groupby("mouse_id"):
+    rows = mouse_sessions(table, rows.mouse_id.iloc[0])
+    highlight = rows.mouse_id.iloc[0] == mouse_id
+    ax.plot(rows["day"], rows["stage_order"], "-o" if highlight else "-", ms=3,
+            color="tab:red" if highlight else "gray", alpha=1 if highlight else 0.25, lw=2 if highlight else 1)
+ax.set_yticks(list(STAGE_ORDER.values()), list(STAGE_ORDER))
+ax.set_xlabel("days since the first session")
+ax.set_ylabel("training stage")
+ax.set_title(f"Every mouse's progression (mouse {mouse_id} in red)")
+plt.show()
+
+# %% [markdown]
+# In the real project mice need from two weeks to four months to reach the microscope (a median of five to
+# nine weeks depending on the cre line), and some lapse back for a while; the simulated demo mice are fast
+# learners that spend one or two sessions per stage, to keep the demo small. `mouse_summary`
+# condenses this into one row per mouse: sessions per stage, the first *handoff_ready* day and the hand-off
+# date (first session on the microscope rig).
+
+# %%
+summary = mouse_summary(table)
+summary[["cre_line", "n_sessions", "first_handoff_ready", "handoff_date", "training_days"]].head()
+
+# %%
+summary.groupby("cre_line")["training_days"].describe()[["count", "mean", "50%", "min", "max"]]
+
+# %% [markdown]
+# ### Exercise 2.1 — Sessions per training stage
+# For the mouse above, count its sessions in each training stage (`TRAINING_0` ... `OPHYS_6`) and return a
+# pandas Series indexed by stage **in training order**.
+
+# %% tags=["solution"]
+sessions_per_stage = mouse["training_stage"].value_counts()
+sessions_per_stage = sessions_per_stage.sort_index(key=lambda stages: stages.map(STAGE_ORDER))
+
+# %%
+check_exercise("2.1", sessions_per_stage, mouse)
+
+# %% [markdown]
+# ## 2.4 One session's tables
+#
+# Like the Allen notebook, we open the mouse's last *handoff_ready* training session (the last one before
+# the microscope) that is on disk. `load_behavior_session` reads the NWB file with
+# `pynwb.NWBHDF5IO(path, "r", load_namespaces=True)`: the Allen files carry their own extension
+# (`ndx-aibs-behavior-ophys`, cached inside the file) for metadata and task parameters, which `pynwb` can
+# read without any extra package.
+
+# %%
+on_disk = mouse[mouse.has_nwb & ~mouse.passive & (mouse.image_set != "gratings")]
+ready = on_disk[on_disk.stage_detail.str.contains("handoff_ready")]
+behavior_session_id = (ready if len(ready) else on_disk).index[-1]
+session = load_behavior_session(mouse.loc[behavior_session_id, "nwb_file"])
+session
+
+# %% [markdown]
+# The **task parameters**: the response window (licks 0.15-0.75 s after a change count), reward volumes in
+# mL (7 µL earned, 5 µL free "auto" rewards), flash timing.
+
+# %%
+session.task_parameters
+
+# %%
+{key: session.metadata[key] for key in ("session_type", "mouse_id", "full_genotype", "equipment_name",
+                                        "date_of_acquisition")}
+
+# %% [markdown]
+# **Stimulus presentations**: one row per image flash, with its image, whether it was a change or an
+# omission (in OPHYS sessions about 5 % of flashes are left out), and the number of flashes since the last
+# change.
+
+# %%
+session.stimulus_presentations.head()
+
+# %% [markdown]
+# **Licks** (time and display frame of each lick), **rewards** (volume, time, whether automatic) and
+# **running speed** (cm/s, about 60 samples per second):
+
+# %%
+session.licks.head()
+
+# %%
+session.rewards.head()
+
+# %%
+session.running_speed.head()
+
+# %% [markdown]
+# **Trials**: one row per trial, with its outcome and timing. A trial starts on a flash; after a random
+# number of flashes the image changes (a *go* trial) or does not (a *catch* trial, with a "sham" change time);
+# a lick before the change *aborts* the trial. Chapter 5 analyses this table in depth.
+
+# %%
+session.trials.sample(5, random_state=0)
+
+# %% [markdown]
+# ### Exercise 2.2 — The flash cadence
+# Using `session.stimulus_presentations`, compute `interval_s`, the median time in seconds between the
+# onsets of consecutive flashes that were shown (leave out omitted flashes).
+
+# %% tags=["solution"]
+shown = session.stimulus_presentations[~session.stimulus_presentations["omitted"]]
+interval_s = shown["start_time"].diff().median()
+
+# %%
+check_exercise("2.2", interval_s, session.stimulus_presentations)
+
+# %% [markdown]
+# ## 2.5 A short stretch of the session
+#
+# The Allen notebook's figure, drawn by `plot_session_timeline`: running speed (blue), licks (black dots),
+# rewards (diamonds) and image flashes, coloured by image. We centre it on the session's first hit.
+
+# %%
+first_hit = session.trials.loc[session.trials.hit, "change_time"].iloc[0]
+plot_session_timeline(session, first_hit - 15, first_hit + 15)
+plt.show()
+
+# %% [markdown]
+# Images flash at a steady cadence; at a change (orange triangle) the colour changes, the mouse licks within
+# a fraction of a second, and the reward arrives with its first lick. Running slows while it licks.
+#
+# ### Exercise 2.3 — How much does the mouse run?
+# Compute `fraction_running`, the fraction of running-speed samples above 5 cm/s in this session.
+
+# %% tags=["solution"]
+fraction_running = (session.running_speed["speed"] > 5).mean()
+
+# %%
+check_exercise("2.3", fraction_running, session.running_speed)
+
+# %% [markdown]
+# ## 2.6 Under the hood: the NWB file
+#
+# An NWB file is an HDF5 file with a standard layout. Listing its groups shows where each table comes from:
+# `processing/` holds the time series (stimulus frame times, running, licks, rewards), `intervals/` the
+# trials and stimulus tables, `general/` the metadata.
+
+# %%
+import h5py  # noqa: E402  (only needed for this peek inside the file)
+
+with h5py.File(session.path, "r") as nwb_file:
+    for group in ("processing", "intervals", "general"):
+        print(f"{group}/: {sorted(nwb_file[group].keys())}")
+
+# %% [markdown]
+# The metadata and task parameters live in `general/metadata` and `general/task_parameters`, typed by the
+# Allen extension whose specification is stored under `specifications/` inside the file. The demo files
+# carry a copy of that extension under the name `ndx-aibs-behavior-ophys-demo` (same types and fields), so
+# the same reader handles both.
+#
+# ## Summary
+#
+# * The **session table** lists every session; `load_session_table` adds the training stage, its order,
+#   the image set, the passive flag and the experience level, parsed from `session_type`.
+# * `mouse_sessions` gives one mouse's sessions in acquisition order; `mouse_summary` the days it spent in
+#   each stage and its hand-off date.
+# * `load_behavior_session` reads one NWB file with plain `pynwb` into AllenSDK-named tables: `trials`,
+#   `licks`, `rewards`, `running_speed`, `stimulus_presentations`, plus `metadata` and `task_parameters`.
+#
+# Next, chapter 5 turns the trials table into performance measures: hit and false-alarm rates, d',
+# engagement, and learning curves.
+#
+# ## Further reading
+#
+# * The Visual Behavior 2P dataset and its technical whitepaper {cite}`allen2023visualbehavior`.
+# * The NWB format {cite}`rubel2022nwb`.

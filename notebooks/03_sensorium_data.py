@@ -1,0 +1,304 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Sensorium 2023: mouse visual cortex watching videos
+#
+# **Goals:** know what the Sensorium 2023 competition recorded and asked for; read a mouse folder in the
+# competition's layout; find a trial's true length from its NaN padding; understand the tiers (train, oracle,
+# the withheld test tiers) and the repeats that share a `condition_hash`; use the statistics shipped with each
+# mouse to normalise.
+# **Time:** ~45 min. **Prerequisites:** chapter 0 (setup and data); NumPy arrays.
+# **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice in the real layout;
+# sample: one real mouse archive from GIN).
+#
+# In the Sensorium 2023 competition, ten mice watched natural videos while two-photon imaging recorded about
+# 8,000 neurons each in primary visual cortex (V1). Calcium traces were deconvolved into non-negative
+# activity, resampled to the video's 30 Hz, and shipped with the mouse's pupil size, running speed and eye
+# position. Participants trained models on the training trials and submitted predicted responses for test
+# videos whose responses were withheld. This chapter is about the data; chapter 9 trains a model and submits.
+
+# %% tags=["setup"]
+# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
+        check=True,
+    )
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import course_utils
+from course_utils.data import get_source
+from course_utils.exercises import check_exercise
+from course_utils.plotting import use_course_style
+from course_utils.sensorium import list_mice, read_mouse, trial_length
+
+use_course_style()
+course_utils.banner("sensorium2023")
+
+# %% [markdown]
+# ## 3.1 One folder per mouse
+#
+# The competition distributes one zip archive per mouse, named `dynamic<animal>-<session>-<scan>-Video-<hash>`.
+# Unzipped, it holds `data/` with **one `.npy` file per trial and kind** and `meta/` with the tables that
+# describe the trials and the neurons. `get_source` returns the folder holding the mice (in demo mode, two
+# simulated mice written in exactly this layout, plus a folder with the simulator's ground truth that real data
+# do not have).
+
+# %%
+root = get_source("sensorium2023")
+mice_folders = list_mice(root)
+[folder.name for folder in mice_folders]
+
+# %%
+folder = mice_folders[0]
+for path in sorted(folder.rglob("*"))[:40]:
+    if path.is_dir() or path.name in {"0.npy", "1.npy"} or "meta" in path.parts:
+        print(path.relative_to(folder))
+
+# %% [markdown]
+# `course_utils.sensorium.read_mouse` reads the tables at once and the trial arrays on demand (a real mouse
+# has about 700 trials and 10 GB of arrays). The folder's name is the mouse's name in a submission.
+
+# %%
+mouse = read_mouse(folder)
+print(mouse.name)
+print(f"{mouse.n_trials} trials, {mouse.n_neurons} neurons")
+
+# %% [markdown]
+# ## 3.2 One trial: video, responses, behaviour
+#
+# | file | shape | what |
+# |---|---|---|
+# | `data/videos/<i>.npy` | (36, 64, T) | grey-level video frames (height, width, **time last**) |
+# | `data/responses/<i>.npy` | (neurons, T) | deconvolved activity, one row per neuron |
+# | `data/behavior/<i>.npy` | (2, T) | pupil dilation and running speed |
+# | `data/pupil_center/<i>.npy` | (2, T) | eye position (x, y) |
+#
+# Every trial is stored with the same number of frames (300 in the real data): a shorter trial is **padded with
+# NaN** after its end. Its true length is the index of the first NaN in one pixel's time course,
+# `video[0, 0, :]`.
+
+# %%
+trial = int(mouse.trials("train")[0])
+arrays = mouse.load_trial(trial, trim=False)
+{kind: array.shape for kind, array in arrays.items()}
+
+# %%
+video = arrays["videos"]
+n_frames = trial_length(video)
+print(f"trial {trial}: {n_frames} frames of {video.shape[-1]} stored ({n_frames / 30:.1f} s at 30 Hz)")
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(10, 1.9))
+for ax, frame in zip(axes, np.linspace(0, n_frames - 1, 4).astype(int), strict=True):
+    ax.imshow(video[:, :, frame], cmap="gray", vmin=0, vmax=255)
+    ax.set(title=f"frame {frame} ({frame / 30:.2f} s)", xticks=[], yticks=[])
+fig.suptitle(f"Trial {trial}: four frames of the 36 x 64 video")
+plt.show()
+
+# %% [markdown]
+# Frames are small (36 x 64 pixels, downsampled from the monitor) and grey: what matters to V1 neurons are
+# edges, textures and motion. Now the responses of all neurons in the same trial, and the behaviour:
+
+# %%
+trimmed = mouse.load_trial(trial)  # padding removed
+time_s = np.arange(n_frames) / 30
+fig, (ax_r, ax_b) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True, height_ratios=[2, 1])
+image = ax_r.imshow(trimmed["responses"], aspect="auto", cmap="magma", extent=[0, n_frames / 30, mouse.n_neurons, 0],
+                    vmax=np.percentile(trimmed["responses"], 99))
+ax_r.set(ylabel="neuron", title=f"Trial {trial}: responses of {mouse.n_neurons} neurons")
+fig.colorbar(image, ax=ax_r, label="activity (a.u.)")
+ax_b.plot(time_s, trimmed["behavior"][0], label="pupil dilation")
+ax_b.plot(time_s, trimmed["behavior"][1], label="running speed")
+ax_b.set(xlabel="time (s)", ylabel="value (a.u.)", title="Behaviour")
+ax_b.legend(loc="upper right")
+plt.show()
+
+# %% [markdown]
+# Responses are sparse and non-negative (deconvolved calcium, not spike counts), some neurons respond at the
+# same moments (a shared stimulus feature), and the behaviour traces are slow. Running and pupil dilation
+# change how strongly neurons respond: a model that ignores them leaves that variance unexplained.
+
+# %% [markdown]
+# ### Exercise 3.1 — True trial length
+# Write `true_length(video)` returning the number of valid frames of a video of shape (height, width, frames):
+# the index of the first NaN in `video[0, 0, :]`, or all the frames if there is none.
+
+# %% tags=["solution"]
+def true_length(video):
+    nan = np.isnan(video[0, 0, :])
+    return int(np.argmax(nan)) if nan.any() else int(video.shape[-1])
+
+
+# %%
+check_exercise("3.1", true_length)
+
+# %% [markdown]
+# ## 3.3 Tiers: what you may train on, and what is withheld
+#
+# `meta/trials/tiers.npy` says what each trial is for:
+#
+# * `train`: for training (the competition's validation split is yours to choose);
+# * `oracle`: clips shown several times, with responses: the public validation set;
+# * `live_test_main`, `final_test_main`: the main track's test trials (live leaderboard and final ranking);
+# * `live_test_bonus`, `final_test_bonus`: the bonus track, out-of-distribution stimuli;
+# * `none`: trials left out of every split.
+#
+# The responses of the four test tiers are **withheld**: their files exist, but hold zeros instead of activity.
+# A loader must not train or score on them (the course's dataset turns them into NaN).
+
+# %%
+tier_table = pd.DataFrame({"tier": mouse.tiers, "frames": mouse.trial_lengths})
+summary = tier_table.groupby("tier")["frames"].agg(trials="count", min_frames="min", max_frames="max")
+summary
+
+# %%
+test_trial = int(mouse.trials("final_test_main")[0])
+test_responses = mouse.load("responses", test_trial, trim=True)
+print(f"final_test_main trial {test_trial}: responses all zero? {bool(np.all(test_responses == 0))}")
+
+# %% [markdown]
+# ### Exercise 3.2 — Trials per tier
+# Build `tier_counts`, a dict mapping every tier name present in `mouse.tiers` to its number of trials.
+
+# %% tags=["solution"]
+names, counts = np.unique(mouse.tiers, return_counts=True)
+tier_counts = dict(zip(names.tolist(), counts.tolist(), strict=True))
+
+# %%
+check_exercise("3.2", tier_counts, mouse.tiers)
+
+# %% [markdown]
+# ## 3.4 Repeats share a condition hash
+#
+# Oracle and test clips were shown several times. `meta/trials/condition_hash.npy` identifies the clip: repeats
+# share a hash. Repeats are what make a **noise ceiling** possible (chapter 9): the same video gives different
+# responses on each repeat, because of noise and of the animal's changing state.
+
+# %%
+oracle = mouse.trials("oracle")
+oracle_hash = mouse.condition_hash[oracle]
+first_clip = oracle[oracle_hash == oracle_hash[0]]
+print(f"clip {oracle_hash[0]} was shown in trials {first_clip.tolist()}")
+same_video = all(np.array_equal(mouse.load("videos", first_clip[0]), mouse.load("videos", t)) for t in first_clip)
+print(f"identical videos: {same_video}")
+
+# %%
+neuron = int(np.argmax([mouse.load("responses", t, trim=True).mean(axis=1) for t in first_clip][0]))
+fig, ax = plt.subplots()
+for t in first_clip:
+    r = mouse.load("responses", t, trim=True)[neuron]
+    ax.plot(np.arange(len(r)) / 30, r, lw=1, label=f"trial {t} (running {mouse.load('behavior', t, trim=True)[1].mean():.0f})")
+ax.set(xlabel="time (s)", ylabel="activity (a.u.)", title=f"Neuron {mouse.unit_ids[neuron]}: repeats of one clip")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The peaks line up across repeats (they are driven by the video) but their heights differ: trial-to-trial
+# noise, and a gain that follows running speed (the legend gives the mean speed of each repeat).
+
+# %% [markdown]
+# ### Exercise 3.3 — Repeats in the oracle tier
+# How many distinct clips does the oracle tier hold (`n_clips`), and how many times was each shown
+# (`repeats_per_clip`, an array with one count per clip)?
+
+# %% tags=["solution"]
+_, repeats_per_clip = np.unique(mouse.condition_hash[mouse.trials("oracle")], return_counts=True)
+n_clips = len(repeats_per_clip)
+
+# %%
+check_exercise("3.3", n_clips, repeats_per_clip, mouse.condition_hash[mouse.trials("oracle")])
+
+# %% [markdown]
+# ## 3.5 Neurons and where they are
+#
+# `meta/neurons/unit_ids.npy` holds each neuron's id (the order of the rows of `responses`, and what a
+# submission lists as `neuron_ids`); `cell_motor_coordinates.npy` their positions in µm in the imaged volume.
+# Neighbouring neurons in V1 see neighbouring parts of the visual field (retinotopy): chapter 9 uses this to
+# check what a trained model learnt.
+
+# %%
+xyz = mouse.cell_motor_coordinates_um
+fig, ax = plt.subplots(figsize=(4.5, 4))
+points = ax.scatter(xyz[:, 0], xyz[:, 1], c=xyz[:, 2], s=12, cmap="viridis")
+fig.colorbar(points, label="depth z (µm)")
+ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{mouse.n_neurons} neurons of the imaged field", aspect="equal")
+plt.show()
+
+# %% [markdown]
+# ## 3.6 The statistics shipped with each mouse
+#
+# `meta/statistics/<kind>/all/{min,max,mean,median,std}.npy` hold statistics of each kind: one number for the
+# videos, one per neuron for the responses, one per channel for behaviour and pupil centre. The starter kit
+# normalises with them: videos to zero mean and unit std, **responses divided by their std only** (they stay
+# non-negative, as a Poisson model needs), behaviour divided by its std.
+
+# %%
+stats = mouse.statistics("responses")
+print({name: value.shape for name, value in stats.items()})
+train_responses = np.concatenate([mouse.load("responses", t, trim=True) for t in mouse.trials("train")], axis=1)
+print("largest difference from the training trials' std:",
+      float(np.abs(train_responses.std(axis=1) - stats["std"]).max()))
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 3.5))
+ax.scatter(stats["mean"], stats["std"], s=10)
+ax.set(xlabel="mean activity (a.u.)", ylabel="std (a.u.)", title="Per-neuron statistics")
+plt.show()
+
+# %% [markdown]
+# Neurons differ several-fold in scale: without normalisation a model's loss is dominated by the most active
+# ones. (In the demo the statistics are those of the training trials, as the recomputation shows.)
+
+# %% [markdown]
+# ### Exercise 3.4 — Normalise responses like the starter kit
+# Write `normalise(responses, std)` that takes responses (neurons, frames) and the per-neuron std and returns
+# the normalised responses.
+
+# %% tags=["solution"]
+def normalise(responses, std):
+    return responses / std[:, None]
+
+
+# %%
+check_exercise("3.4", normalise)
+
+# %% [markdown]
+# ## Summary
+#
+# * A Sensorium mouse is a folder: `data/<kind>/<i>.npy` per trial, `meta/` for neurons, trials and statistics.
+# * Videos are (36, 64, T) with time last; trials are NaN-padded, the true length is the first NaN of
+#   `video[0, 0, :]`.
+# * Tiers split the trials; the four test tiers have their responses withheld (zeros), `oracle` is the public
+#   validation set, and repeats of a clip share a `condition_hash`.
+# * Responses are normalised by their std only, with the statistics shipped in `meta/statistics`.
+#
+# Chapter 9 trains an encoding model on these folders, scores it the competition's way against a noise ceiling,
+# and writes a submission that passes the validator.
+#
+# ## Further reading
+#
+# * The competition's white paper {cite:p}`turishcheva2023sensorium` and its retrospective
+#   {cite:p}`turishcheva2024retrospective` (the winning models and what they learnt).
+# * The static-image predecessor and its data format, whose conventions (tiers, oracle repeats, statistics) the
+#   2023 data keep: {cite:p}`willeke2022sensorium`.

@@ -1,0 +1,496 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. Experiment folders: clocks, interpolation and chunked datasets
+# **Goals:** understand an experiment as a set of signals on *different clocks*; read every modality at common
+# times and know exactly which sample you get (floor, nearest, linear, held frames); cut aligned training
+# chunks with conditions and NaN filters; feed several sessions to one model; measure a loader's throughput.
+# **Time:** ~60 min. **Prerequisites:** chapter 3 (Sensorium 2023 data), basic PyTorch (`Dataset`,
+# `DataLoader`). **Data:** Experanto experiment folders {cite}`experanto` (demo: the Sensorium demo mice
+# {cite}`turishcheva2023sensorium` converted to experiment folders, plus a simulated experiment with images,
+# videos, blanks and NaN stretches; sample: the Sensorium sample mouse, converted).
+
+# %% tags=["setup"]
+# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
+        check=True,
+    )
+
+# %%
+import course_utils
+from course_utils.data import get_source
+from course_utils.exercises import check_exercise
+from course_utils.plotting import use_course_style
+
+use_course_style()
+course_utils.banner("experanto")
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from course_utils.experanto import (
+    DEFAULT_MODALITY_CONFIG,
+    ChunkDataset,
+    Experiment,
+    SequenceInterpolator,
+    experiment_folders,
+    get_multisession_dataloader,
+    load_trial_table,
+)
+
+torch.manual_seed(0)
+folders = experiment_folders()  # demo: get_source("experanto"); sample/full: converted Sensorium mice
+list(folders)
+
+# %% [markdown]
+# ## 4.1 What an experiment is
+# In chapter 3 a recording was cut into **trials**: one array per trial, every signal resampled to the video's
+# 30 Hz frames. The lab's raw data do not look like that. The screen, the two-photon scanner, the eye camera and
+# the treadmill encoder each run on **their own clock and sampling rate**, and they record continuously, also
+# between trials. The Experanto layout keeps exactly that: one folder per experiment, one subfolder per
+# *modality*, and only the screen knows about trials.
+#
+# ```
+# mixed/
+#   screen/      timestamps.npy (one time per stored frame), meta/<trial>.yml, data/<trial>.npy
+#   responses/   meta.yml (sampling_rate, start_time, ...), data.mem (time x neurons), meta/means.npy ...
+#   eye_tracker/ treadmill/   the same layout as responses
+# ```
+#
+# The `mixed` demo experiment shows images, videos and grey blanks in a random order; the other folders are
+# the Sensorium demo mice converted with `convert_sensorium_mouse`. `Experiment` opens a folder and lists its
+# modalities with their rates and the time range that all of them cover.
+
+# %%
+mixed = folders.get("mixed", next(iter(folders.values())))  # in sample mode: the first converted mouse
+experiment = Experiment(mixed)
+experiment
+
+# %% [markdown]
+# Each sequence modality describes its clock in a small `meta.yml`; the screen has one YAML file per trial.
+# Parsing thousands of those files is what made upstream's start-up slow, so the course reads them once and
+# caches the table **outside** the data folder (data folders are often read-only).
+
+# %%
+print((mixed / "responses" / "meta.yml").read_text())
+trials = load_trial_table(mixed / "screen")
+trials[["stem", "modality", "tier", "first_frame_idx", "num_frames"]].head(8)
+
+# %% [markdown]
+# The other folders hold the Sensorium mice of chapter 3, converted: trials laid end to end in recording order,
+# 0.5 s of grey screen between them (where the sequences are NaN: nothing was recorded there), and each trial's
+# Sensorium file number kept in its YAML. Same recordings, either way: reading the converted folder at a trial's
+# frame times returns exactly the frames of the Sensorium file.
+
+# %%
+mouse_name = next(name for name in folders if name != "mixed")
+converted = Experiment(folders[mouse_name])
+row = converted.devices["screen"].trials.query("modality == 'video'").iloc[0]
+video = np.load(get_source("sensorium2023") / mouse_name / "data" / "videos" / f"{int(row['sensorium_file'])}.npy")
+frame_times = converted.devices["screen"].timestamps[row["first_frame_idx"] + np.arange(3)]
+values, _ = converted.interpolate(frame_times, ["screen"])
+np.array_equal(values["screen"], np.moveaxis(video[:, :, :3], -1, 0))
+
+# %% [markdown]
+# ## 4.2 Clocks and sampling rates
+# Below are the sample times of every modality in the same half second. The screen ticks at 30 Hz with a
+# little jitter, the treadmill at 100 Hz, the eye tracker at 20 Hz and the responses at 7.5 Hz, and each
+# neuron's samples are shifted by its own **phase shift**: a two-photon microscope scans the field of view line
+# by line, so neurons lower in the frame are sampled later.
+
+# %%
+window = (30.0, 30.5)
+fig, ax = plt.subplots(figsize=(7, 2.8))
+rows = {}
+for name, device in experiment.devices.items():
+    if name == "screen":
+        rows[name] = device.timestamps
+    else:
+        rows[name] = device.start_time + np.arange(device.n_timestamps) / device.sampling_rate
+shifts = experiment.devices["responses"].phase_shifts
+shifts = np.zeros(3) if shifts is None else shifts[:: max(len(shifts) // 3, 1)][:3]
+rows["responses (3 neurons)"] = np.concatenate([rows["responses"] + s for s in shifts])
+del rows["responses"]
+for i, t in enumerate(rows.values()):
+    t = t[(t >= window[0]) & (t < window[1])]
+    ax.plot(t, np.full_like(t, i), "|", markersize=14)
+ax.set_yticks(range(len(rows)), list(rows))
+ax.set(xlabel="time (s)", title="Every modality samples on its own clock")
+plt.show()
+
+# %% [markdown]
+# So "the treadmill speed during frame 812" is not a lookup: it is a question about a *time*, and the answer
+# depends on how you read a signal between its samples.
+
+# %% [markdown]
+# ## 4.3 Interpolation and its pitfalls
+# `Experiment.interpolate(times)` answers "what were all modalities at these times?". For sequences there are
+# two modes:
+#
+# * `"nearest_neighbor"` (upstream's name) is in fact the **previous sample** (floor): at time *t* you get
+#   sample `floor((t - start_time) * sampling_rate)`. Truly rounding to the nearest sample would, in the second
+#   half of each sample interval, return a sample recorded **after** *t*. Fed to a model that should predict
+#   responses from the past, that leaks up to half a sample of the future. Here the floor is the default and
+#   `rounding="nearest"` exists only to show the difference.
+# * `"linear"` blends the two neighbouring samples. (Upstream's version ignored `start_time` in the weights
+#   until 2026; the course computes them from the true sample times.)
+#
+# The screen holds each frame until the next one: frame `searchsorted(timestamps, t + 1e-4) - 1`.
+
+# %%
+times = np.linspace(40.0, 41.0, 400)
+fig, ax = plt.subplots()
+for mode, rounding in [("nearest_neighbor", "floor"), ("nearest_neighbor", "nearest"), ("linear", "floor")]:
+    device = SequenceInterpolator(mixed / "eye_tracker", interpolation_mode=mode, rounding=rounding)
+    values, valid = device.interpolate(times)
+    ax.plot(times[valid], values[:, 0], label=f"{mode} ({rounding})" if mode != "linear" else "linear")
+samples = device.start_time + np.arange(device.n_timestamps) / device.sampling_rate
+keep = (samples >= 40) & (samples < 41)
+ax.plot(samples[keep], device.data[keep, 0], "ko", label="recorded samples")
+ax.set(xlabel="time (s)", ylabel="pupil dilation (a.u.)", title="Three ways to read a 20 Hz signal")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The floor curve steps *after* each recorded sample; the rounded one steps half a sample *before* it, i.e. it
+# shows the pupil before the camera saw it.
+#
+# **NaNs.** The eye tracker loses the pupil during blinks and stores NaN. Linear interpolation spreads a NaN to
+# every time whose neighbours include it, and floor interpolation holds it for a whole sample interval. The
+# dataset below removes chunks that touch a NaN (the *NaN filter*), so it must know how long each NaN is held:
+# upstream masked only ±0.05 s around the NaN's timestamp, which lets an 8 Hz NaN leak into chunks; the course
+# masks the whole interval the NaN is read from.
+
+# %%
+eye = experiment.devices["eye_tracker"]
+blink = np.flatnonzero(np.isnan(eye.data[:, 0]))[0]
+t_blink = eye.start_time + blink / eye.sampling_rate
+times = np.linspace(t_blink - 0.5, t_blink + 0.8, 300)
+fig, ax = plt.subplots()
+for mode in ["nearest_neighbor", "linear"]:
+    values, valid = SequenceInterpolator(mixed / "eye_tracker", interpolation_mode=mode).interpolate(times)
+    ax.plot(times[valid], values[:, 0], label=mode)
+ax.axvspan(t_blink, t_blink + 6 / eye.sampling_rate, color="grey", alpha=0.2, label="blink (NaN samples)")
+ax.set(xlabel="time (s)", ylabel="pupil dilation (a.u.)", title="A blink: NaN samples make gaps, not zeros")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ### Exercise 4.1 — Which sample does floor interpolation read?
+# Write `floor_sample_index(times, start_time, sampling_rate)` returning, for each time (s), the integer index
+# of the sample that `"nearest_neighbor"` interpolation reads (ignore phase shifts and the range check).
+
+# %% tags=["solution"]
+def floor_sample_index(times, start_time, sampling_rate):
+    """Index of the latest sample at or before each time."""
+    return np.floor((np.asarray(times) - start_time) * sampling_rate + 1e-9).astype(int)
+
+
+# %%
+check_exercise("4.1", floor_sample_index)
+
+# %% [markdown]
+# **Offsets between modalities.** A neuron in V1 responds to a stimulus some 50-100 ms after it appears, and
+# calcium indicators add more delay. Responses at time *t* therefore describe the screen at *t - latency*. Let us
+# measure it: correlate each neuron's response with the screen's mean luminance shifted by a lag, and average
+# the strength of that correlation over neurons.
+
+# %%
+grid = np.arange(experiment.start_time + 1, experiment.end_time - 1, 1 / 30)
+lags = np.arange(0, 0.5, 1 / 30)
+screen_values, _ = experiment.interpolate(grid, ["screen"])
+luminance = screen_values["screen"].mean(axis=(1, 2))
+
+
+def response_lag_correlation(lag_s):
+    values, _ = experiment.interpolate(grid + lag_s, ["responses"])
+    r = [np.corrcoef(luminance, v)[0, 1] for v in values["responses"].T]
+    return np.nanmean(np.abs(r))
+
+
+corr = np.array([response_lag_correlation(lag) for lag in lags])
+fig, ax = plt.subplots()
+ax.plot(lags * 1000, corr, "o-")
+ax.set(xlabel="responses read this long after the screen (ms)", ylabel="mean |correlation|",
+       title="Responses follow the screen with a delay")
+plt.show()
+
+# %% [markdown]
+# The correlation peaks some 100-200 ms after the screen: the simulated neurons have a 100 ms latency, and
+# floor interpolation of a 7.5 Hz signal adds, on average, half a sample (67 ms). That is why configurations
+# read the responses with an **offset** (upstream's example uses 0.1 s): the chunk of responses starts a little
+# after the chunk of frames that caused it.
+
+# %% [markdown]
+# ### Exercise 4.2 — Visual latency from the data
+# Using `lags` and `corr` from the cell above, find the lag (in seconds) at which the correlation is largest.
+
+# %% tags=["solution"]
+best_lag_s = float(lags[np.argmax(corr)])
+
+# %%
+check_exercise("4.2", best_lag_s)
+
+# %% [markdown]
+# ## 4.4 Chunks with conditions
+# A model trains on **chunks**: for a start time *s*, every modality is read at
+# `s + offset + arange(chunk_size) / sampling_rate` (times rounded to 10 µs so sessions never drift apart).
+# `ChunkDataset` keeps a start *s* only if
+#
+# 1. it lies on the screen's 30 Hz grid, at least `safe_interval_threshold` (0.5 s) inside the range every
+#    modality covers, and each modality's chunk stays inside its own range (intervals are half-open,
+#    `[start, end)`);
+# 2. every frame of the chunk belongs to a trial matching `valid_condition`: a list of dicts, **OR** across
+#    dicts and **AND** within one (`include_blanks` adds `{"tier": "blank"}`);
+# 3. no modality with a NaN filter reads a NaN sample.
+#
+# The default configuration is upstream's: 60 frames at 30 Hz resized to 144×256, 16 response bins at 8 Hz,
+# and 60 samples of eye tracker and treadmill.
+
+# %%
+dataset = ChunkDataset(mixed, modality_config=DEFAULT_MODALITY_CONFIG, seed=0)
+sample = dataset[0]
+print(len(dataset), "chunks")
+{k: tuple(v.shape) for k, v in sample.items() if k != "timestamps"}
+
+# %% [markdown]
+# Where do the valid chunks come from? Below, each trial of the first minute is a coloured bar by tier, and each
+# valid chunk start is a tick. Chunks need 2 s of train or blank frames in a row, so short train stretches
+# between test trials give none, and the filter removes starts near the blink.
+
+# %%
+colors = {"train": "tab:green", "validation": "tab:blue", "test": "tab:orange", "blank": "lightgrey",
+          "invalid": "tab:red"}
+screen = experiment.devices["screen"]
+fig, ax = plt.subplots(figsize=(7, 2.4))
+for _, trial in trials.iterrows():
+    t0 = screen.timestamps[trial["first_frame_idx"]]
+    ax.barh(1, trial["num_frames"] / 30, left=t0, color=colors.get(trial["tier"], "tab:purple"), height=0.6)
+starts = dataset.valid_times
+ax.plot(starts, np.zeros_like(starts), "|k", markersize=10)
+ax.set(xlim=(experiment.start_time, experiment.start_time + 60), ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
+       title="Valid chunk starts: train or blank frames for 2 s, no NaN")
+ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()], labels=list(colors),
+          fontsize=7, ncol=5, loc="upper right", bbox_to_anchor=(1, 1.35))
+plt.show()
+
+# %% [markdown]
+# Conditions change the count a lot. Here are a few variants of the screen's settings (the other modalities
+# keep the defaults).
+
+# %%
+def count_chunks(**screen_settings):
+    config = {**DEFAULT_MODALITY_CONFIG, "screen": {**DEFAULT_MODALITY_CONFIG["screen"], **screen_settings}}
+    try:
+        return len(ChunkDataset(mixed, modality_config=config, seed=0))
+    except ValueError:  # no valid chunk at all
+        return 0
+
+
+{
+    "train + blanks (default)": count_chunks(),
+    "train only": count_chunks(include_blanks=False),
+    "train images only": count_chunks(include_blanks=False, valid_condition={"tier": "train", "stim_type": "image"}),
+    "train OR test, no blanks": count_chunks(include_blanks=False, valid_condition=[{"tier": "train"}, {"tier": "test"}]),
+    "every 4th start": count_chunks(sample_stride=4),
+}
+
+# %% [markdown]
+# No chunk comes only from train images: each image is shown for 0.5 s, shorter than a 2 s chunk. Conditions
+# and chunk length interact; when nothing qualifies, `ChunkDataset` raises an error that says which knobs to turn.
+
+# %% [markdown]
+# ### Exercise 4.3 — Chunks from train or validation videos
+# Build `config`, a modality configuration like `DEFAULT_MODALITY_CONFIG` whose screen gives 30 frames at 30 Hz
+# and only accepts chunks made entirely of **video** trials of the **train or validation** tier (no blanks).
+
+# %% tags=["solution"]
+config = {
+    **DEFAULT_MODALITY_CONFIG,
+    "screen": {
+        **DEFAULT_MODALITY_CONFIG["screen"],
+        "chunk_size": 30,
+        "sampling_rate": 30,
+        "include_blanks": False,
+        "valid_condition": [{"tier": "train", "stim_type": "video"}, {"tier": "validation", "stim_type": "video"}],
+    },
+}
+
+# %%
+check_exercise("4.3", config, mixed)
+
+# %% [markdown]
+# One sample, drawn against its own `timestamps`: the frames (six of 60 shown), the responses read 16 times at
+# 8 Hz, and the treadmill at 30 Hz. All values are normalised with the folder's statistics ("normalize" is a
+# z-score; responses use "normalize_variance_only", a division by the std that keeps zero at zero).
+
+# %%
+fig, axes = plt.subplots(1, 6, figsize=(7, 1.2))
+for ax, k in zip(axes, range(0, 60, 10), strict=True):
+    ax.imshow(sample["screen"][0, k], cmap="gray")
+    ax.set(title=f"{sample['timestamps']['screen'][k]:.2f} s", xticks=[], yticks=[])
+fig.suptitle("Screen: every 10th frame of the chunk (resized to 144 x 256)", y=1.15)
+plt.show()
+fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(7, 3.6))
+t = sample["timestamps"]
+ax1.imshow(sample["responses"].T, aspect="auto", extent=[t["responses"][0], t["responses"][-1], 24, 0])
+ax1.set(ylabel="neuron", title="Responses (8 Hz) and treadmill (30 Hz) of one chunk")
+ax2.plot(t["treadmill"], sample["treadmill"][:, 0])
+ax2.set(xlabel="time since the experiment's start (s)", ylabel="speed (z-score)")
+plt.show()
+
+# %% [markdown]
+# ## 4.5 Several sessions, one model
+# A multi-session model shares a **core** across mice and gives each mouse its own **readout** (each has
+# different neurons). `get_multisession_dataloader` builds one dataset and DataLoader per experiment and cycles
+# through them, yielding `(data_key, batch)`, so the training loop knows which readout to use. To keep this
+# chapter fast we skip the resize (36×64 frames) and use 30 response bins at 30 Hz.
+
+# %%
+mice = [path for name, path in folders.items() if name != "mixed"]
+fast_config = {
+    "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "chunk_size": 30, "transforms": {"normalization": "normalize"}},
+    "responses": {**DEFAULT_MODALITY_CONFIG["responses"], "sampling_rate": 30, "chunk_size": 30, "offset": 0.1},
+}
+loader = get_multisession_dataloader(
+    mice, {"dataset": {"modality_config": fast_config, "seed": 0}, "dataloader": {"batch_size": 16, "shuffle": True}}
+)
+n_neurons = {key: dl.dataset[0]["responses"].shape[1] for key, dl in loader.loaders.items()}
+n_neurons
+
+# %% [markdown]
+# The model: a small 3-D convolution over (time, height, width) on 4x-downsampled frames as the shared core,
+# averaged over space,
+# and a linear readout per mouse with a softplus (responses are non-negative). Poisson loss, as in chapter 3.
+
+# %%
+class Core(torch.nn.Module):
+    def __init__(self, channels=8):
+        super().__init__()
+        self.conv = torch.nn.Sequential(
+            torch.nn.AvgPool3d((1, 4, 4)),
+            torch.nn.Conv3d(1, channels, (5, 5, 5), padding=(4, 2, 2)), torch.nn.ELU(),
+            torch.nn.Conv3d(channels, channels, (3, 3, 3), padding=(2, 1, 1)), torch.nn.ELU(),
+        )
+
+    def forward(self, screen):  # (B, 1, T, H, W) -> (B, T, channels), causal in time
+        t = screen.shape[2]
+        return self.conv(screen)[:, :, :t].mean(dim=(3, 4)).transpose(1, 2)
+
+
+core = Core()
+readouts = torch.nn.ModuleDict({key: torch.nn.Linear(8, n) for key, n in n_neurons.items()})
+optimizer = torch.optim.AdamW([*core.parameters(), *readouts.parameters()], lr=3e-3)
+losses = []
+for _, (key, batch) in zip(range(24), loader, strict=False):
+    prediction = torch.nn.functional.softplus(readouts[key](core(batch["screen"])))
+    loss = torch.nn.functional.poisson_nll_loss(prediction, batch["responses"], log_input=False)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.append((key, loss.item()))
+print(f"{len(losses)} steps, last loss {losses[-1][1]:.3f}")
+
+# %%
+fig, ax = plt.subplots()
+for key in n_neurons:
+    steps = [i for i, (k, _) in enumerate(losses) if k == key]
+    ax.plot(steps, [losses[i][1] for i in steps], "o-", label=key.split("-")[0])
+ax.set(xlabel="training step", ylabel="Poisson loss", title="Two sessions, alternating batches, one shared core")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The batches alternate between the mice, and both losses fall: the shared core learns from both. (A few steps
+# only: chapter 3 trains such models properly.)
+
+# %% [markdown]
+# ## 4.6 Measuring loader throughput
+# Training on video is often limited by the loader, not the GPU. Measure samples per second with the default
+# configuration, in one process. On a shared machine use one torch thread per process (DataLoader workers do
+# this automatically); two threads fighting for two busy cores can be several times slower.
+
+# %%
+torch.set_num_threads(1)
+default_dataset = ChunkDataset(mice[0], seed=0)
+order = np.random.default_rng(0).permutation(len(default_dataset))[:40]
+start = time.perf_counter()
+for i in order:
+    default_dataset[int(i)]
+rate = len(order) / (time.perf_counter() - start)
+print(f"{rate:.0f} samples/s in one process (upstream's ChunkDataset: about 60 on 2 idle cores; other "
+      "programs running on the machine lower this number)")
+
+# %% [markdown]
+# Where does the time go? Compare the same loop without the resize (frames stay 36×64).
+
+# %%
+no_resize = {**DEFAULT_MODALITY_CONFIG,
+             "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "transforms": {"normalization": "normalize"}}}
+small_dataset = ChunkDataset(mice[0], modality_config=no_resize, seed=0)
+start = time.perf_counter()
+for i in order:
+    small_dataset[int(i)]
+rate_small = len(order) / (time.perf_counter() - start)
+fig, ax = plt.subplots(figsize=(5, 2.5))
+ax.barh(["resize to 144x256", "no resize"], [rate, rate_small])
+ax.set(xlabel="samples / s (one process)", title="The resize dominates the loader's cost")
+plt.show()
+
+# %% [markdown]
+# Reading and interpolating take well under a millisecond per sample (one memory-map slice per trial and per
+# modality); resizing 60 frames and writing 8.8 MB of float32 is the cost. The course's resize gives exactly
+# PyTorch's bilinear values, but as a small matrix product along the width and interleaved two-row blends along
+# the height (a 4x enlargement), several times faster than `F.interpolate` on CPU. Where a GPU trains the model,
+# load the 36x64 frames and resize the batch on the GPU. `benchmarks/bench_experanto.py` measures it all, with
+# DataLoader workers.
+
+# %% [markdown]
+# ### Exercise 4.4 — How many megabytes is one sample?
+# Compute `sample_mb`, the size in megabytes (1 MB = 10⁶ bytes) of all tensors of `sample` (the default-config
+# sample from section 4.4; leave out the `timestamps` dict). Multiply by a loader's samples/s to see how many
+# MB/s it must move.
+
+# %% tags=["solution"]
+sample_mb = sum(v.numel() * v.element_size() for k, v in sample.items() if k != "timestamps") / 1e6
+
+# %%
+check_exercise("4.4", sample_mb, sample)
+
+# %% [markdown]
+# ## Summary
+# * An experiment is a set of modalities, each with its own clock; only the screen knows the trials.
+# * Reading a signal at arbitrary times needs a rule: floor (the default, causal), rounding (leaks the future),
+#   linear (spreads NaNs); the screen holds each frame until the next; intervals are half-open.
+# * Responses lag the stimulus: read them with an offset.
+# * `ChunkDataset` keeps chunk starts that fit every modality's range, match the trial conditions (OR of ANDs)
+#   and avoid NaNs; a seed makes the thinning reproducible.
+# * `get_multisession_dataloader` cycles sessions as `(data_key, batch)` for shared-core models.
+# * Measure the loader: here the resize, not the interpolation, sets the pace.
+#
+# ## Further reading
+# * The Experanto project {cite}`experanto`, whose folder layout and dataset semantics this chapter follows.
+# * The Sensorium 2023 competition {cite}`turishcheva2023sensorium`, the source of the converted mice.
+# * Multi-session cores with per-animal readouts: {cite}`lurz2021generalization`.

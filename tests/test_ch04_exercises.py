@@ -1,0 +1,70 @@
+"""Chapter 4's exercise checks: the instructor's answers pass, typical mistakes get a hint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.exercises import feedback
+from course_utils.experanto.writer import write_screen_modality, write_sequence_modality
+
+
+def test_4_1_floor_index():
+    def floor_sample_index(times, start_time, sampling_rate):
+        return np.floor((np.asarray(times) - start_time) * sampling_rate + 1e-9).astype(int)
+
+    def rounded(times, start_time, sampling_rate):
+        return np.round((np.asarray(times) - start_time) * sampling_rate).astype(int)
+
+    assert feedback("4.1", floor_sample_index).startswith("✅")
+    assert "future" in feedback("4.1", rounded)
+    assert "not answered" in feedback("4.1", ...)
+
+
+def test_4_2_lag():
+    assert feedback("4.2", 0.167).startswith("✅")
+    assert "negative" in feedback("4.2", -0.1)
+    assert feedback("4.2", 0.45).startswith("❌")
+
+
+@pytest.fixture()
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "cache"))
+    frames = np.zeros((60, 2, 2))
+    trials = []
+    for tier, kind in [("train", "video"), ("train", "image"), ("validation", "video"), ("test", "video"),
+                       ("train", "video"), ("blank", "blank")]:
+        if kind == "video":
+            trials.append({"modality": "video", "num_frames": 60, "data": frames, "tier": tier, "stim_type": "video"})
+        elif kind == "image":
+            trials.append({"modality": "image", "num_frames": 60, "data": frames[0], "tier": tier,
+                           "stim_type": "image"})
+        else:
+            trials.append({"modality": "blank", "num_frames": 60, "image_size": [2, 2], "interleave_value": 0.0,
+                           "tier": tier, "stim_type": "blank"})
+    write_screen_modality(tmp_path / "exp" / "screen", np.arange(360) / 30, trials, mean=0.0, std=1.0)
+    write_sequence_modality(tmp_path / "exp" / "treadmill", np.zeros((120, 1)), sampling_rate=10)
+    return tmp_path / "exp"
+
+
+def _config(condition, **extra):
+    return {"screen": {"sampling_rate": 30, "chunk_size": 30, "valid_condition": condition, "include_blanks": False,
+                       "transforms": {}, **extra}}
+
+
+def test_4_3_conditions(folder):
+    good = [{"tier": "train", "stim_type": "video"}, {"tier": "validation", "stim_type": "video"}]
+    assert feedback("4.3", _config(good), folder).startswith("✅")
+    assert "OR" in feedback("4.3", _config({"tier": "train", "stim_type": "video"}), folder)
+    assert "images" in feedback("4.3", _config([{"tier": "train"}, {"tier": "validation"}]), folder)
+    assert "both tiers" in feedback("4.3", _config([{"tier": "train", "stim_type": "video"}]), folder)
+    assert "30 frames" in feedback("4.3", _config(good, chunk_size=60), folder)
+
+
+def test_4_4_megabytes():
+    sample = {"screen": torch.zeros(1, 60, 144, 256), "responses": torch.zeros(16, 100), "timestamps": {}}
+    mb = (60 * 144 * 256 + 1600) * 4 / 1e6
+    assert feedback("4.4", mb, sample).startswith("✅")
+    assert "bytes" in feedback("4.4", mb * 1e6, sample)
+    assert feedback("4.4", mb / 2, sample).startswith("❌")

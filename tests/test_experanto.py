@@ -1,0 +1,467 @@
+"""Experanto experiment folders: interpolation, chunking, conversion, errors, on tiny hand-built folders.
+
+Every expected value below is worked out by hand from the folder the test writes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from course_utils.experanto import (
+    ChunkDataset,
+    Experiment,
+    ScreenInterpolator,
+    SequenceInterpolator,
+    condition_mask,
+    convert_sensorium_mouse,
+    get_multisession_dataloader,
+    load_trial_table,
+)
+from course_utils.experanto.writer import (
+    write_experiment_meta,
+    write_screen_modality,
+    write_sequence_modality,
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "index_cache"))
+
+
+# ----------------------------------------------------------------------------------------- sequences
+@pytest.fixture()
+def ramp(tmp_path) -> Path:
+    """One signal 0, 10, 20, 30, 40 sampled at 10 Hz from t = 2.0 s: covers [2.0, 2.5)."""
+    folder = tmp_path / "ramp"
+    write_sequence_modality(folder, (np.arange(5.0) * 10)[:, None], sampling_rate=10, start_time=2.0)
+    return folder
+
+
+def test_floor_interpolation_takes_previous_sample(ramp):
+    values, valid = SequenceInterpolator(ramp).interpolate(np.array([2.0, 2.05, 2.099, 2.1, 2.45, 2.5, 1.99]))
+    assert valid.tolist() == [True, True, True, True, True, False, False]  # half-open [2.0, 2.5)
+    assert values.ravel().tolist() == [0, 0, 0, 10, 40]
+
+
+def test_nearest_rounding_reads_the_future(ramp):
+    values, _ = SequenceInterpolator(ramp, rounding="nearest").interpolate(np.array([2.04, 2.06, 2.099]))
+    # 2.06 s is closer to the sample at 2.1 s, which was recorded after 2.06 s
+    assert values.ravel().tolist() == [0, 10, 10]
+
+
+def test_linear_interpolation_uses_true_sample_times(ramp):
+    # upstream (before its 2026 fix) computed the weights as if start_time were 0
+    values, _ = SequenceInterpolator(ramp, interpolation_mode="linear").interpolate(np.array([2.05, 2.125, 2.45]))
+    np.testing.assert_allclose(values.ravel(), [5.0, 12.5, 40.0])
+
+
+def test_linear_interpolation_propagates_nan(tmp_path):
+    write_sequence_modality(tmp_path / "s", np.array([[0.0], [np.nan], [2.0]]), sampling_rate=1)
+    values, _ = SequenceInterpolator(tmp_path / "s", interpolation_mode="linear").interpolate(
+        np.array([0.0, 0.5, 1.5, 2.5])
+    )
+    assert values[0, 0] == 0 and np.isnan(values[1, 0]) and np.isnan(values[2, 0]) and values[3, 0] == 2
+
+
+def test_phase_shifts_per_signal(tmp_path):
+    data = np.stack([np.arange(5.0), 100 + np.arange(5.0)], axis=1)
+    write_sequence_modality(tmp_path / "r", data, sampling_rate=10, phase_shifts=np.array([0.0, 0.05]))
+    interp = SequenceInterpolator(tmp_path / "r")
+    values, valid = interp.interpolate(np.array([0.02, 0.12, 0.16]))
+    # every signal has data from 0.05 s (the largest shift) on; at 0.12 s signal 1's latest sample is at 0.05
+    assert valid.tolist() == [False, True, True]
+    assert values.tolist() == [[1.0, 100.0], [1.0, 101.0]]
+
+
+# ----------------------------------------------------------------------------------------- screen
+@pytest.fixture()
+def screen(tmp_path) -> Path:
+    """Frames at 0.0-0.5 s (10 Hz): image (value 1) x 2, blank (grey 7) x 2, video (10, 11)."""
+    folder = tmp_path / "screen"
+    trials = [
+        {"modality": "image", "num_frames": 2, "data": np.ones((2, 3)), "tier": "train"},
+        {"modality": "blank", "num_frames": 2, "image_size": [2, 3], "interleave_value": 7.0, "tier": "blank"},
+        {"modality": "video", "num_frames": 2, "data": np.stack([np.full((2, 3), 10.0), np.full((2, 3), 11.0)]),
+         "tier": "test"},
+    ]
+    write_screen_modality(folder, np.arange(6) / 10, trials)
+    return folder
+
+
+def test_screen_holds_frame_until_next(screen):
+    times = np.array([0.0, 0.15, 0.2, 0.19995, 0.45, 0.5, -0.01])
+    frames, valid = ScreenInterpolator(screen).interpolate(times)
+    assert valid.tolist() == [True, True, True, True, True, False, False]
+    # 0.19995 s is within the 0.1 ms tolerance of the frame shown at 0.2 s
+    assert frames[:, 0, 0].tolist() == [1, 1, 7, 7, 10]
+    assert frames.shape == (5, 2, 3)
+
+
+def test_trial_table_and_conditions(screen):
+    table = load_trial_table(screen)
+    assert table["modality"].tolist() == ["image", "blank", "video"]
+    assert table["first_frame_idx"].tolist() == [0, 2, 4]
+    assert condition_mask(table, [{"tier": "train"}, {"tier": "test", "modality": "video"}]).tolist() == [
+        True, False, True]
+    assert condition_mask(table, {"tier": "test", "modality": "image"}).tolist() == [False, False, False]
+    with pytest.raises(KeyError, match="stim_type"):
+        condition_mask(table, {"stim_type": "x"})
+
+
+def test_trial_table_is_cached_outside_the_data_folder(screen, tmp_path):
+    cache = tmp_path / "index_cache"
+    before = sorted(p.name for p in screen.rglob("*"))
+    load_trial_table(screen)
+    assert len(list(cache.glob("trials-*.json"))) == 1
+    assert sorted(p.name for p in screen.rglob("*")) == before
+    # an edited trial file changes the fingerprint: the cache is not reused
+    meta = screen / "meta" / "00002.yml"
+    content = yaml.safe_load(meta.read_text())
+    content["tier"] = "validation"
+    os.utime(meta, ns=(1, 1))  # make sure the mtime changes even on coarse clocks
+    meta.write_text(yaml.safe_dump(content))
+    assert load_trial_table(screen)["tier"].tolist() == ["train", "blank", "validation"]
+
+
+# ----------------------------------------------------------------------------------------- chunks
+def _tiny_experiment(root: Path) -> Path:
+    """Screen 10 Hz, 100 frames (0.0-9.9 s): train video [0, 4 s), test video [4, 6 s), train video [6, 10 s);
+    frame k has value k. Treadmill 10 Hz over [0, 10 s), value = 1000 + k, NaN at sample 80 (t = 8.0 s).
+    Responses 5 Hz over [0, 10 s), value = 2000 + k."""
+    frames = np.arange(100.0)[:, None, None] * np.ones((1, 4, 6))
+    trials = [
+        {"modality": "video", "num_frames": 40, "data": frames[:40], "tier": "train"},
+        {"modality": "video", "num_frames": 20, "data": frames[40:60], "tier": "test"},
+        {"modality": "video", "num_frames": 40, "data": frames[60:], "tier": "train"},
+    ]
+    write_screen_modality(root / "screen", np.arange(100) / 10, trials, mean=0.0, std=1.0)
+    tread = 1000 + np.arange(100.0)
+    tread[80] = np.nan
+    write_sequence_modality(root / "treadmill", tread[:, None], sampling_rate=10)
+    write_sequence_modality(root / "responses", (2000 + np.arange(50.0))[:, None], sampling_rate=5)
+    write_experiment_meta(root, "tiny")
+    return root
+
+
+def _config(**screen_overrides):
+    screen = {"sampling_rate": 10, "chunk_size": 10, "valid_condition": {"tier": "train"}, "offset": 0,
+              "include_blanks": False, "transforms": {"normalization": None}}
+    screen.update(screen_overrides)
+    return {
+        "screen": screen,
+        "treadmill": {"sampling_rate": 10, "chunk_size": 10, "offset": 0, "transforms": {"normalization": None},
+                      "filters": {"nan_filter": {"vicinity": 0.05}}},
+        "responses": {"sampling_rate": 5, "chunk_size": 3, "offset": 0.2, "transforms": {"normalization": None}},
+    }
+
+
+@pytest.fixture()
+def tiny(tmp_path) -> Path:
+    return _tiny_experiment(tmp_path / "tiny")
+
+
+def test_valid_chunk_starts_worked_out_by_hand(tiny):
+    ds = ChunkDataset(tiny, modality_config=_config(), seed=0)
+    # candidates 0.5, 0.6, ... < 9.4 (0.5 s margins on [0, 9.9)); a 1 s chunk must stay in a train trial:
+    # 0.5-3.0 (26 starts) and 6.0-8.9; the treadmill NaN at 8.0 s is held until 8.1 s and widened by
+    # 0.05 s: [7.95, 8.15) removes starts 7.1-8.1, leaving 6.0-7.0 (11) and 8.2-8.9 (8).
+    expected = np.round(np.r_[np.arange(5, 31), np.arange(60, 71), np.arange(82, 90)] / 10, 5)
+    np.testing.assert_allclose(ds.valid_times, expected)
+    assert len(ds) == 45
+
+
+def test_sample_values_and_timestamps(tiny):
+    ds = ChunkDataset(tiny, modality_config=_config(), seed=0)
+    sample = ds[0]  # start 0.5 s
+    assert sample["screen"].shape == (1, 10, 4, 6)
+    assert sample["screen"][0, :, 0, 0].tolist() == list(range(5, 15))
+    assert sample["treadmill"][:, 0].tolist() == list(range(1005, 1015))
+    # responses at 0.5 + 0.2 + (0, 0.2, 0.4) = 0.7, 0.9, 1.1 s -> 5 Hz samples 3, 4, 5
+    assert sample["responses"][:, 0].tolist() == [2003, 2004, 2005]
+    np.testing.assert_allclose(sample["timestamps"]["responses"].numpy(), [0.7, 0.9, 1.1])
+    assert set(sample) == {"screen", "treadmill", "responses", "timestamps"}
+
+
+def test_normalisation_and_resize(tiny):
+    cfg = _config(transforms={"normalization": "normalize", "Resize": {"size": [8, 12]}})
+    cfg["treadmill"]["transforms"] = {"normalization": "normalize_variance_only"}
+    ds = ChunkDataset(tiny, modality_config=cfg)
+    sample = ds[0]
+    assert sample["screen"].shape == (1, 10, 8, 12)
+    np.testing.assert_allclose(sample["screen"][0, :, 3, 5].numpy(), np.arange(5, 15), atol=1e-4)  # uniform frames
+    std = np.nanstd(np.r_[1000 + np.arange(80.0), 1000 + np.arange(81.0, 100)])
+    np.testing.assert_allclose(sample["treadmill"][:, 0].numpy(), (1005 + np.arange(10)) / std, rtol=1e-5)
+
+
+def test_conditions_or_of_and_and_blanks(tiny):
+    ds = ChunkDataset(tiny, modality_config=_config(valid_condition=[{"tier": "train"}, {"tier": "test"}]))
+    # every trial matches: only the margins and the NaN filter remove starts: 0.5-8.9 minus 7.1-8.1
+    assert len(ds) == len(np.arange(5, 90)) - len(np.arange(71, 82))
+
+
+def test_stride_is_seeded_and_reproducible(tiny):
+    a = ChunkDataset(tiny, modality_config=_config(sample_stride=4), seed=3)
+    b = ChunkDataset(tiny, modality_config=_config(sample_stride=4), seed=3)
+    np.testing.assert_array_equal(a.valid_times, b.valid_times)
+    assert len(a) in (11, 12)
+    assert np.all(np.isin(a.valid_times, ChunkDataset(tiny, modality_config=_config()).valid_times))
+    torch.testing.assert_close(a[2]["screen"], b[2]["screen"])
+
+
+def test_global_rate_and_chunk_size(tiny):
+    ds = ChunkDataset(tiny, global_sampling_rate=10, global_chunk_size=5, modality_config=_config())
+    assert {k: v.shape[0] for k, v in ds[0].items() if k not in ("timestamps", "screen")} == {
+        "treadmill": 5, "responses": 5}
+
+
+def test_multisession_loader_cycles_sessions(tmp_path):
+    paths = [_tiny_experiment(tmp_path / "a"), _tiny_experiment(tmp_path / "b")]
+    write_experiment_meta(paths[1], "other")
+    loader = get_multisession_dataloader(paths, {"dataset": {"modality_config": _config(), "seed": 0},
+                                                 "dataloader": {"batch_size": 16}})
+    keys = [key for key, _ in loader]
+    assert keys == ["tiny", "other"] * 3  # ceil(45 / 16) = 3 batches per session
+    key, batch = next(iter(loader))
+    assert batch["screen"].shape == (16, 1, 10, 4, 6)
+    assert batch["timestamps"]["treadmill"].shape == (16, 10)
+
+
+def test_experiment_interpolates_all_modalities(tiny):
+    exp = Experiment(tiny)
+    values, valid = exp.interpolate(np.array([1.05, 9.95]))
+    assert values["screen"][:, 0, 0].tolist() == [10]
+    # values come for the valid times only: the screen ends at its last timestamp (9.9 s), the sequences at 10 s
+    assert values["treadmill"].ravel().tolist() == [1010, 1099]
+    assert values["responses"].ravel().tolist() == [2005, 2049]
+    assert valid["screen"].tolist() == [True, False] and valid["treadmill"].tolist() == [True, True]
+    assert (exp.start_time, exp.end_time) == (0.0, 9.9)
+
+
+def test_nothing_is_written_into_a_read_only_folder(tiny):
+    files = {p: p.stat().st_mtime_ns for p in tiny.rglob("*")}
+    for p in [tiny, *tiny.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        ds = ChunkDataset(tiny, modality_config=_config())
+        assert len(ds) == 45
+        assert {p: p.stat().st_mtime_ns for p in tiny.rglob("*")} == files
+    finally:
+        for p in [tiny, *tiny.rglob("*")]:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+# ----------------------------------------------------------------------------------------- errors
+def test_error_config_modality_missing_from_folder(tiny):
+    cfg = _config()
+    cfg["eye_tracker"] = {"sampling_rate": 30, "chunk_size": 60}
+    with pytest.raises(FileNotFoundError, match="eye_tracker"):
+        ChunkDataset(tiny, modality_config=cfg)
+
+
+def test_error_meta_missing_a_key(tiny):
+    meta_path = tiny / "treadmill" / "meta.yml"
+    meta = yaml.safe_load(meta_path.read_text())
+    del meta["sampling_rate"]
+    meta_path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(KeyError, match=r"treadmill/meta.yml.*sampling_rate"):
+        ChunkDataset(tiny, modality_config=_config())
+
+
+def test_error_trial_meta_missing_a_key(tiny):
+    path = tiny / "screen" / "meta" / "00001.yml"
+    meta = yaml.safe_load(path.read_text())
+    del meta["num_frames"]
+    path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(KeyError, match=r"00001.yml.*num_frames"):
+        Experiment(tiny)
+
+
+def test_error_missing_modality_meta(tiny):
+    (tiny / "treadmill" / "meta.yml").unlink()
+    with pytest.raises(FileNotFoundError, match="treadmill"):
+        ChunkDataset(tiny, modality_config=_config())
+
+
+def test_error_no_valid_chunk(tiny):
+    with pytest.raises(ValueError, match=r"No valid chunk.*screen 50 x 10 Hz = 5 s"):
+        ChunkDataset(tiny, modality_config=_config(chunk_size=50))
+
+
+def test_error_missing_sampling_rate_in_config(tiny):
+    cfg = _config()
+    cfg["treadmill"]["sampling_rate"] = None
+    with pytest.raises(ValueError, match="global_sampling_rate"):
+        ChunkDataset(tiny, modality_config=cfg)
+
+
+def test_error_unknown_screen_transform(tiny):
+    with pytest.raises(ValueError, match="not supported"):
+        ChunkDataset(tiny, modality_config=_config(transforms={"Blur": {"_target_": "os.system"}}))
+
+
+# ----------------------------------------------------------------------------------------- converter
+def _sensorium_mouse(folder: Path) -> Path:
+    """Two trials in the Sensorium layout, stored in reverse recording order; 3 and 2 frames, NaN-padded
+    to 4; 2 neurons."""
+    for kind in ("videos", "responses", "behavior", "pupil_center"):
+        (folder / "data" / kind).mkdir(parents=True)
+    (folder / "meta" / "trials").mkdir(parents=True)
+    lengths = {0: 2, 1: 3}  # file 0 is the second trial recorded (trial_idx 1)
+    for i, n in lengths.items():
+        video = np.full((36, 64, 4), np.nan, dtype=np.float32)
+        video[:, :, :n] = (100 * i + np.arange(n))[None, None, :]
+        resp = np.full((2, 4), np.nan, dtype=np.float32)
+        resp[:, :n] = np.array([[10 * i], [20 * i]]) + np.arange(n)
+        beh = np.full((2, 4), np.nan, dtype=np.float32)
+        beh[:, :n] = np.array([[1.0], [2.0]]) * (i + 1)
+        pup = np.full((2, 4), np.nan, dtype=np.float32)
+        pup[:, :n] = np.array([[30.0], [40.0]]) + i
+        for kind, arr in (("videos", video), ("responses", resp), ("behavior", beh), ("pupil_center", pup)):
+            np.save(folder / "data" / kind / f"{i}.npy", arr)
+    np.save(folder / "meta" / "trials" / "tiers.npy", np.array(["oracle", "train"]))
+    np.save(folder / "meta" / "trials" / "trial_idx.npy", np.array([1, 0]))
+    return folder
+
+
+def test_convert_sensorium_mouse(tmp_path):
+    mouse = _sensorium_mouse(tmp_path / "dynamic1-Video-x")
+    out = convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1)  # 3 blank frames between trials
+    exp = Experiment(out)
+    assert exp.data_key == "dynamic1-Video-x"
+    table = exp.devices["screen"].trials
+    assert table["modality"].tolist() == ["video", "blank", "video"]
+    assert table["tier"].tolist() == ["train", "blank", "oracle"]  # recording order: file 1, then file 0
+    assert table["num_frames"].tolist() == [3, 3, 2]
+    # frame times k / 30 s: frames 0-2 = file 1 (values 100-102), 3-5 blank, 6-7 = file 0 (values 0, 1);
+    # the screen's range ends at its last timestamp (7/30 s), so read just before it
+    t = np.array([0, 2, 6, 6.9]) / 30
+    values, _ = exp.interpolate(t)
+    assert values["screen"][:, 0, 0].tolist() == [100, 102, 0, 0]
+    seq, _ = exp.interpolate(np.array([0, 2, 6, 7]) / 30, ["responses", "treadmill", "eye_tracker"])
+    assert seq["responses"].tolist() == [[10, 20], [12, 22], [0, 0], [1, 1]]
+    assert seq["treadmill"].ravel().tolist() == [4, 4, 2, 2]
+    assert seq["eye_tracker"].tolist() == [[2, 31, 41], [2, 31, 41], [1, 30, 40], [1, 30, 40]]
+    gap, _ = exp.interpolate(np.array([4 / 30]))
+    assert np.isnan(gap["responses"]).all()
+    with pytest.raises(FileExistsError):
+        convert_sensorium_mouse(mouse, out)
+
+
+def test_convert_rejects_non_sensorium_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a Sensorium mouse folder"):
+        convert_sensorium_mouse(tmp_path, tmp_path / "out")
+
+
+@pytest.mark.parametrize(("size_in", "size_out"), [((36, 64), (144, 256)), ((144, 256), (36, 64)), ((9, 8), (5, 12))])
+def test_matrix_resize_equals_bilinear_interpolate(size_in, size_out):
+    from course_utils.experanto.transforms import screen_transforms_from_config
+
+    x = torch.rand(1, 3, *size_in) * 255
+    shrink = size_out[0] < size_in[0] or size_out[1] < size_in[1]
+    expected = torch.nn.functional.interpolate(x[0][:, None], size=size_out, mode="bilinear", align_corners=False,
+                                               antialias=shrink)[:, 0]
+    (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
+    torch.testing.assert_close(resize(x)[0], expected, atol=1e-3, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------- demo data
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    from course_utils.experanto.simulate import write_demo_experiments
+
+    out = tmp_path_factory.mktemp("experanto_demo")
+    write_demo_experiments(out, seed=0, n_mice=1)
+    return out
+
+
+def test_demo_chunks_never_read_nan(demo, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    mixed = demo / "mixed"
+    ds = ChunkDataset(mixed, seed=0)
+    exp = ds.experiment
+    assert np.isnan(exp.devices["eye_tracker"].data).any() and np.isnan(exp.devices["treadmill"].data).any()
+    for name in ("eye_tracker", "treadmill", "responses"):
+        times = (ds.valid_times[:, None] + ds._chunk_offsets(name)[None, :]).ravel()
+        values, valid = exp.interpolate(times, [name])
+        assert valid[name].all() and not np.isnan(values[name]).any()
+    # without the filter the same starts would include the blinks
+    cfg = {k: {kk: vv for kk, vv in v.items() if kk != "filters"} for k, v in ds.modality_config.items()}
+    assert len(ChunkDataset(mixed, modality_config=cfg)) > len(ds)
+    sample = ds[len(ds) // 2]
+    assert sample["screen"].shape == (1, 60, 144, 256) and sample["responses"].shape == (16, 24)
+    assert sample["eye_tracker"].shape == (60, 4) and sample["treadmill"].shape == (60, 1)
+
+
+def test_demo_mouse_matches_sensorium_trial(demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    from course_utils.sensorium.simulate import write_demo_mice
+
+    write_demo_mice(tmp_path / "s", seed=0, n_mice=1)
+    mouse = next((tmp_path / "s").glob("dynamic*"))
+    exp = Experiment(demo / mouse.name)
+    trials = exp.devices["screen"].trials
+    row = trials[trials["modality"] == "video"].iloc[3]
+    video = np.load(mouse / "data" / "videos" / f"{int(row['sensorium_file'])}.npy")
+    responses = np.load(mouse / "data" / "responses" / f"{int(row['sensorium_file'])}.npy")
+    frame_times = exp.devices["screen"].timestamps[row["first_frame_idx"] : row["first_frame_idx"] + 5]
+    values, _ = exp.interpolate(frame_times + 0.001, ["screen", "responses"])
+    np.testing.assert_array_equal(values["screen"], np.moveaxis(video[:, :, :5], -1, 0))
+    np.testing.assert_array_equal(values["responses"], responses[:, :5].T)
+
+
+def test_dataset_pickles_without_copying_the_data(tiny):
+    import pickle
+
+    ds = ChunkDataset(tiny, modality_config=_config(), seed=0)
+    clone = pickle.loads(pickle.dumps(ds))  # what a "spawn" DataLoader worker receives
+    assert "data" not in ds.experiment.devices["treadmill"].__getstate__() or \
+        ds.experiment.devices["treadmill"].__getstate__()["data"] is None
+    assert isinstance(clone.experiment.devices["treadmill"].data, np.memmap)  # reopened, not copied
+    torch.testing.assert_close(clone[3]["treadmill"], ds[3]["treadmill"])
+    torch.testing.assert_close(clone[3]["screen"], ds[3]["screen"])
+
+
+def test_command_line_index(tiny, tmp_path, capsys):
+    from course_utils.experanto.__main__ import main
+
+    main(["index", str(tiny), "--cache-dir", str(tmp_path / "cli_cache")])
+    assert "indexed" in capsys.readouterr().out
+    assert len(list((tmp_path / "cli_cache").glob("trials-*.json"))) == 1
+
+
+def test_experiment_folders_converts_sensorium_mice_in_sample_mode(tmp_path, monkeypatch):
+    from course_utils.data import DataUnavailableError
+    from course_utils.experanto import folders
+
+    sensorium_root = tmp_path / "sensorium"
+    _sensorium_mouse(sensorium_root / "dynamic1-Video-x")
+
+    def fake_get_source(name, mode=None):
+        if name == "experanto":
+            raise DataUnavailableError("no sample files")
+        return sensorium_root
+
+    monkeypatch.setattr(folders, "get_source", fake_get_source)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    found = folders.experiment_folders("sample")
+    assert list(found) == ["dynamic1-Video-x"]
+    assert Experiment(found["dynamic1-Video-x"]).modalities == ["eye_tracker", "responses", "screen", "treadmill"]
+    assert folders.experiment_folders("sample") == found  # the second call reuses the conversion
+
+
+@pytest.mark.parametrize("size_out", [(108, 64), (72, 128), (36 * 5, 100)])
+def test_integer_factor_row_upsampling_equals_interpolate(size_out):
+    from course_utils.experanto.transforms import screen_transforms_from_config
+
+    x = torch.rand(1, 4, 36, 64) * 255
+    expected = torch.nn.functional.interpolate(x[0][:, None], size=size_out, mode="bilinear", align_corners=False)
+    (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
+    torch.testing.assert_close(resize(x)[0], expected[:, 0], atol=1e-3, rtol=1e-5)
