@@ -1,0 +1,150 @@
+"""Input checks shared by the decoders: shapes, lengths and NaNs, with errors that say how to fix them.
+
+Taught in chapter 08_decoding_baselines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["check_X", "check_Xy", "check_targets", "flatten_lags", "as_sequences"]
+
+
+def check_X(X: np.ndarray, *, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a float array of shape ``(T, lags, N)`` or ``(T, features)``, or raise a clear error.
+
+    Parameters
+    ----------
+    X
+        Spike counts (or any features): ``(T, lags, N)`` as NeuroTask's ``process_data`` returns, or
+        ``(T, features)``.
+    name
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``X`` as float32 or float64 (float32 input stays float32; integer counts become float64).
+
+    Examples
+    --------
+    >>> check_X(np.zeros((5, 3, 2))).shape
+    (5, 3, 2)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    X = np.asarray(X)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}.")
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} has shape {X.shape}: decoders take (T, lags, neurons) as process_data returns, "
+            f"or (T, features). Reshape it, e.g. {name}.reshape(len({name}), -1)."
+        )
+    if X.shape[0] == 0 or X.size == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}): check the split ranges and the trial filter.")
+    if X.dtype != np.float32:
+        X = X.astype(np.float64, copy=False)
+    if not np.isfinite(X).all():
+        bad = int((~np.isfinite(X)).sum())
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite values. NeuroTask pads missing neurons with NaN: drop "
+            f"neuron columns that are NaN in this session (process_data does) before decoding."
+        )
+    return X
+
+
+def check_targets(y: np.ndarray, *, name: str = "y") -> np.ndarray:
+    """Return ``y`` as a float64 array of shape ``(T, outputs)``, or raise a clear error.
+
+    A 1-D ``y`` becomes one output column. A 3-D ``y`` (upstream ``process_data`` returns
+    ``(T, bins_after, outputs)``) is rejected with the fix, because silently flattening it would mix
+    time steps and outputs.
+
+    Examples
+    --------
+    >>> check_targets(np.arange(4.0)).shape
+    (4, 1)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric array, got dtype {y.dtype}.")
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim == 3:
+        raise ValueError(
+            f"{name} has shape {y.shape} (T, bins_after, outputs), as upstream NeuroTask's process_data "
+            f"returns. Decoders take (T, outputs): use {name}[:, 0, :] for the concurrent bin (bins_after=1), "
+            f"or {name}.reshape(len({name}), -1) to predict several future bins as separate outputs."
+        )
+    if y.ndim != 2:
+        raise ValueError(f"{name} has shape {y.shape}; expected (T,) or (T, outputs).")
+    y = y.astype(np.float64, copy=False)
+    if not np.isfinite(y).all():
+        bad = int((~np.isfinite(y)).sum())
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite values: some bins have no kinematics. Drop those rows "
+            f"(e.g. keep = np.isfinite({name}).all(axis=1)) from both X and {name} before fitting."
+        )
+    return y
+
+
+def check_Xy(
+    X: np.ndarray, y: np.ndarray, *, names: tuple[str, str] = ("X", "y")
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``X`` and ``y`` together: each as :func:`check_X` / :func:`check_targets`, same number of rows.
+
+    Examples
+    --------
+    >>> X, y = check_Xy(np.zeros((6, 2, 3)), np.zeros(6))
+    >>> X.shape, y.shape
+    ((6, 2, 3), (6, 1))
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    X = check_X(X, name=names[0])
+    y = check_targets(y, name=names[1])
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{names[0]} has {X.shape[0]} rows (time bins) but {names[1]} has {y.shape[0]}: they must come "
+            f"from the same split of the same session (e.g. X_train with y_train)."
+        )
+    return X, y
+
+
+def flatten_lags(X: np.ndarray) -> np.ndarray:
+    """``(T, lags, N)`` -> ``(T, lags * N)`` (a view when possible); 2-D input is returned unchanged.
+
+    Examples
+    --------
+    >>> flatten_lags(np.zeros((4, 3, 2))).shape
+    (4, 6)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    return X.reshape(X.shape[0], -1) if X.ndim == 3 else X
+
+
+def as_sequences(X: np.ndarray) -> np.ndarray:
+    """``(T, features)`` -> ``(T, 1, features)`` so recurrent decoders see a length-1 history.
+
+    Examples
+    --------
+    >>> as_sequences(np.zeros((4, 6))).shape
+    (4, 1, 6)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    return X[:, None, :] if X.ndim == 2 else X
+
+
+def check_input_layout(X: np.ndarray, fitted_shape: tuple[int, ...], estimator: str) -> None:
+    """Raise if ``X``'s per-row shape differs from the one the estimator was fitted on."""
+    if tuple(X.shape[1:]) != tuple(fitted_shape):
+        raise ValueError(
+            f"{estimator} was fitted on rows of shape {tuple(fitted_shape)} but X has rows of shape "
+            f"{tuple(X.shape[1:])}. Neuron identity differs across sessions: a decoder only applies to the "
+            f"session (same neurons, same bins_before) it was fitted on."
+        )

@@ -1,0 +1,110 @@
+"""Checks for the exercises of chapter 08_decoding_baselines.
+
+Each check raises :class:`~course_utils.exercises.ExerciseFeedback` with a hint (never the answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import ExerciseFeedback, exercise
+
+
+@exercise("8.1", "R² per output, by hand")
+def check_r2_by_hand(answer, y_true, y_pred) -> None:
+    """``answer``: the R² of each column of ``y_pred`` against ``y_true`` (1 - SSE/SST, test mean)."""
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    answer = np.asarray(answer, dtype=float)
+    if answer.shape != (y_true.shape[1],):
+        raise ExerciseFeedback(
+            f"Expected one R² per output column, i.e. an array of shape ({y_true.shape[1]},); got {answer.shape}. "
+            "Sum over time (axis=0), not over everything."
+        )
+    sse = ((y_true - y_pred) ** 2).sum(axis=0)
+    sst = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+    expected = 1 - sse / sst
+    if np.allclose(answer, np.corrcoef(y_true[:, 0], y_pred[:, 0])[0, 1] ** 2, atol=1e-6) and not np.allclose(
+        answer, expected, atol=1e-6
+    ):
+        raise ExerciseFeedback("That looks like a squared correlation; NeuroTask's R² is 1 - SSE/SST.")
+    if not np.allclose(answer, expected, atol=1e-6):
+        raise ExerciseFeedback(
+            "Not quite. SSE is the sum of squared errors; SST the sum of squared deviations of y_true from "
+            "ITS OWN mean (the test mean), per column."
+        )
+
+
+@exercise("8.2", "A chronological 7:1:2 split")
+def check_chronological_split(chronological_split: Callable) -> None:
+    """``chronological_split(n_bins)`` returns (train, val, test) index arrays: 70 %, 10 %, 20 % in time order."""
+    for n in (10, 100, 1001, 57):
+        parts = chronological_split(n)
+        if not isinstance(parts, tuple | list) or len(parts) != 3:
+            raise ExerciseFeedback("Return three index arrays: (train_idx, val_idx, test_idx).")
+        train, val, test = (np.asarray(p) for p in parts)
+        joined = np.concatenate([train, val, test])
+        if not np.array_equal(joined, np.arange(n)):
+            raise ExerciseFeedback(
+                f"For n_bins={n}, train, validation and test together should be 0, 1, ..., n_bins-1 in time "
+                "order: every bin used once, no shuffling."
+            )
+        for name, part, frac in (("train", train, 0.7), ("validation", val, 0.1), ("test", test, 0.2)):
+            if abs(len(part) - frac * n) > 1:
+                raise ExerciseFeedback(
+                    f"For n_bins={n}, the {name} part has {len(part)} bins; it should be about {frac:.0%}."
+                )
+
+
+@exercise("8.3", "How far do the neurons lead the hand?")
+def check_lead_ms(lead_ms) -> None:
+    """``lead_ms``: the single spike lag (ms) that decodes the current velocity best on the validation data."""
+    try:
+        value = float(lead_ms)
+    except (TypeError, ValueError):
+        raise ExerciseFeedback(
+            "Give one number: the lag in milliseconds (e.g. 3 bins of 20 ms = 60 ms)."
+        ) from None
+    if value < 0:
+        raise ExerciseFeedback("A lag is how far back the spikes are: a positive number of ms.")
+    if value < 1:
+        raise ExerciseFeedback("That looks like seconds or bins; give the lag in milliseconds.")
+    if not 40 <= value <= 200:
+        raise ExerciseFeedback(
+            "Motor cortex leads movement by tens to a couple of hundred ms. Did you pick the lag with the "
+            "HIGHEST validation R² and convert bins to ms (bins × bin_ms)?"
+        )
+
+
+@exercise("8.4", "Standardise with training statistics only")
+def check_zscore_train_stats(zscore_with_train_stats: Callable) -> None:
+    """``zscore_with_train_stats(X_train, X_test)`` -> both standardised with the training mean and std."""
+    rng = np.random.default_rng(8)
+    X_train = rng.poisson(3.0, size=(200, 4, 5)).astype(float)
+    X_test = rng.poisson(6.0, size=(50, 4, 5)).astype(float)  # rates drifted: the test mean is higher
+    X_train[:, :, 4] = 0.0  # a neuron silent in training
+    out = zscore_with_train_stats(X_train.copy(), X_test.copy())
+    if not isinstance(out, tuple | list) or len(out) != 2:
+        raise ExerciseFeedback("Return two arrays: (X_train_z, X_test_z).")
+    tr, te = (np.asarray(o, dtype=float) for o in out)
+    if tr.shape != X_train.shape or te.shape != X_test.shape:
+        raise ExerciseFeedback("Keep the shapes: (T, lags, N) in, (T, lags, N) out.")
+    if not (np.isfinite(tr).all() and np.isfinite(te).all()):
+        raise ExerciseFeedback(
+            "A neuron silent in training has std 0: replace that std by 1 to avoid NaN/inf."
+        )
+    mean = X_train.mean(axis=(0, 1))
+    std = X_train.std(axis=(0, 1))
+    std[std == 0] = 1.0
+    if np.allclose(te.mean(axis=(0, 1))[:4], 0, atol=1e-6):
+        raise ExerciseFeedback(
+            "X_test's mean came out exactly 0: it was standardised with its own statistics. Use the "
+            "TRAINING mean and std for both (the test set must stay unseen)."
+        )
+    if not (np.allclose(tr, (X_train - mean) / std) and np.allclose(te, (X_test - mean) / std)):
+        raise ExerciseFeedback(
+            "Compute one mean and one std per neuron over the training bins and lags (axis=(0, 1)), then "
+            "apply them to both arrays."
+        )
