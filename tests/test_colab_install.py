@@ -74,6 +74,6 @@ def test_chapter_runs_from_the_wheel_in_a_colab_like_environment(wheel, tmp_path
     result = _run(
         [py, "-c", runner],
         cwd=work,
-        env={"COURSE_DATA_DIR": str(tmp_path / "cache"), "COURSE_EXERCISES_STRICT": "1", "MPLBACKEND": "Agg"},
+        env={"COURSE_DATA_DIR": str(tmp_path / "cache"), "COURSE_EXERCISES_STRICT": "1"},
     )
     assert "executed" in result.stdout
