@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from course_utils.sensorium import (
+    GaussianReadout,
     SensoriumClips,
     SensoriumModel,
     TrainConfig,
@@ -265,3 +266,19 @@ def test_training_checkpoint_roundtrip(tiny_root, tmp_path):
                                rtol=1e-5)
     with pytest.raises(FileNotFoundError, match="train first"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_readouts_gaussian_mask_and_factorized_option():
+    readout = GaussianReadout(n_neurons=4, channels=3, height=9, width=16)
+    mask = readout.mask.detach()
+    assert mask.shape == (4, 9, 16)
+    torch.testing.assert_close(mask.sum(dim=(1, 2)), torch.ones(4))
+    with torch.no_grad():
+        readout.mu[:] = torch.tensor([1.0, -1.0])  # right edge, top row
+        readout.log_sigma[:] = -3.0
+    peak = readout.mask[0].argmax()
+    assert divmod(int(peak), 16) == (0, 15)
+    model = SensoriumModel({"m": 2}, hidden_channels=4, n_layers=1, readout="factorized")
+    assert model(torch.zeros(1, 1, 6, 36, 64), torch.zeros(1, 4, 6), "m").shape == (1, 2, 6)
+    with pytest.raises(ValueError, match="readout must be"):
+        SensoriumModel({"m": 2}, readout="spline")

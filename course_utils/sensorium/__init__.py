@@ -21,7 +21,7 @@ from .metrics import (
     score_mice,
     single_trial_correlation,
 )
-from .model import FactorizedCore, FactorizedReadout, SensoriumModel, poisson_loss
+from .model import FactorizedCore, FactorizedReadout, GaussianReadout, SensoriumModel, poisson_loss
 from .reader import SensoriumMouse, list_mice, read_mice, read_mouse, trial_length
 from .simulate import GROUND_TRUTH_FOLDER, load_ground_truth, write_demo_mice
 from .submission import (
@@ -44,7 +44,7 @@ from .validate import validate_submission
 
 __all__ = [
     "GROUND_TRUTH_FOLDER", "SKIP_FIRST_FRAMES", "SUBMISSION_FRAME_RULE", "TOP_TEAMS_FRAME_RULE",
-    "FactorizedCore", "FactorizedReadout", "FrameRule", "MultiMouseLoader", "SensoriumClips", "SensoriumModel",
+    "FactorizedCore", "FactorizedReadout", "GaussianReadout", "FrameRule", "MultiMouseLoader", "SensoriumClips", "SensoriumModel",
     "SensoriumMouse", "TrainConfig", "correlation_to_average", "list_mice", "load_checkpoint", "load_ground_truth",
     "noise_ceiling", "oracle_correlation", "pearson_per_neuron", "poisson_loss", "predict_tier", "predict_trials",
     "read_mice", "read_mouse", "save_checkpoint", "score_mice", "single_trial_correlation", "submission_frame",

@@ -57,6 +57,7 @@ class TrainConfig:
     hidden_channels: int = 16
     n_layers: int = 3
     behavior_as_channels: bool = False
+    readout: str = "gaussian"
     loss_skip_frames: int = 10
     max_minutes: float | None = None
     max_steps: int | None = None
@@ -220,7 +221,7 @@ def train_model(
     loader = MultiMouseLoader(datasets, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
     model: torch.nn.Module = SensoriumModel(
         {name: m.n_neurons for name, m in mice.items()}, in_channels=1 + 4 * config.behavior_as_channels,
-        hidden_channels=config.hidden_channels, n_layers=config.n_layers)
+        hidden_channels=config.hidden_channels, n_layers=config.n_layers, readout=config.readout)
     device = _device()
     model = model.to(device)
     if world_size > 1:
@@ -295,7 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         kind = {"int": int, "float": float, "bool": None}.get(str(f.type).split(" ")[0], float)
         flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
+        if f.name == "readout":
+            parser.add_argument(flag, choices=["gaussian", "factorized"], default=f.default)
+        elif f.type == "bool":
             parser.add_argument(flag, action="store_true")
         elif f.name in ("max_minutes", "max_steps"):
             parser.add_argument(flag, type=float if f.name == "max_minutes" else int, default=None)
