@@ -6,8 +6,8 @@ Architecture (the family of the competition's baselines and winners, made small 
   convolution (kt x 1 x 1; padded on the past side only, so frame t never sees frames after t), batch norm and
   ELU. Factorising space and time needs far fewer weights than full 3-D kernels.
 * **Readout**, one per mouse: each neuron has a spatial mask over the core's feature map and a weight per
-  feature channel; the mask is a learnt Gaussian (default, after Lurz et al. 2021) or free per pixel (the
-  factorised readout of Klindt et al. 2017).
+  feature channel; the mask is free per pixel (the factorised readout of Klindt et al. 2017, default) or a
+  learnt Gaussian (after Lurz et al. 2021).
 * **Behaviour modulation**, one per mouse: a per-neuron gain ``exp(w · behaviour_t)`` from pupil dilation,
   running speed and pupil position, multiplying the stimulus-driven rate.
 * **Softplus** output (rates are non-negative) and a **Poisson loss**.
@@ -197,7 +197,8 @@ class SensoriumModel(nn.Module):
     height, width
         Video size (36 x 64 in Sensorium 2023).
     readout
-        ``"gaussian"`` (:class:`GaussianReadout`, default) or ``"factorized"`` (:class:`FactorizedReadout`).
+        ``"factorized"`` (:class:`FactorizedReadout`, default: on the small demo data it learns fastest) or
+        ``"gaussian"`` (:class:`GaussianReadout`, 3 spatial parameters per neuron, for many neurons).
 
     Examples
     --------
@@ -210,7 +211,7 @@ class SensoriumModel(nn.Module):
 
     def __init__(self, n_neurons: Mapping[str, int], in_channels: int = 1, hidden_channels: int = 16,
                  n_layers: int = 3, height: int = 36, width: int = 64, downsample: int = 2,
-                 readout: str = "gaussian") -> None:
+                 readout: str = "factorized") -> None:
         super().__init__()
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {list(READOUTS)}, not {readout!r}.")

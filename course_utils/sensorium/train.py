@@ -49,7 +49,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 8
     frames_per_clip: int = 60
-    lr: float = 5e-3
+    lr: float = 2e-2
     weight_decay: float = 1e-4
     readout_l1: float = 0.05
     patience: int = 6
@@ -57,7 +57,7 @@ class TrainConfig:
     hidden_channels: int = 16
     n_layers: int = 3
     behavior_as_channels: bool = False
-    readout: str = "gaussian"
+    readout: str = "factorized"
     loss_skip_frames: int = 10
     max_minutes: float | None = None
     max_steps: int | None = None
