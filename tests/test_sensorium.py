@@ -147,13 +147,16 @@ def test_multi_mouse_loader_splits_batches_across_ranks(tiny_root):
     mice = read_mice(tiny_root)
     datasets = {name: SensoriumClips(m, ("train",), 20) for name, m in mice.items()}
     whole = [(name, batch["trial"].tolist()) for name, batch in MultiMouseLoader(datasets, 4, seed=3)]
+    assert {name for name, _ in whole} == set(mice)
+    assert sum(len(t) for _, t in whole) == sum(len(d) for d in datasets.values())  # every clip once per epoch
+    schedule = MultiMouseLoader(datasets, 4, seed=3, world_size=2).schedule()
     rank0 = [(name, batch["trial"].tolist()) for name, batch in MultiMouseLoader(datasets, 4, seed=3, world_size=2)]
     rank1 = [(name, batch["trial"].tolist())
              for name, batch in MultiMouseLoader(datasets, 4, seed=3, rank=1, world_size=2)]
-    assert {name for name, _ in whole} == set(mice)
-    assert [n for n, _ in rank0] == [n for n, _ in rank1] == [n for n, _ in whole]  # same mouse at each step
-    for (_, a), (_, b), (_, c) in zip(whole, rank0, rank1, strict=True):
-        assert sorted(b + c) == sorted(a)
+    assert [n for n, _ in rank0] == [n for n, _ in rank1] == [n for n, _ in schedule]  # same mouse at each step
+    for (name, chunk), (_, a), (_, b) in zip(schedule, rank0, rank1, strict=True):
+        expected = sorted(datasets[name].items[int(i)][0] for i in chunk)
+        assert sorted(a + b) == expected and len(a) >= 1 and len(b) >= 1
 
 
 # ------------------------------------------------------------------------------------------ metrics

@@ -49,7 +49,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 8
     frames_per_clip: int = 60
-    lr: float = 2e-2
+    lr: float = 3e-2
     weight_decay: float = 1e-4
     readout_l1: float = 0.05
     patience: int = 6
