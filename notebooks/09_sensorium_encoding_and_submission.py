@@ -217,7 +217,7 @@ weights = mask / mask.sum(axis=(1, 2), keepdims=True)
 scale = 64 / mask.shape[2]  # feature-map pixels -> video pixels
 azimuth_px = (weights.sum(axis=1) * np.arange(mask.shape[2])).sum(axis=1) * scale
 xyz = mouse.cell_motor_coordinates_um
-fig, (ax_map, ax_retino) = plt.subplots(1, 2, figsize=(9, 3.6))
+fig, (ax_map, ax_retino) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
 points = ax_map.scatter(xyz[:, 0], xyz[:, 1], c=per_mouse[name], s=14, cmap="viridis", vmin=0)
 fig.colorbar(points, ax=ax_map, label="single-trial correlation")
 ax_map.set(xlabel="x (µm)", ylabel="y (µm)", title="How well each neuron is predicted")
