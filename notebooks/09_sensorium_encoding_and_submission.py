@@ -333,5 +333,5 @@ check_exercise("9.3", my_poisson_loss)
 # * The competition {cite:p}`turishcheva2023sensorium` and its retrospective {cite:p}`turishcheva2024retrospective`.
 # * Factorised readouts {cite:p}`klindt2017readout`; Gaussian readouts, shared cores across mice and the oracle
 #   correlation {cite:p}`lurz2021generalization`.
-# * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/train.py`; the same
+# * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/training.py`; the same
 #   command runs on several GPUs or CPU processes with `torchrun --nproc_per_node N -m course_utils.sensorium.train`.

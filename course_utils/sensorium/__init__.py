@@ -2,9 +2,11 @@
 
 * :mod:`.reader`: read a mouse folder (trials, tiers, trial lengths, arrays, neurons, statistics).
 * :mod:`.dataset`: a torch ``Dataset`` of clips and a loader that mixes mice.
-* :mod:`.model`, :mod:`.train`: the baseline encoding model and its training loop (DDP-ready).
+* :mod:`.model`, :mod:`.training`: the baseline encoding model and its training loop (DDP-ready;
+  command line: ``python -m course_utils.sensorium.train``).
 * :mod:`.metrics`: the competition's single-trial correlation, correlation to average, noise ceiling.
-* :mod:`.submission`, :mod:`.validate`: write a submission and check it before uploading.
+* :mod:`.submission`, :mod:`.validation`: write a submission and check it before uploading (command line:
+  ``python -m course_utils.sensorium.validate``).
 * :mod:`.simulate`: the demo mice, with their ground truth.
 
 Taught in chapters 03_sensorium_data and 09_sensorium_encoding_and_submission.
@@ -31,7 +33,7 @@ from .submission import (
     submission_frame,
     write_submission,
 )
-from .train import (
+from .training import (
     TrainConfig,
     load_checkpoint,
     oracle_correlation,
@@ -40,7 +42,7 @@ from .train import (
     save_checkpoint,
     train_model,
 )
-from .validate import validate_submission
+from .validation import validate_submission
 
 __all__ = [
     "GROUND_TRUTH_FOLDER", "SKIP_FIRST_FRAMES", "SUBMISSION_FRAME_RULE", "TOP_TEAMS_FRAME_RULE",
