@@ -116,11 +116,11 @@ print(mouse_name)
 #
 # `train_model` trains on the `train` tier of every mouse with AdamW, evaluates the **oracle tier's single-trial
 # correlation** after each epoch, keeps the best weights, and stops early when it stops improving (or when a
-# time budget runs out). The fast setting below stops after about 40 seconds so the chapter runs in CI; the
+# time budget runs out). The fast setting below stops after about 30 seconds so the chapter runs in CI; the
 # benchmark trains for about 3 minutes and gets much closer to the noise ceiling. Everything is seeded.
 
 # %%
-FAST = TrainConfig(epochs=20, batch_size=4, frames_per_clip=60, max_minutes=0.6, seed=0)
+FAST = TrainConfig(epochs=20, batch_size=4, frames_per_clip=60, max_minutes=0.5, seed=0)
 checkpoint = Path(tempfile.mkdtemp()) / "sensorium_baseline.pt"
 model, history = train_model(mice, FAST, checkpoint=checkpoint)
 print(f"{len(history['epoch'])} epoch(s) in {history['seconds'][-1]:.0f} s, "
