@@ -135,8 +135,9 @@ ax_b.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
-# Responses are sparse and non-negative (deconvolved calcium, not spike counts), some neurons respond at the
-# same moments (a shared stimulus feature), and the behaviour traces are slow. Running and pupil dilation
+# Responses are non-negative (deconvolved calcium, not spike counts), neurons differ several-fold in how
+# active they are, each one fluctuates with the video, and the behaviour traces are slow. (Real deconvolved
+# activity is sparser and noisier than the demo's.) Running and pupil dilation
 # change how strongly neurons respond: a model that ignores them leaves that variance unexplained.
 
 # %% [markdown]

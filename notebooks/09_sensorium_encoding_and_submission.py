@@ -115,11 +115,11 @@ print(mouse_name)
 #
 # `train_model` trains on the `train` tier of every mouse with AdamW, evaluates the **oracle tier's single-trial
 # correlation** after each epoch, keeps the best weights, and stops early when it stops improving (or when a
-# time budget runs out). The fast setting below stops after about 40 seconds so the chapter runs in CI; the
+# time budget runs out). The fast setting below stops after about 30 seconds so the chapter runs in CI; the
 # benchmark trains for about 3 minutes and gets much closer to the noise ceiling. Everything is seeded.
 
 # %%
-FAST = TrainConfig(epochs=20, batch_size=4, frames_per_clip=60, max_minutes=0.6, seed=0)
+FAST = TrainConfig(epochs=20, batch_size=4, frames_per_clip=60, max_minutes=0.5, seed=0)
 checkpoint = Path(tempfile.mkdtemp()) / "sensorium_baseline.pt"
 model, history = train_model(mice, FAST, checkpoint=checkpoint)
 print(f"{len(history['epoch'])} epoch(s) in {history['seconds'][-1]:.0f} s, "
@@ -216,7 +216,7 @@ weights = mask / mask.sum(axis=(1, 2), keepdims=True)
 scale = 64 / mask.shape[2]  # feature-map pixels -> video pixels
 azimuth_px = (weights.sum(axis=1) * np.arange(mask.shape[2])).sum(axis=1) * scale
 xyz = mouse.cell_motor_coordinates_um
-fig, (ax_map, ax_retino) = plt.subplots(1, 2, figsize=(9, 3.6))
+fig, (ax_map, ax_retino) = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
 points = ax_map.scatter(xyz[:, 0], xyz[:, 1], c=per_mouse[name], s=14, cmap="viridis", vmin=0)
 fig.colorbar(points, ax=ax_map, label="single-trial correlation")
 ax_map.set(xlabel="x (µm)", ylabel="y (µm)", title="How well each neuron is predicted")
@@ -332,5 +332,5 @@ check_exercise("9.3", my_poisson_loss)
 # * The competition {cite:p}`turishcheva2023sensorium` and its retrospective {cite:p}`turishcheva2024retrospective`.
 # * Factorised readouts {cite:p}`klindt2017readout`; Gaussian readouts, shared cores across mice and the oracle
 #   correlation {cite:p}`lurz2021generalization`.
-# * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/train.py`; the same
+# * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/training.py`; the same
 #   command runs on several GPUs or CPU processes with `torchrun --nproc_per_node N -m course_utils.sensorium.train`.

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from course_utils.sensorium import (
+    GaussianReadout,
     SensoriumClips,
     SensoriumModel,
     TrainConfig,
@@ -146,13 +147,16 @@ def test_multi_mouse_loader_splits_batches_across_ranks(tiny_root):
     mice = read_mice(tiny_root)
     datasets = {name: SensoriumClips(m, ("train",), 20) for name, m in mice.items()}
     whole = [(name, batch["trial"].tolist()) for name, batch in MultiMouseLoader(datasets, 4, seed=3)]
+    assert {name for name, _ in whole} == set(mice)
+    assert sum(len(t) for _, t in whole) == sum(len(d) for d in datasets.values())  # every clip once per epoch
+    schedule = MultiMouseLoader(datasets, 4, seed=3, world_size=2).schedule()
     rank0 = [(name, batch["trial"].tolist()) for name, batch in MultiMouseLoader(datasets, 4, seed=3, world_size=2)]
     rank1 = [(name, batch["trial"].tolist())
              for name, batch in MultiMouseLoader(datasets, 4, seed=3, rank=1, world_size=2)]
-    assert {name for name, _ in whole} == set(mice)
-    assert [n for n, _ in rank0] == [n for n, _ in rank1] == [n for n, _ in whole]  # same mouse at each step
-    for (_, a), (_, b), (_, c) in zip(whole, rank0, rank1, strict=True):
-        assert sorted(b + c) == sorted(a)
+    assert [n for n, _ in rank0] == [n for n, _ in rank1] == [n for n, _ in schedule]  # same mouse at each step
+    for (name, chunk), (_, a), (_, b) in zip(schedule, rank0, rank1, strict=True):
+        expected = sorted(datasets[name].items[int(i)][0] for i in chunk)
+        assert sorted(a + b) == expected and len(a) >= 1 and len(b) >= 1
 
 
 # ------------------------------------------------------------------------------------------ metrics
@@ -265,3 +269,19 @@ def test_training_checkpoint_roundtrip(tiny_root, tmp_path):
                                rtol=1e-5)
     with pytest.raises(FileNotFoundError, match="train first"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_readouts_gaussian_mask_and_factorized_option():
+    readout = GaussianReadout(n_neurons=4, channels=3, height=9, width=16)
+    mask = readout.mask.detach()
+    assert mask.shape == (4, 9, 16)
+    torch.testing.assert_close(mask.sum(dim=(1, 2)), torch.ones(4))
+    with torch.no_grad():
+        readout.mu[:] = torch.tensor([1.0, -1.0])  # right edge, top row
+        readout.log_sigma[:] = -3.0
+    peak = readout.mask[0].argmax()
+    assert divmod(int(peak), 16) == (0, 15)
+    model = SensoriumModel({"m": 2}, hidden_channels=4, n_layers=1, readout="factorized")
+    assert model(torch.zeros(1, 1, 6, 36, 64), torch.zeros(1, 4, 6), "m").shape == (1, 2, 6)
+    with pytest.raises(ValueError, match="readout must be"):
+        SensoriumModel({"m": 2}, readout="spline")

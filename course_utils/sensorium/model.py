@@ -5,8 +5,9 @@ Architecture (the family of the competition's baselines and winners, made small 
 * **Core**, shared by all mice: blocks of a spatial convolution (1 x k x k) followed by a *causal* temporal
   convolution (kt x 1 x 1; padded on the past side only, so frame t never sees frames after t), batch norm and
   ELU. Factorising space and time needs far fewer weights than full 3-D kernels.
-* **Readout**, one per mouse: a factorised readout (Klindt et al. 2017): each neuron has a spatial mask over
-  the core's feature map and a weight per feature channel.
+* **Readout**, one per mouse: each neuron has a spatial mask over the core's feature map and a weight per
+  feature channel; the mask is free per pixel (the factorised readout of Klindt et al. 2017, default) or a
+  learnt Gaussian (after Lurz et al. 2021).
 * **Behaviour modulation**, one per mouse: a per-neuron gain ``exp(w · behaviour_t)`` from pupil dilation,
   running speed and pupil position, multiplying the stimulus-driven rate.
 * **Softplus** output (rates are non-negative) and a **Poisson loss**.
@@ -136,6 +137,52 @@ class FactorizedReadout(nn.Module):
         return self.mask.abs().mean() + self.features.abs().mean()
 
 
+class GaussianReadout(nn.Module):
+    """Per-neuron isotropic Gaussian spatial mask (centre and width learnt) and feature weights.
+
+    Like the Gaussian readout of Lurz et al. (2021) each neuron reads the feature map around one learnt position,
+    but the Gaussian is evaluated densely over the (small) feature map instead of sampled, so it starts broad and
+    its gradient reaches every position; it has 3 spatial parameters per neuron instead of one per pixel.
+
+    Examples
+    --------
+    >>> readout = GaussianReadout(n_neurons=3, channels=4, height=2, width=2)
+    >>> readout(torch.zeros(1, 4, 5, 2, 2)).shape
+    torch.Size([1, 3, 5])
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+
+    def __init__(self, n_neurons: int, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.mu = nn.Parameter(torch.rand(n_neurons, 2) - 0.5)  # (x, y) in [-1, 1] feature-map coordinates
+        self.log_sigma = nn.Parameter(torch.full((n_neurons,), float(torch.log(torch.tensor(0.4)))))
+        self.features = nn.Parameter(torch.randn(n_neurons, channels) / channels**0.5)
+        self.bias = nn.Parameter(torch.zeros(n_neurons))
+        self.register_buffer("grid_x", torch.linspace(-1, 1, width), persistent=False)
+        self.register_buffer("grid_y", torch.linspace(-1, 1, height), persistent=False)
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """The neurons' spatial weights, (neurons, height, width), each summing to 1."""
+        sigma = self.log_sigma.exp()[:, None, None]
+        dx = self.grid_x[None, None, :] - self.mu[:, 0, None, None]
+        dy = self.grid_y[None, :, None] - self.mu[:, 1, None, None]
+        weights = torch.exp(-(dx**2 + dy**2) / (2 * sigma**2))
+        return weights / weights.sum(dim=(1, 2), keepdim=True)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        pooled = torch.einsum("bcthw,nhw->bnct", features, self.mask)
+        return torch.einsum("bnct,nc->bnt", pooled, self.features) + self.bias[None, :, None]
+
+    def regularizer(self) -> torch.Tensor:
+        """L1 penalty on the feature weights."""
+        return self.features.abs().mean()
+
+
+READOUTS = {"gaussian": GaussianReadout, "factorized": FactorizedReadout}
+
+
 class SensoriumModel(nn.Module):
     """Shared core + per-mouse readout and behaviour gain; outputs non-negative rates (batch, neurons, frames).
 
@@ -149,6 +196,9 @@ class SensoriumModel(nn.Module):
         Size of the core.
     height, width
         Video size (36 x 64 in Sensorium 2023).
+    readout
+        ``"factorized"`` (:class:`FactorizedReadout`, default: on the small demo data it learns fastest) or
+        ``"gaussian"`` (:class:`GaussianReadout`, 3 spatial parameters per neuron, for many neurons).
 
     Examples
     --------
@@ -160,15 +210,19 @@ class SensoriumModel(nn.Module):
     """
 
     def __init__(self, n_neurons: Mapping[str, int], in_channels: int = 1, hidden_channels: int = 16,
-                 n_layers: int = 3, height: int = 36, width: int = 64, downsample: int = 2) -> None:
+                 n_layers: int = 3, height: int = 36, width: int = 64, downsample: int = 2,
+                 readout: str = "factorized") -> None:
         super().__init__()
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {list(READOUTS)}, not {readout!r}.")
         self.config = {"n_neurons": dict(n_neurons), "in_channels": in_channels, "hidden_channels": hidden_channels,
-                       "n_layers": n_layers, "height": height, "width": width, "downsample": downsample}
+                       "n_layers": n_layers, "height": height, "width": width, "downsample": downsample,
+                       "readout": readout}
         self.core = FactorizedCore(in_channels, hidden_channels, n_layers, downsample=downsample)
         out_h = ((height + 2 * 3 - 7) // downsample + 1) // 2
         out_w = ((width + 2 * 3 - 7) // downsample + 1) // 2
         # ModuleDict keys cannot contain "."; mouse names are folder names (letters, digits, dashes)
-        self.readouts = nn.ModuleDict({name: FactorizedReadout(n, hidden_channels, out_h, out_w)
+        self.readouts = nn.ModuleDict({name: READOUTS[readout](n, hidden_channels, out_h, out_w)
                                        for name, n in n_neurons.items()})
         self.modulators = nn.ModuleDict({name: nn.Linear(N_BEHAVIOR_CHANNELS, n) for name, n in n_neurons.items()})
         for modulator in self.modulators.values():

@@ -193,7 +193,7 @@ def read_mouse(folder: str | Path) -> SensoriumMouse:
     >>> root = Path(tempfile.mkdtemp())
     >>> write_demo_mice(root, n_mice=1, n_neurons=4, n_train=2, n_oracle_clips=1, n_repeats=2)
     >>> mouse = read_mouse(list_mice(root)[0])
-    >>> mouse.n_neurons, sorted(set(mouse.tiers))[:2]
+    >>> mouse.n_neurons, sorted(set(mouse.tiers.tolist()))[:2]
     (4, ['final_test_bonus', 'final_test_main'])
 
     Taught in chapter 03_sensorium_data.

@@ -105,7 +105,9 @@ def _drive(video_frames, gabor_pair, kernels, complex_cell):
     """Linear-nonlinear drive, (neurons, frames) for a video (frames incl. pre-frames, H, W)."""
     contrast = (video_frames - 128.0) / 64.0
     flat = contrast.reshape(contrast.shape[0], -1)
-    proj = np.einsum("tp,knp->ktn", flat, gabor_pair.reshape(2, gabor_pair.shape[1], -1))
+    n_neurons = gabor_pair.shape[1]
+    # one BLAS matmul: (frames, pixels) x (pixels, 2 * neurons) -> (2, frames, neurons)
+    proj = (flat @ gabor_pair.reshape(2 * n_neurons, -1).T).reshape(flat.shape[0], 2, n_neurons).transpose(1, 0, 2)
     lags = kernels.shape[1]
     # causal temporal filter: out[t] = sum_k kernel[k] * proj[t - k]
     filtered = np.zeros_like(proj)

@@ -90,7 +90,7 @@ def submission_frame(
     Examples
     --------
     >>> df = submission_frame({"m": {3: np.zeros((2, 52))}}, {"m": np.array([7, 9])})
-    >>> df.loc[0, "trial_indices"], len(df.loc[0, "prediction"][0]), df.loc[0, "neuron_ids"]
+    >>> int(df.loc[0, "trial_indices"]), len(df.loc[0, "prediction"][0]), df.loc[0, "neuron_ids"]
     (3, 2, [7, 9])
 
     Taught in chapter 09_sensorium_encoding_and_submission.
