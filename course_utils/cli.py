@@ -15,6 +15,11 @@ Authoring (inside a checkout)::
     python -m course_utils book data-page                # book/data_sources.md from the manifest
     python -m course_utils book set-repository URL       # the one setting behind Colab links and installs
     python -m course_utils exercises build [--out DIR]   # student notebooks
+
+Sources with commands of their own (arguments passed through; ``--help`` on each)::
+
+    python -m course_utils sensorium validate SUBMISSION DATA_ROOT   # check a competition submission
+    python -m course_utils sensorium train --data ROOT ...           # train the baseline (torchrun-ready)
 """
 
 from __future__ import annotations
@@ -129,8 +134,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Source commands with their own argument parsers: "group command" -> "module:function(argv)".
+PASS_THROUGH = {
+    ("sensorium", "validate"): "course_utils.sensorium.validation:main",
+    ("sensorium", "train"): "course_utils.sensorium.training:main",
+}
+
+
+def _pass_through(argv: list[str]) -> int | None:
+    if len(argv) >= 2 and (argv[0], argv[1]) in PASS_THROUGH:
+        import importlib
+
+        module, _, func = PASS_THROUGH[(argv[0], argv[1])].partition(":")
+        return getattr(importlib.import_module(module), func)(argv[2:])
+    if argv and argv[0] in {group for group, _ in PASS_THROUGH}:
+        commands = sorted(cmd for group, cmd in PASS_THROUGH if group == argv[0])
+        print(f"usage: python -m course_utils {argv[0]} {{{','.join(commands)}}} ...", file=sys.stderr)
+        return 2
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m course_utils``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passed = _pass_through(argv)
+    if passed is not None:
+        return passed
     args = build_parser().parse_args(argv)
     handler = {"data": _cmd_data, "book": _cmd_book, "exercises": _cmd_exercises}[args.group]
     try:
