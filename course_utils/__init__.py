@@ -8,7 +8,26 @@ the chapter that teaches it.
 
 from __future__ import annotations
 
+import os
+
 __version__ = "0.1.0"
+
+FAST_ENV = "COURSE_FAST"
+
+
+def fast_mode() -> bool:
+    """True when ``$COURSE_FAST`` asks for the short trainings (anything but ``0``/``false``/``no``/empty).
+
+    CI and the default book build set ``COURSE_FAST=1`` so every chapter that trains a network runs in about
+    a minute on 2 CPU cores; learners running a chapter themselves get the full-length settings. Each chapter
+    says what its fast setting changes.
+
+    Examples
+    --------
+    >>> isinstance(fast_mode(), bool)
+    True
+    """
+    return os.environ.get(FAST_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def banner(source: str | None = None) -> None:
@@ -25,6 +44,8 @@ def banner(source: str | None = None) -> None:
     from .data import data_dir, data_mode
 
     line = f"course_utils {__version__} | data mode: {data_mode()} | data folder: {data_dir()}"
+    if fast_mode():
+        line += f" | {FAST_ENV}=1 (short trainings)"
     if source:
         line += f" | source: {source}"
     print(line)

@@ -59,6 +59,11 @@ course_utils.banner()
 # * **In a workshop.** The instructor hands out the *student* notebooks (exercises replaced by stubs,
 #   `make student`), and everyone runs on demo data, which needs no network at all.
 #
+# Chapters that train networks (decoders, an encoding model, recurrent networks on cognitive tasks) have a
+# **fast setting**: with the environment variable `COURSE_FAST=1` they train for fewer epochs or steps, so every
+# chapter runs in about a minute on 2 CPU cores. CI and `make book` set it; when you run a chapter yourself you
+# get the full-length training unless you set it too. The banner below says which is in force.
+#
 # All the code a chapter uses lives in the `course_utils` package. A chapter shows how to call it and, where
 # the implementation is the lesson, walks through the source. `help(...)` or `??` on any function shows its
 # documentation, which names the chapter that teaches it.

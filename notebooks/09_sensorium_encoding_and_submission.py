@@ -115,13 +115,14 @@ print(mouse_name)
 #
 # `train_model` trains on the `train` tier of every mouse with AdamW, evaluates the **oracle tier's single-trial
 # correlation** after each epoch, keeps the best weights, and stops early when it stops improving (or when a
-# time budget runs out). The fast setting below stops after about 30 seconds so the chapter runs in CI; the
-# benchmark trains for about 3 minutes and gets much closer to the noise ceiling. Everything is seeded.
+# time budget runs out). With `COURSE_FAST=1` (set by CI and the default book build, see chapter 0) it trains for
+# 3 epochs, about 30 seconds on 2 cores; otherwise for up to 20 epochs with early stopping. The benchmark
+# trains for about 3 minutes and gets much closer to the noise ceiling. Everything is seeded.
 
 # %%
-FAST = TrainConfig(epochs=20, batch_size=4, frames_per_clip=60, max_minutes=0.5, seed=0)
+config = TrainConfig(epochs=3 if course_utils.fast_mode() else 20, batch_size=4, frames_per_clip=60, seed=0)
 checkpoint = Path(tempfile.mkdtemp()) / "sensorium_baseline.pt"
-model, history = train_model(mice, FAST, checkpoint=checkpoint)
+model, history = train_model(mice, config, checkpoint=checkpoint)
 print(f"{len(history['epoch'])} epoch(s) in {history['seconds'][-1]:.0f} s, "
       f"best oracle correlation {max(history['oracle']):.3f}")
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,27 +29,14 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from tqdm.auto import tqdm
 
+from .. import FAST_ENV, fast_mode
 from ._checks import as_sequences, check_input_layout, check_X, check_Xy
 from .metrics import r2_score_per_output
 
 __all__ = ["GRUDecoder", "LSTMDecoder", "FeedForwardDecoder", "default_max_epochs", "fast_mode", "FAST_ENV"]
 
-FAST_ENV = "COURSE_FAST"
 EPOCHS_FULL = 60
 EPOCHS_FAST = 8
-
-
-def fast_mode() -> bool:
-    """True when ``$COURSE_FAST`` is set to something other than ``0``/``false``/``no``/empty.
-
-    Examples
-    --------
-    >>> isinstance(fast_mode(), bool)
-    True
-
-    Taught in chapter 08_decoding_baselines.
-    """
-    return os.environ.get(FAST_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def default_max_epochs() -> int:
