@@ -101,7 +101,9 @@ def _as_arrays(stimulus, choices, name: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y.astype(float)
 
 
-def psychometric_curve(stimulus: np.ndarray, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def psychometric_curve(
+    stimulus: np.ndarray, choices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fraction of 1-choices at each stimulus level.
 
     Parameters
@@ -193,10 +195,17 @@ def fit_psychometric(
         def objective(theta: np.ndarray) -> float:
             return _nll(_logistic(levels, theta[0], np.exp(theta[1]), theta[2], theta[3]), k, n)
 
-        starts = [np.array([b, np.log(s), 0.02 * fit_lapses, 0.02 * fit_lapses])
-                  for b in (float(np.average(levels, weights=n)),) for s in (span / 8, span / 3)]
-        bounds = [(levels.min() - span, levels.max() + span), (np.log(span * 1e-3), np.log(span * 10)),
-                  lapse_bounds, lapse_bounds]
+        starts = [
+            np.array([b, np.log(s), 0.02 * fit_lapses, 0.02 * fit_lapses])
+            for b in (float(np.average(levels, weights=n)),)
+            for s in (span / 8, span / 3)
+        ]
+        bounds = [
+            (levels.min() - span, levels.max() + span),
+            (np.log(span * 1e-3), np.log(span * 10)),
+            lapse_bounds,
+            lapse_bounds,
+        ]
     else:
         if np.any(levels < 0):
             raise ValueError("The Weibull fit needs unsigned strengths (>= 0): pass np.abs(stimulus).")
@@ -208,14 +217,28 @@ def fit_psychometric(
             return _nll(_weibull(levels, np.exp(theta[0]), np.exp(theta[1]), chance, theta[2]), k, n)
 
         starts = [np.array([np.log(np.median(positive)), np.log(s), 0.02 * fit_lapses]) for s in (1.0, 3.0)]
-        bounds = [(np.log(positive.min() * 1e-2), np.log(positive.max() * 1e2)), (np.log(0.2), np.log(20.0)),
-                  lapse_bounds]
+        bounds = [
+            (np.log(positive.min() * 1e-2), np.log(positive.max() * 1e2)),
+            (np.log(0.2), np.log(20.0)),
+            lapse_bounds,
+        ]
 
-    best = min((minimize(objective, s, method="L-BFGS-B", bounds=bounds) for s in starts), key=lambda r: r.fun)
+    best = min(
+        (minimize(objective, s, method="L-BFGS-B", bounds=bounds) for s in starts), key=lambda r: r.fun
+    )
     t = best.x
     if kind == "logistic":
-        params = {"bias": float(t[0]), "slope": float(np.exp(t[1])), "guess": float(t[2]), "lapse": float(t[3])}
+        params = {
+            "bias": float(t[0]),
+            "slope": float(np.exp(t[1])),
+            "guess": float(t[2]),
+            "lapse": float(t[3]),
+        }
     else:
-        params = {"threshold": float(np.exp(t[0])), "shape": float(np.exp(t[1])), "chance": float(chance),
-                  "lapse": float(t[2])}
+        params = {
+            "threshold": float(np.exp(t[0])),
+            "shape": float(np.exp(t[1])),
+            "chance": float(chance),
+            "lapse": float(t[2]),
+        }
     return PsychometricFit(kind, params, int(n.sum()), float(best.fun), levels)
