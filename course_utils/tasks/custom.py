@@ -19,6 +19,7 @@ import numpy as np
 from .environment import require_neurogym
 
 ngym = require_neurogym()
+from neurogym.core import TrialEnv  # noqa: E402
 from neurogym.utils import spaces  # noqa: E402
 
 __all__ = ["ChangeDetection", "TASK_ID"]
@@ -26,7 +27,7 @@ __all__ = ["ChangeDetection", "TASK_ID"]
 TASK_ID = "ChangeDetection-v0"
 
 
-class ChangeDetection(ngym.TrialEnv):
+class ChangeDetection(TrialEnv):
     """Go/no-go change detection: respond after the image changes, withhold on catch trials.
 
     Periods: ``baseline`` (the pre-change image, a random duration so the change time is unpredictable),

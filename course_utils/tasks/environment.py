@@ -12,6 +12,7 @@ Taught in chapter 06_neurogym_tasks_and_rnns.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,10 @@ def make_task(name: str, **kwargs: Any):
 
     known = ngym.envs.registration.all_envs()
     try:
-        env = ngym.make(name, **kwargs)
+        with warnings.catch_warnings():
+            # gymnasium 0.29 warns that NeuroGym's metadata lacks `render_modes`: harmless here
+            warnings.filterwarnings("ignore", message=".*render_modes.*")
+            env = ngym.make(name, **kwargs)
     except GymError as err:
         close = [k for k in known if name.split("-")[0].lower() in k.lower()]
         raise ValueError(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["run_trials", "decision_accuracy", "ReactionTimeTargets", "measure_reaction_times"]
+__all__ = ["run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
 
 
 def _trial_arrays(env, n_trials: int, seed: int | None):
@@ -112,9 +112,10 @@ def decision_accuracy(model: torch.nn.Module, env, n_trials: int = 1000, seed: i
 def _reaction_time_targets_class():
     from .environment import require_neurogym
 
-    ngym = require_neurogym()
+    require_neurogym()
+    from neurogym.core import TrialWrapper
 
-    class ReactionTimeTargets(ngym.TrialWrapper):
+    class ReactionTimeTargets(TrialWrapper):
         """Training targets for a reaction-time version of a task: answer from the first stimulus step on.
 
         neurogym's ``ReactionTime`` wrapper rewrites the ground truth inside ``step()`` (when a trial's
@@ -189,12 +190,13 @@ def measure_reaction_times(
     """
     from .environment import require_neurogym
 
-    ngym = require_neurogym()
+    require_neurogym()
+    from neurogym.core import TrialEnv
     from neurogym.wrappers import ReactionTime
 
     if not 0.0 < bound < 1.0:
         raise ValueError(f"bound must be a probability between 0 and 1, got {bound}.")
-    if not isinstance(task, ngym.TrialEnv):
+    if not isinstance(task, TrialEnv):
         raise TypeError("Pass the bare task (make_task(...) or env.unwrapped), not a wrapped environment.")
     env = ReactionTime(task)
     env.reset(seed=seed)

@@ -96,7 +96,7 @@ def set_seed(seed: int) -> None:
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (legacy global state, still used by some libraries)
     torch.manual_seed(seed)
 
 
@@ -134,6 +134,10 @@ def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None
     ngym = require_neurogym()
     if batch_size < 1 or seq_len < 1:
         raise ValueError(f"batch_size and seq_len must be positive, got {batch_size} and {seq_len}.")
+    if isinstance(env, str):
+        from .environment import make_task
+
+        env = make_task(env)  # the bare task: ngym.make's gymnasium wrapper adds nothing here
     dataset = ngym.Dataset(env, batch_size=batch_size, seq_len=seq_len)
     if seed is not None:
         dataset.seed(seed)
@@ -235,10 +239,10 @@ def train_network(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        history.loss.append(float(loss))
+        history.loss.append(loss.item())
         history.trials_seen += _count_trial_starts(np.asarray(targets))
         if progress and step % 50 == 0:
-            steps.set_postfix(loss=f"{float(loss):.3f}")
+            steps.set_postfix(loss=f"{loss.item():.3f}")
         if callback is not None and ((step + 1) % callback_every == 0 or step == n_steps - 1):
             model.eval()
             row = callback(step, history)
