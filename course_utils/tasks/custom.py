@@ -62,8 +62,8 @@ class ChangeDetection(TrialEnv):
     """
 
     metadata = {  # noqa: RUF012
-        "paper_link": "https://doi.org/10.1038/s41593-024-01793-3",
-        "paper_name": "Garrett et al. (2024) Stimulus novelty uncovers coding diversity in visual cortical circuits",
+        "paper_link": "https://portal.brain-map.org/explore/circuits/visual-behavior-2p",
+        "paper_name": "Allen Brain Observatory: Visual Behavior (change detection task)",
         "tags": ["perceptual", "go/no-go", "supervised"],
     }
 

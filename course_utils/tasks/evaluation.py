@@ -128,6 +128,19 @@ def _reaction_time_targets_class():
         Taught in chapter 06_neurogym_tasks_and_rnns.
         """
 
+        # ngym.Dataset reads these from the object it is given; forward them explicitly (gymnasium
+        # deprecates implicit attribute forwarding through wrappers).
+        @property
+        def ob(self):
+            return self.unwrapped.ob
+
+        @property
+        def gt(self):
+            return self.unwrapped.gt
+
+        def seed(self, seed=None):
+            return self.unwrapped.seed(seed)
+
         def new_trial(self, **kwargs):
             trial = self.env.new_trial(**kwargs)
             task = self.unwrapped
