@@ -56,7 +56,6 @@ if "google.colab" in sys.modules:
 import inspect
 
 import matplotlib.pyplot as plt
-import pandas as pd
 import torch
 
 import course_utils
