@@ -158,3 +158,23 @@ def test_stage_settings_reach_the_training_trials():
     assert list(curve["stage"]) == ["easy", "easy", "easy", "all", "all"]
     assert curve["trials_seen"].is_monotonic_increasing
     assert env.cohs == [0, 6.4, 12.8, 25.6, 51.2]  # the caller's task is not modified
+
+
+def test_gymnasium_1_is_refused_with_the_fix(monkeypatch):
+    import gymnasium
+
+    from course_utils.tasks import require_neurogym
+
+    monkeypatch.setattr(gymnasium, "__version__", "1.4.0")
+    with pytest.raises(ImportError, match=r"needs gymnasium < 1.*pip install --no-deps neurogym"):
+        require_neurogym()
+
+
+def test_fast_mode_follows_ci(monkeypatch):
+    from course_utils.tasks import fast_mode
+
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.setenv("CI", "true")
+    assert fast_mode()
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert not fast_mode()
