@@ -217,8 +217,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# A sigmoid centred near 0 (little bias): the `slope` parameter (in % coherence) says how much evidence the
-# network needs; a monkey's curve in this task looks the same, with a slope of a few % coherence.
+# A sigmoid: `bias` (in % coherence) is the point of subjective equality, where the network chooses both
+# sides equally often; `slope` (in % coherence) says how much evidence it needs; `guess` and `lapse` are
+# errors made whatever the evidence. A monkey's curve in this task has the same shape.
 #
 # ### Exercise 6.2 — A Weibull fit of accuracy
 # For an unsigned strength, psychophysicists fit accuracy with a Weibull function. Using `probe`, fit
@@ -257,7 +258,9 @@ plt.show()
 
 # %% [markdown]
 # At zero coherence d' is about 0 (the network cannot tell left from right); it grows with coherence until the
-# rates are clipped at 0.01/0.99 (d' ≈ 4.65). The criterion stays near 0: no side bias.
+# rates are clipped at 0.01/0.99 (d' ≈ 4.65). The criterion measures side bias separately from sensitivity:
+# c > 0 means that, when unsure, the network says "left" more often (the same bias as the logistic fit's
+# `bias` > 0); it fades where the evidence is strong.
 #
 # ### Exercise 6.3 — d' at one coherence
 # From `probe`, compute `dprime_64`: the d' of the network at 6.4 % coherence (right trials as signal, "chose

@@ -208,7 +208,7 @@ def compare_protocols(
 
     Taught in chapter 07_training_protocols.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     totals = {name: sum(s.n_steps for s in stages) for name, stages in protocols.items()}
     if len(set(totals.values())) > 1:
@@ -217,7 +217,7 @@ def compare_protocols(
         )
     curves = []
     runs = [(name, seed) for name in protocols for seed in seeds]
-    for name, seed in tqdm(runs, desc="protocol x seed", mininterval=1.0):
+    for name, seed in tqdm(runs, desc="protocol x seed", mininterval=3.0):
         curve = run_protocol(task, protocols[name], seed=seed, **kwargs)
         curve.insert(0, "protocol", name)
         curves.append(curve)

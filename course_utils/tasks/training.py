@@ -214,7 +214,7 @@ def train_network(
 
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if n_steps < 1:
         raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
@@ -227,7 +227,7 @@ def train_network(
     n_classes = model.readout.out_features if hasattr(model, "readout") else None
     model.train()
     start = time.perf_counter()
-    steps = tqdm(range(n_steps), desc="training", disable=not progress, mininterval=1.0)
+    steps = tqdm(range(n_steps), desc="training", disable=not progress, mininterval=3.0)
     for step in steps:
         inputs, targets = dataset()
         x = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
@@ -242,7 +242,7 @@ def train_network(
         history.loss.append(loss.item())
         history.trials_seen += _count_trial_starts(np.asarray(targets))
         if progress and step % 50 == 0:
-            steps.set_postfix(loss=f"{loss.item():.3f}")
+            steps.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         if callback is not None and ((step + 1) % callback_every == 0 or step == n_steps - 1):
             model.eval()
             row = callback(step, history)
