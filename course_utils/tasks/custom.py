@@ -54,7 +54,7 @@ class ChangeDetection(TrialEnv):
     Examples
     --------
     >>> env = ChangeDetection(catch_prob=0.5)
-    >>> env.seed(0); trial = env.new_trial()
+    >>> _ = env.seed(0); trial = env.new_trial()
     >>> sorted(trial), env.ob.shape[1]
     (['change', 'image_after', 'image_before'], 8)
 
