@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import neurogym  # noqa: F401  (no skip: fail loudly if the course's install step was skipped)
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-pytest.importorskip("neurogym")
-torch = pytest.importorskip("torch")
-
-from course_utils.tasks import (  # noqa: E402
+from course_utils.tasks import (
     RecurrentNetwork,
     Stage,
     apply_task_settings,
