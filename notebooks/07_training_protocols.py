@@ -251,10 +251,10 @@ network_dprime = sdt_rates(change_trials["change"], change_trials["licked"])["dp
 check_exercise("7.3", network_dprime, change_trials)
 
 # %% [markdown]
-# Compare with the mice of chapter 5, whose d' in engaged periods is typically 1.5–2.5: the network is
-# better, because its noise is only the observation noise we put into the task. Making `sigma` larger, or
-# adding flashes and omissions, brings the task closer to the real one — and then the protocol comparisons of
-# 7.1 can be asked of the change detection task too.
+# Compare with the mice of chapter 5. Unlike a mouse, the network's only noise is the observation noise we
+# put into the task (`sigma`), and its d' keeps growing with training (try `n_steps=1500`). Making `sigma`
+# larger, or adding flashes and omissions, brings the task closer to the real one — and then the protocol
+# comparisons of 7.1 can be asked of the change detection task too.
 #
 # ## Summary
 #
