@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--class-weights", default="balanced", choices=["balanced", "none"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-schedule", default="cosine", choices=["none", "cosine"])
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -42,6 +43,7 @@ def main() -> None:
         learning_rate=1e-2,
         progress=False,
         class_weights=None if args.class_weights == "none" else "balanced",
+        lr_schedule=None if args.lr_schedule == "none" else args.lr_schedule,
         seed=args.seed,
     )
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

@@ -167,6 +167,7 @@ def train_network(
     *,
     learning_rate: float = 1e-2,
     class_weights: str | None = "balanced",
+    lr_schedule: str | None = None,
     seed: int | None = 0,
     callback: Callable[[int, TrainingHistory], dict | None] | None = None,
     callback_every: int = 100,
@@ -188,6 +189,9 @@ def train_network(
     class_weights
         ``"balanced"``: weigh each action by the inverse of its frequency in the batch (so fixation does not
         dominate); None: plain cross-entropy.
+    lr_schedule
+        None: constant learning rate; ``"cosine"``: anneal it to 0 over the ``n_steps`` (the network ends at a
+        stable point instead of wherever the last large steps left it, e.g. with a random side bias).
     seed
         Seeds torch/NumPy before training (the weights are initialised when the model is built: seed with
         :func:`set_seed` before building it).
@@ -220,10 +224,13 @@ def train_network(
         raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
     if class_weights not in ("balanced", None):
         raise ValueError(f'class_weights must be "balanced" or None, got {class_weights!r}.')
+    if lr_schedule not in ("cosine", None):
+        raise ValueError(f'lr_schedule must be "cosine" or None, got {lr_schedule!r}.')
     if seed is not None:
         set_seed(seed)
     history = history if history is not None else TrainingHistory()
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n_steps) if lr_schedule else None
     n_classes = model.readout.out_features if hasattr(model, "readout") else None
     model.train()
     start = time.perf_counter()
@@ -239,6 +246,8 @@ def train_network(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         history.loss.append(loss.item())
         history.trials_seen += _count_trial_starts(np.asarray(targets))
         if progress and step % 50 == 0:
