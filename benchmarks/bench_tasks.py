@@ -52,7 +52,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"{args.cell.upper()}({args.hidden}) {args.steps} steps, batch 16 x 100 steps, Adam 1e-2, "
-        f"class weights {args.class_weights}, {args.threads} threads"
+        f"class weights {args.class_weights}, lr schedule {args.lr_schedule}, {args.threads} threads"
     )
     print(f"accuracy on 1,000 fresh trials: {accuracy:.3f} (bar: 0.85; ceiling ~0.90)")
     print(f"per coherence: {test.groupby('coh')['correct'].mean().round(3).to_dict()}")
