@@ -181,7 +181,9 @@ def plot_trial(env, *, ax=None, title: str | None = None, output_names: list[str
     if task.trial is None:
         raise ValueError("The task has no current trial: call env.new_trial() or env.reset() first.")
     ob, gt = np.asarray(task.ob), np.asarray(task.gt)
-    time_ms = np.arange(ob.shape[0]) * task.dt
+    # one extra edge so that the last step is drawn for its full duration
+    time_ms = np.arange(ob.shape[0] + 1) * task.dt
+    ob, gt = np.vstack([ob, ob[-1:]]), np.concatenate([gt, gt[-1:]])
     if ax is None:
         _, ax = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True, height_ratios=[2, 1])
     names = _input_names(task, ob.shape[1])
