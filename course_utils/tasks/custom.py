@@ -89,7 +89,7 @@ class ChangeDetection(TrialEnv):
         self.timing = {"baseline": ("uniform", (500, 1500)), "decision": 500}
         self.timing.update(timing or {})
         self.observation_space = spaces.Box(
-            -np.inf, np.inf, shape=(n_images,), dtype=np.float32, name={"image": list(range(n_images))}
+            -np.inf, np.inf, shape=(n_images,), dtype=np.float32, name={f"image {i}": i for i in range(n_images)}
         )
         self.action_space = spaces.Discrete(2, name={"withhold": 0, "lick": 1})
 

@@ -201,7 +201,10 @@ def plot_trial(env, *, ax=None, title: str | None = None, output_names: list[str
             (start + end) / 2, 1.02, period, transform=ax[0].get_xaxis_transform(), ha="center", fontsize=8
         )
     ax[0].set_ylabel("input (a.u.)")
-    ax[0].legend(loc="upper left", fontsize=8, ncol=min(4, ob.shape[1]))
+    if ob.shape[1] <= 4:
+        ax[0].legend(loc="upper left", fontsize=8, ncol=ob.shape[1])
+    else:  # many inputs: legend beside the plot
+        ax[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax[1].set_ylabel("correct action")
     if output_names is not None:
         ax[1].set_yticks(range(len(output_names)), output_names)
