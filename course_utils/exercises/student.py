@@ -80,7 +80,9 @@ def student_notebook(path: str | Path):
             if current is None:
                 raise ValueError(f"{path}: a 'solution' cell comes before any 'Exercise N.M' heading")
             cell.source = make_stub(cell.source, current)
-            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG] + ["exercise-stub"]
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != SOLUTION_TAG] + [
+                "exercise-stub"
+            ]
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb

@@ -1,0 +1,72 @@
+"""Checks for chapter 07_training_protocols."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..behavior.sdt import sdt_rates
+from . import ExerciseFeedback, exercise
+
+
+@exercise("7.1", "Summarise the protocols")
+def check_protocol_table(protocol_table, summary: pd.DataFrame) -> None:
+    if not isinstance(protocol_table, pd.DataFrame):
+        raise ExerciseFeedback("the answer should be a DataFrame (groupby('protocol').agg(...)).")
+    needed = ["mean_trials_to_criterion", "n_reached", "mean_final_accuracy"]
+    missing = [c for c in needed if c not in protocol_table.columns]
+    if missing:
+        raise ExerciseFeedback(f"missing columns {missing}.")
+    grouped = summary.groupby("protocol")
+    expected = pd.DataFrame(
+        {
+            "mean_trials_to_criterion": grouped["trials_to_criterion"].mean(),
+            "n_reached": grouped["trials_to_criterion"].count(),
+            "mean_final_accuracy": grouped["final_accuracy"].mean(),
+        }
+    )
+    if sorted(map(str, protocol_table.index)) != sorted(map(str, expected.index)):
+        raise ExerciseFeedback("index the table by protocol: one row per protocol.")
+    answer = protocol_table.loc[expected.index, needed]
+    if not np.array_equal(answer["n_reached"].to_numpy(), expected["n_reached"].to_numpy()):
+        raise ExerciseFeedback(
+            "n_reached counts seeds with a trials_to_criterion value (NaN = never reached)."
+        )
+    for column in ("mean_trials_to_criterion", "mean_final_accuracy"):
+        if not np.allclose(answer[column].astype(float), expected[column], equal_nan=True):
+            raise ExerciseFeedback(
+                f"{column}: average over seeds within each protocol (NaN values are skipped)."
+            )
+
+
+@exercise("7.2", "A catch-trial schedule")
+def check_catch_protocol(catch_protocol) -> None:
+    from ..tasks.protocols import Stage
+
+    if not isinstance(catch_protocol, list | tuple) or not all(isinstance(s, Stage) for s in catch_protocol):
+        raise ExerciseFeedback("a protocol is a list of Stage(name, n_steps, task_settings) objects.")
+    if sum(s.n_steps for s in catch_protocol) != 900:
+        raise ExerciseFeedback("the stages' n_steps should add up to 900.")
+    probs = [s.task_settings.get("catch_prob") for s in catch_protocol]
+    if any(p is None for p in probs):
+        raise ExerciseFeedback('give every stage a "catch_prob" in its task_settings.')
+    if probs[0] != 0:
+        raise ExerciseFeedback("start with no catch trials (catch_prob 0).")
+    if abs(probs[-1] - 0.3) > 1e-9:
+        raise ExerciseFeedback("end at the full task's catch probability, 0.3.")
+    if len(probs) < 3 or any(b <= a for a, b in zip(probs, probs[1:], strict=False)):
+        raise ExerciseFeedback("raise catch_prob stage after stage, in at least two steps (so 3+ stages).")
+
+
+@exercise("7.3", "The network's d', as for a mouse")
+def check_network_dprime(network_dprime, change_trials: pd.DataFrame) -> None:
+    try:
+        value = float(network_dprime)
+    except (TypeError, ValueError) as err:
+        raise ExerciseFeedback("network_dprime should be a single number.") from err
+    licked = change_trials["choice"] == 1
+    expected = sdt_rates(change_trials["change"], licked)["dprime"]
+    if abs(value + expected) < 1e-9 and abs(expected) > 1e-9:
+        raise ExerciseFeedback("signal = change trials, noise = catch trials; the sign is flipped.")
+    if abs(value - expected) > 1e-6:
+        raise ExerciseFeedback("use sdt_rates(is_signal=change, responded=licked) and read its 'dprime'.")

@@ -1,0 +1,228 @@
+"""NeuroGym environments: checking the installation, making tasks, listing trials and plotting one.
+
+neurogym 2.3.1 pins ``numpy==2.2.*``, ``matplotlib==3.10.*`` and ``gymnasium==0.29.*`` and imports torch
+without declaring it. Its code relies on gymnasium wrappers forwarding attributes to the wrapped task
+(``env.seed``, ``env.gt``, ``env.new_trial``), which gymnasium 1.0 removed: with gymnasium >= 1,
+``ngym.Dataset`` fails for every task. It works with newer numpy and matplotlib, so the course installs it
+with ``pip install --no-deps neurogym`` next to ``gymnasium>=0.29.1,<1`` (see the README).
+
+Taught in chapter 06_neurogym_tasks_and_rnns.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["require_neurogym", "make_task", "fast_mode", "sample_trials", "plot_trial"]
+
+INSTALL_HINT = (
+    'pip install "gymnasium>=0.29.1,<1" loguru pydantic-settings natsort tomlkit && '
+    "pip install --no-deps neurogym==2.3.1"
+)
+
+
+def require_neurogym():
+    """Import neurogym, or explain how to install it in a way that works with this course.
+
+    Returns
+    -------
+    module
+        The ``neurogym`` module.
+
+    Examples
+    --------
+    >>> ngym = require_neurogym()
+    >>> "PerceptualDecisionMaking-v0" in ngym.envs.registration.all_envs()
+    True
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    try:
+        import gymnasium
+    except ImportError as err:
+        raise ImportError(f"gymnasium is not installed. Install NeuroGym with: {INSTALL_HINT}") from err
+    major = int(gymnasium.__version__.split(".")[0])
+    if major >= 1:
+        raise ImportError(
+            f"gymnasium {gymnasium.__version__} is installed, but neurogym 2.3.1 needs gymnasium < 1 "
+            f"(it reads task attributes through wrappers, which gymnasium 1.0 removed). Fix: {INSTALL_HINT}"
+        )
+    try:
+        import neurogym
+    except ImportError as err:
+        raise ImportError(f"neurogym could not be imported ({err}). Install it with: {INSTALL_HINT}") from err
+    return neurogym
+
+
+def fast_mode() -> bool:
+    """True when chapters should use their short training runs (CI, or ``COURSE_FAST=1``).
+
+    The chapters train for fewer steps in this mode so that each executes in about a minute and a half on
+    2 CPU cores; ``benchmarks/bench_tasks.py`` does the full-length run.
+
+    Examples
+    --------
+    >>> isinstance(fast_mode(), bool)
+    True
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    flag = os.environ.get("COURSE_FAST", os.environ.get("CI", "")).strip().lower()
+    return flag in {"1", "true", "yes"}
+
+
+def make_task(name: str, **kwargs: Any):
+    """Create a registered NeuroGym task and return the task itself (``env.unwrapped``).
+
+    ``ngym.make`` wraps the task in gymnasium's ``OrderEnforcing``; the course works with the bare
+    :class:`neurogym.TrialEnv` so that trial attributes (``ob``, ``gt``, ``start_ind``, ``trial``) are plain
+    attributes, and adds NeuroGym wrappers on top where needed.
+
+    Parameters
+    ----------
+    name
+        A registered id such as ``"PerceptualDecisionMaking-v0"``.
+    **kwargs
+        The task's parameters (``dt``, ``timing``, ``cohs``, ...).
+
+    Examples
+    --------
+    >>> env = make_task("PerceptualDecisionMaking-v0", dt=100)
+    >>> env.dt, env.observation_space.shape
+    (100, (3,))
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    ngym = require_neurogym()
+    from gymnasium.error import Error as GymError
+
+    known = ngym.envs.registration.all_envs()
+    try:
+        with warnings.catch_warnings():
+            # gymnasium 0.29 warns that NeuroGym's metadata lacks `render_modes`: harmless here
+            warnings.filterwarnings("ignore", message=".*render_modes.*")
+            env = ngym.make(name, **kwargs)
+    except GymError as err:
+        close = [k for k in known if name.split("-")[0].lower() in k.lower()]
+        raise ValueError(
+            f"Unknown task {name!r}. Registered NeuroGym tasks include {close or known[:8]}; "
+            "custom tasks must be registered first (course_utils.tasks registers ChangeDetection-v0)."
+        ) from err
+    return env.unwrapped
+
+
+def sample_trials(env, n_trials: int, seed: int | None = None) -> pd.DataFrame:
+    """Draw ``n_trials`` new trials from a task and list their attributes, one row per trial.
+
+    Parameters
+    ----------
+    env
+        A NeuroGym ``TrialEnv`` (or a wrapper around one).
+    n_trials
+        How many trials to draw.
+    seed
+        Seeds the task's random generator first (for a reproducible table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The trial dictionary's entries (e.g. ``ground_truth``, ``coh``) plus ``n_steps`` and ``duration_ms``.
+
+    Examples
+    --------
+    >>> table = sample_trials(make_task("PerceptualDecisionMaking-v0"), 5, seed=0)
+    >>> sorted(table.columns)
+    ['coh', 'duration_ms', 'ground_truth', 'n_steps']
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    if n_trials < 1:
+        raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
+    task = env.unwrapped
+    if seed is not None:
+        env.seed(seed)
+    rows = []
+    for _ in range(n_trials):
+        trial = dict(env.new_trial())
+        n_steps = task.ob.shape[0]
+        rows.append({**trial, "n_steps": n_steps, "duration_ms": n_steps * task.dt})
+    return pd.DataFrame(rows)
+
+
+def plot_trial(env, *, ax=None, title: str | None = None, output_names: list[str] | None = None):
+    """Plot the current trial of a task: observations over time, periods shaded, ground truth below.
+
+    Parameters
+    ----------
+    env
+        A NeuroGym ``TrialEnv`` after ``new_trial()`` (or ``reset()``).
+    ax
+        Two matplotlib axes (observations, ground truth); created if None.
+    title
+        Figure title; defaults to the task's class name and trial attributes.
+    output_names
+        Names of the actions, for the ground-truth axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The two axes.
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    import matplotlib.pyplot as plt
+
+    task = env.unwrapped
+    if task.trial is None:
+        raise ValueError("The task has no current trial: call env.new_trial() or env.reset() first.")
+    ob, gt = np.asarray(task.ob), np.asarray(task.gt)
+    # one extra edge so that the last step is drawn for its full duration
+    time_ms = np.arange(ob.shape[0] + 1) * task.dt
+    ob, gt = np.vstack([ob, ob[-1:]]), np.concatenate([gt, gt[-1:]])
+    if ax is None:
+        _, ax = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True, height_ratios=[2, 1])
+    names = _input_names(task, ob.shape[1])
+    for i in range(ob.shape[1]):
+        ax[0].plot(time_ms, ob[:, i], drawstyle="steps-post", label=names[i])
+    ax[1].plot(time_ms, gt if gt.ndim == 1 else gt[:, 0], drawstyle="steps-post", color="k")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for j, period in enumerate(task.start_t):
+        start, end = task.start_t[period], task.end_t[period]
+        if end <= start:
+            continue
+        for a in ax:
+            a.axvspan(start, end, color=colors[j % len(colors)], alpha=0.08, lw=0)
+        ax[0].text(
+            (start + end) / 2, 1.02, period, transform=ax[0].get_xaxis_transform(), ha="center", fontsize=8
+        )
+    ax[0].set_ylabel("input (a.u.)")
+    if ob.shape[1] <= 4:
+        ax[0].legend(loc="upper left", fontsize=8, ncol=ob.shape[1])
+    else:  # many inputs: legend beside the plot
+        ax[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax[1].set_ylabel("correct action")
+    if output_names is not None:
+        ax[1].set_yticks(range(len(output_names)), output_names)
+    ax[1].set_xlabel("time in trial (ms)")
+    attrs = ", ".join(f"{k}={_short(v)}" for k, v in task.trial.items() if np.ndim(v) == 0)
+    ax[0].set_title(title or f"{type(task).__name__}: {attrs}", pad=14)
+    return ax
+
+
+def _short(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float | np.floating) else str(value)
+
+
+def _input_names(task, n: int) -> list[str]:
+    space_names = getattr(task.observation_space, "name", None) or {}
+    names = [f"input {i}" for i in range(n)]
+    for label, where in space_names.items():
+        idx = [where] if np.ndim(where) == 0 else list(where)
+        for k, i in enumerate(idx):
+            names[int(i)] = label if len(idx) == 1 else f"{label} {k + 1}"
+    return names

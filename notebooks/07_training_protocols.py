@@ -1,0 +1,272 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,colab
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7. Training protocols compared, and writing your own task
+#
+# **Goals:** compare training protocols (curricula) the way an animal trainer would — trials to criterion and
+# final performance, across several subjects — using networks as subjects; express ANNUBeS-style schedules
+# (modalities, catch trials) as protocol stages; write a task of your own as a NeuroGym `TrialEnv`, train a
+# network on it and analyse it with d'. **Time:** ~60 min. **Prerequisites:** chapter 6. **Data:** none to
+# download: tasks generate trials {cite}`molano2022neurogym`.
+#
+# Training a mouse on a task takes weeks, and labs shape behaviour in stages: easy stimuli first, few catch
+# trials at first, one sensory modality before two. Which schedule is fastest is rarely tested, because each
+# comparison costs many animals. ANNUBeS {cite}`annubes` proposes to ask the question in silico first: train
+# artificial networks under each protocol and compare. Curricula are an old idea in machine learning too
+# {cite}`bengio2009curriculum`.
+
+# %% tags=["setup"]
+# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
+        check=True,
+    )
+
+# %%
+# Colab only: NeuroGym 2.3.1 pins old numpy/matplotlib/gymnasium versions. It works with Colab's numpy and
+# matplotlib, but needs gymnasium < 1, so we install it without its pins (no runtime restart needed).
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "gymnasium>=0.29.1,<1", "loguru", "pydantic-settings",
+         "natsort", "tomlkit"],
+        check=True,
+    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym==2.3.1"], check=True)
+
+# %%
+import inspect
+
+import matplotlib.pyplot as plt
+import torch
+
+import course_utils
+from course_utils.behavior.sdt import sdt_rates
+from course_utils.exercises import check_exercise
+from course_utils.plotting import use_course_style
+from course_utils.tasks import (
+    ChangeDetection,
+    RecurrentNetwork,
+    Stage,
+    compare_protocols,
+    fast_mode,
+    make_dataset,
+    make_task,
+    plot_protocols,
+    plot_trial,
+    run_trials,
+    sample_trials,
+    set_seed,
+    train_network,
+    trials_to_criterion,
+)
+
+use_course_style()
+course_utils.banner("neurogym")
+torch.set_num_threads(2)
+FAST = fast_mode()  # True in CI: fewer seeds and steps so the chapter runs in about a minute
+print("fast mode:", FAST)
+
+# %% [markdown]
+# ## 7.1 Two protocols for the random-dots task
+#
+# The subject is always the same kind of network (a GRU), started from the same initial weights for a given
+# seed, so that the protocols are the only difference. Two protocols with the same total training:
+#
+# * **all at once** – every coherence from the first trial;
+# * **easy first** – only the two strongest coherences (25.6 % and 51.2 %) for the first third of training,
+#   then all of them.
+#
+# Progress is measured throughout on the same 300 probe trials of the *full* task, as a trainer would test
+# every animal on the final task.
+# The full run (4 seeds x 2 protocols) takes about 4 minutes on 2 CPU cores; fast mode (CI) about one.
+
+# %%
+task = make_task("PerceptualDecisionMaking-v0", dt=100)
+n_total = 450 if FAST else 900
+protocols = {
+    "all at once": [Stage("all", n_total)],
+    "easy first": [Stage("easy", n_total // 3, {"cohs": [25.6, 51.2]}), Stage("all", n_total - n_total // 3)],
+}
+seeds = [0, 1] if FAST else [0, 1, 2, 3]
+curves = compare_protocols(task, protocols, seeds=seeds, hidden_size=32, cell="gru", eval_every=25)
+curves.tail(3)
+
+# %% [markdown]
+# ## 7.2 A trainer's view: learning curves and trials to criterion
+#
+# Each thin line is one network (one "animal"), each thick line the protocol's mean; the criterion is 80 %
+# correct on the full task (the ceiling is ~90 % because of zero-coherence trials).
+
+# %%
+criterion = 0.8
+plot_protocols(curves, criterion=criterion)
+plt.show()
+
+# %%
+summary = trials_to_criterion(curves, criterion=criterion)
+summary.round(3)
+
+# %% [markdown]
+# Read the right panel as you would for mice: each dot is a subject's number of trials to reach criterion.
+# With only a few subjects per group, differences between protocols must be large compared with the spread
+# between subjects before we believe them — the same statistics problem as with animals, but here we can add
+# subjects cheaply (`seeds`). Look also at the left panel during the easy stage: performance on the *full*
+# task can rise while the network has never seen a hard trial.
+#
+# ### Exercise 7.1 — Summarise the protocols
+# From `summary`, compute `protocol_table`: a DataFrame indexed by protocol with the columns
+# `mean_trials_to_criterion` (mean over seeds that reached criterion), `n_reached` (number of seeds that
+# reached it) and `mean_final_accuracy`.
+
+# %% tags=["solution"]
+protocol_table = summary.groupby("protocol").agg(
+    mean_trials_to_criterion=("trials_to_criterion", "mean"),
+    n_reached=("trials_to_criterion", "count"),
+    mean_final_accuracy=("final_accuracy", "mean"),
+)
+
+# %%
+check_exercise("7.1", protocol_table, summary)
+
+# %% [markdown]
+# ## 7.3 ANNUBeS schedules: modalities and catch trials
+#
+# The ANNUBeS task is a detection task with several sensory modalities: a trial presents a visual (`v`), an
+# auditory (`a`) or an audio-visual stimulus — or nothing, a **catch** trial — and the subject must respond
+# only when something was presented. The `annubes` package (0.1.1) generates such trials as arrays
+# (`Task(...).generate_trials(...)`); NeuroGym ships the same task as `AnnubesEnv`, with the session mix,
+# catch probability, intensities, timing and noise, and adds what we need here: a NeuroGym task that
+# `ngym.Dataset` and our training loop accept. (`annubes` additionally offers blocked, unshuffled trial order
+# and input scaling; `AnnubesEnv` ignores its `max_sequential` argument when given as a dictionary.)
+
+# %%
+annubes = make_task("AnnubesEnv-v0", session={"v": 0.5, "a": 0.5}, catch_prob=0.3, random_seed=0)
+print("inputs:", annubes.observation_space.name)
+annubes.new_trial()
+plot_trial(annubes, output_names=["no response", "respond"])
+plt.show()
+
+# %%
+sample_trials(annubes, 500)[["catch", "stim_types"]].astype(str).value_counts().rename("n_trials").to_frame()
+
+# %% [markdown]
+# A modality schedule or a catch-trial schedule is a protocol like those of 7.1: each `Stage` sets
+# `session` (the modality mix; give probability 0 to switch a modality off) or `catch_prob`. For example,
+# visual trials only first, then both modalities:
+
+# %%
+modality_protocol = [
+    Stage("visual only", 300, {"session": {"v": 1, "a": 0}}),
+    Stage("both", 600, {"session": {"v": 0.5, "a": 0.5}}),
+]
+modality_protocol
+
+# %% [markdown]
+# `compare_protocols(annubes, {...})` runs such protocols exactly as in 7.1 (probing on the full task).
+#
+# ### Exercise 7.2 — A catch-trial schedule
+# Write `catch_protocol`: a list of `Stage`s for `AnnubesEnv` that trains for 900 steps in total, starts with
+# **no** catch trials, raises the catch probability in at least two steps, and ends at the full task's value of
+# 0.3.
+
+# %% tags=["solution"]
+catch_protocol = [
+    Stage("no catch", 300, {"catch_prob": 0.0}),
+    Stage("some catch", 300, {"catch_prob": 0.15}),
+    Stage("full task", 300, {"catch_prob": 0.3}),
+]
+
+# %%
+check_exercise("7.2", catch_protocol)
+
+# %% [markdown]
+# ## 7.4 Writing your own task: change detection
+#
+# The Allen Visual Behavior mice (chapters 2 and 5) do a *change detection* task: images flash, and when the
+# image changes the mouse must lick within a short window; on catch trials nothing changes. The NeuroGym
+# recipe for a task is a `TrialEnv` subclass that:
+#
+# 1. declares `timing` (period durations, fixed or random), `observation_space` and `action_space`;
+# 2. in `_new_trial`, draws the trial's variables, calls `add_period`, `add_ob` (what the subject sees in each
+#    period) and `set_groundtruth` (the correct action in each period), and returns the trial's dictionary;
+# 3. in `_step`, scores an action and says when the trial ends.
+#
+# (NeuroGym's README template still shows the old names `ngym.PeriodEnv` and `new_trial`; in neurogym 2.3.1
+# the base class is `neurogym.core.TrialEnv` and you implement `_new_trial`.) Here is the whole task:
+
+# %%
+print(inspect.getsource(ChangeDetection.__init__))
+print(inspect.getsource(ChangeDetection._new_trial))
+print(inspect.getsource(ChangeDetection._step))
+
+# %% [markdown]
+# It is registered as `ChangeDetection-v0`, so it is made and trained like a built-in task.
+
+# %%
+change_task = make_task("ChangeDetection-v0", n_images=8, catch_prob=0.25)
+change_task.seed(2)
+change_task.new_trial()
+plot_trial(change_task, output_names=["withhold", "lick"])
+plt.show()
+
+# %% [markdown]
+# The baseline has a random duration (the change time is unpredictable), and the correct action is to lick
+# during the response window only on change trials. A small GRU learns it quickly:
+
+# %%
+set_seed(0)
+change_net = RecurrentNetwork(n_inputs=8, n_outputs=2, hidden_size=32, cell="gru")
+train_network(change_net, make_dataset(change_task, 16, 100, seed=0), n_steps=250 if FAST else 600, seed=0)
+change_trials = run_trials(change_net, change_task, n_trials=1000, seed=99)
+change_trials["licked"] = change_trials["choice"] == 1
+change_trials.groupby("change")["licked"].mean().rename("P(lick)").to_frame().T
+
+# %% [markdown]
+# ### Exercise 7.3 — The network's d', as for a mouse
+# From `change_trials`, compute `network_dprime`: d' with change trials as signal and licking as the
+# response (use `sdt_rates`).
+
+# %% tags=["solution"]
+network_dprime = sdt_rates(change_trials["change"], change_trials["licked"])["dprime"]
+
+# %%
+check_exercise("7.3", network_dprime, change_trials)
+
+# %% [markdown]
+# Compare with the mice of chapter 5. Unlike a mouse, the network's only noise is the observation noise we
+# put into the task (`sigma`), and its d' keeps growing with training (try `n_steps=1500`). Making `sigma`
+# larger, or adding flashes and omissions, brings the task closer to the real one — and then the protocol
+# comparisons of 7.1 can be asked of the change detection task too.
+#
+# ## Summary
+#
+# * A training protocol is a list of stages that change task parameters; comparing protocols needs several
+#   subjects per protocol, a fixed probe of the full task, trials to criterion and final performance.
+# * ANNUBeS-style modality and catch-trial schedules are stages of `AnnubesEnv`, NeuroGym's version of the
+#   ANNUBeS task.
+# * A new task is a `TrialEnv` subclass (periods, observations, ground truth, scoring), registered with
+#   `ngym.register` and then trained and analysed exactly like the built-in ones.
+#
+# ## Further reading
+#
+# * ANNUBeS {cite}`annubes`; NeuroGym {cite}`molano2022neurogym`.
+# * Curriculum learning in machine learning {cite}`bengio2009curriculum`.
