@@ -17,6 +17,8 @@ ifeq ($(origin PY), undefined)
 endif
 PYBIN := $(dir $(shell command -v $(PY) 2>/dev/null || echo $(PY)))
 INSTALLED := .make/installed
+# NeuroGym without its numpy/matplotlib pins (see pyproject.toml's `tasks` extra and the README).
+NEUROGYM := "neurogym>=2.3.1,<2.4"
 CHAPTERS := $(wildcard notebooks/[0-9][0-9]_*.py)
 PKG_FILES := $(shell find course_utils -name '*.py') data_manifest.yaml
 EXECUTED := book/notebooks/.executed
@@ -39,7 +41,8 @@ $(VENV)/bin/python:
 
 $(INSTALLED): pyproject.toml constraints.txt | $(if $(filter $(VENV)/bin/python,$(PY)),$(VENV)/bin/python)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[book,test,tasks]"
+	$(PY) -m pip install --quiet --no-deps $(NEUROGYM)
 	@mkdir -p $(dir $@) && touch $@
 
 install: $(INSTALLED)

@@ -2,13 +2,11 @@
 # jupyter:
 #   jupytext:
 #     cell_metadata_filter: tags,-all
-#     formats: ipynb,py:percent
-#     notebook_metadata_filter: kernelspec,jupytext,colab
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version,-jupytext.formats
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -42,14 +40,14 @@ if "google.colab" in sys.modules:
 
 # %%
 # Colab only: NeuroGym 2.3.1 pins old numpy/matplotlib/gymnasium versions. It works with Colab's numpy and
-# matplotlib, but needs gymnasium < 1, so we install it without its pins (no runtime restart needed).
+# matplotlib but needs gymnasium < 1, so we install the course's `tasks` extra (gymnasium<1 and neurogym's real
+# runtime needs) and then neurogym without its pins. No runtime restart is needed.
 if "google.colab" in sys.modules:
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "gymnasium>=0.29.1,<1", "loguru", "pydantic-settings",
-         "natsort", "tomlkit"],
+        [sys.executable, "-m", "pip", "install", "-q", "course-utils[tasks] @ git+https://github.com/neural-data-ml/course"],
         check=True,
     )
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym==2.3.1"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

@@ -62,6 +62,11 @@ def test_repository_url_has_one_source_of_truth():
     assert f'Repository = "{url}"' in (ROOT / "pyproject.toml").read_text()
     assert url in (ROOT / "README.md").read_text()
     assert url in (ROOT / "book" / "contributing.md").read_text()
+    import re
+
+    for path in CHAPTERS:  # any other install cell (e.g. the NeuroGym extra) must use the same URL
+        for found in re.findall(r"git\+(https://github\.com/[\w.-]+/[\w.-]+)", path.read_text()):
+            assert found == url, f"{path.name} installs from {found}, not {url}"
 
 
 def test_set_repository_rewrites_every_copy(tmp_path):

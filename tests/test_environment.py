@@ -31,7 +31,7 @@ def pyproject() -> dict:
 def test_environment_yml_matches_pyproject(pyproject):
     project = pyproject["project"]
     wanted = dict(_split(r) for r in project["dependencies"])
-    for extra in ("book", "test"):
+    for extra in ("book", "test", "tasks"):
         wanted.update(_split(r) for r in project["optional-dependencies"][extra])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = [d for d in env["dependencies"] if isinstance(d, str)]

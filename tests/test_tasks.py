@@ -165,15 +165,18 @@ def test_gymnasium_1_is_refused_with_the_fix(monkeypatch):
     from course_utils.tasks import require_neurogym
 
     monkeypatch.setattr(gymnasium, "__version__", "1.4.0")
-    with pytest.raises(ImportError, match=r"needs gymnasium < 1.*pip install --no-deps neurogym"):
+    with pytest.raises(ImportError, match=r'needs gymnasium < 1.*pip install --no-deps "neurogym'):
         require_neurogym()
 
 
-def test_fast_mode_follows_ci(monkeypatch):
+def test_fast_mode_is_the_course_wide_switch(monkeypatch):
+    import course_utils
     from course_utils.tasks import fast_mode
 
-    monkeypatch.delenv("COURSE_FAST", raising=False)
-    monkeypatch.setenv("CI", "true")
+    assert fast_mode is course_utils.fast_mode
+    monkeypatch.setenv("COURSE_FAST", "1")
     assert fast_mode()
     monkeypatch.setenv("COURSE_FAST", "0")
+    assert not fast_mode()
+    monkeypatch.delenv("COURSE_FAST")
     assert not fast_mode()

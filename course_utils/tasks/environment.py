@@ -11,7 +11,6 @@ Taught in chapter 06_neurogym_tasks_and_rnns.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
@@ -20,10 +19,10 @@ import pandas as pd
 
 __all__ = ["require_neurogym", "make_task", "fast_mode", "sample_trials", "plot_trial"]
 
-INSTALL_HINT = (
-    'pip install "gymnasium>=0.29.1,<1" loguru pydantic-settings natsort tomlkit && '
-    "pip install --no-deps neurogym==2.3.1"
-)
+# One switch for every chapter (COURSE_FAST=1: short trainings); re-exported here for the task chapters.
+from .. import fast_mode  # noqa: E402
+
+INSTALL_HINT = 'pip install "course-utils[tasks]" && pip install --no-deps "neurogym>=2.3.1,<2.4"'
 
 
 def require_neurogym():
@@ -57,23 +56,6 @@ def require_neurogym():
     except ImportError as err:
         raise ImportError(f"neurogym could not be imported ({err}). Install it with: {INSTALL_HINT}") from err
     return neurogym
-
-
-def fast_mode() -> bool:
-    """True when chapters should use their short training runs (CI, or ``COURSE_FAST=1``).
-
-    The chapters train for fewer steps in this mode so that each executes in about a minute and a half on
-    2 CPU cores; ``benchmarks/bench_tasks.py`` does the full-length run.
-
-    Examples
-    --------
-    >>> isinstance(fast_mode(), bool)
-    True
-
-    Taught in chapter 06_neurogym_tasks_and_rnns.
-    """
-    flag = os.environ.get("COURSE_FAST", os.environ.get("CI", "")).strip().lower()
-    return flag in {"1", "true", "yes"}
 
 
 def make_task(name: str, **kwargs: Any):
