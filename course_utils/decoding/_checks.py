@@ -148,3 +148,33 @@ def check_input_layout(X: np.ndarray, fitted_shape: tuple[int, ...], estimator: 
             f"{tuple(X.shape[1:])}. Neuron identity differs across sessions: a decoder only applies to the "
             f"session (same neurons, same bins_before) it was fitted on."
         )
+
+
+def holdout_validation(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    *,
+    validation_fraction: float,
+    expected_layout: tuple[int, ...],
+    estimator: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(X, y, X_val, y_val)``: the validation data given, else the LAST rows of the training data.
+
+    The hold-out is chronological on purpose: a random hold-out of neighbouring, correlated bins would leak.
+    A given ``X_val`` is checked against ``expected_layout`` (the training data's shape after the first axis)
+    and returned unchanged.
+    """
+    if (X_val is None) != (y_val is None):
+        raise ValueError("Pass both X_val and y_val, or neither (then the end of the training data is used).")
+    if X_val is None:
+        if not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}.")
+        n_val = max(1, int(round(len(X) * validation_fraction)))
+        if len(X) - n_val < 2:
+            raise ValueError(f"Too few rows ({len(X)}) to hold out a validation split.")
+        return X[:-n_val], y[:-n_val], X[-n_val:], y[-n_val:]
+    X_val, y_val = check_Xy(X_val, y_val, names=("X_val", "y_val"))
+    check_input_layout(X_val, expected_layout, f"{estimator} (X_val)")
+    return X, y, X_val, y_val

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_input_layout, check_X, check_Xy, flatten_lags
+from ._checks import check_input_layout, check_X, check_Xy, flatten_lags, holdout_validation
 from .metrics import r2_score_per_output
 
 __all__ = ["WienerFilter", "WienerCascade", "RidgeDecoder"]
@@ -200,20 +200,11 @@ class RidgeDecoder(_LinearBase):
         """Fit on ``X, y`` for every candidate penalty and keep the one best on the validation data."""
         alphas = self._alphas()
         Xf, y = self._prepare_fit(X, y)
-        if (X_val is None) != (y_val is None):
-            raise ValueError(
-                "Pass both X_val and y_val, or neither (then the end of the training data is used)."
-            )
-        if X_val is None:
-            if not 0 < self.validation_fraction < 1:
-                raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
-            n_val = max(1, int(round(len(Xf) * self.validation_fraction)))
-            if len(Xf) - n_val < 2:
-                raise ValueError(f"Too few rows ({len(Xf)}) to hold out a validation split.")
-            Xf, Xv, y, yv = Xf[:-n_val], Xf[-n_val:], y[:-n_val], y[-n_val:]
-        else:
-            Xv, yv = check_Xy(X_val, y_val, names=("X_val", "y_val"))
-            check_input_layout(Xv, self.input_shape_, "RidgeDecoder (X_val)")
+        Xf, y, Xv, yv = holdout_validation(
+            Xf, y, X_val, y_val, validation_fraction=self.validation_fraction,
+            expected_layout=self.input_shape_, estimator="RidgeDecoder",
+        )
+        if X_val is not None:
             Xv = flatten_lags(Xv)
         x_mean, y_mean = Xf.mean(axis=0), y.mean(axis=0)
         Xc = Xf - x_mean

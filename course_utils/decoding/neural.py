@@ -30,7 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .. import FAST_ENV, fast_mode
-from ._checks import as_sequences, check_input_layout, check_X, check_Xy
+from ._checks import as_sequences, check_input_layout, check_X, check_Xy, holdout_validation
 from .metrics import r2_score_per_output
 
 __all__ = ["GRUDecoder", "LSTMDecoder", "FeedForwardDecoder", "default_max_epochs", "fast_mode", "FAST_ENV"]
@@ -175,20 +175,10 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
         """
         epochs = self._check_params()
         X, y = check_Xy(X, y)
-        if (X_val is None) != (y_val is None):
-            raise ValueError(
-                "Pass both X_val and y_val, or neither (then the end of the training data is used)."
-            )
-        if X_val is None:
-            if not 0 < self.validation_fraction < 1:
-                raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
-            n_val = max(1, int(round(len(X) * self.validation_fraction)))
-            if len(X) - n_val < 2:
-                raise ValueError(f"Too few rows ({len(X)}) to hold out a validation split.")
-            X, X_val, y, y_val = X[:-n_val], X[-n_val:], y[:-n_val], y[-n_val:]
-        else:
-            X_val, y_val = check_Xy(X_val, y_val, names=("X_val", "y_val"))
-            check_input_layout(X_val, X.shape[1:], f"{type(self).__name__} (X_val)")
+        X, y, X_val, y_val = holdout_validation(
+            X, y, X_val, y_val, validation_fraction=self.validation_fraction,
+            expected_layout=X.shape[1:], estimator=type(self).__name__,
+        )
         self.input_shape_ = tuple(X.shape[1:])
         seq = as_sequences(X).astype(np.float32, copy=False)
         self.x_mean_ = seq.mean(axis=(0, 1), dtype=np.float64).astype(np.float32)
