@@ -9,8 +9,13 @@ the chapter that teaches it.
 from __future__ import annotations
 
 import os
+import warnings
 
 __version__ = "0.1.0"
+
+# tqdm.auto warns in notebooks without ipywidgets, then falls back to text progress bars, which is what we
+# want in the rendered book anyway: keep that one message out of every chapter's output.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 FAST_ENV = "COURSE_FAST"
 
