@@ -279,14 +279,16 @@ def fetch_file(entry: dict[str, Any], folder: Path, *, progress: bool = True) ->
         The local file.
     """
     dest = folder / entry["path"]
-    if dest.is_file():
-        return dest
-    url = entry.get("url") or resolve_dandi_url(entry["dandi"])
-    actual = download(url, dest, sha256=entry.get("sha256"), progress=progress)
-    if entry.get("sha256") is None:
-        _record_hash(folder, entry["path"], actual, url)
-    if entry.get("extract"):
+    if not dest.is_file():
+        url = entry.get("url") or resolve_dandi_url(entry["dandi"])
+        actual = download(url, dest, sha256=entry.get("sha256"), progress=progress)
+        if entry.get("sha256") is None:
+            _record_hash(folder, entry["path"], actual, url)
+    # The marker is written after the last member is out, so an interrupted unpack is redone next time.
+    extracted = dest.with_name(f".{dest.name}.extracted")
+    if entry.get("extract") and not extracted.is_file():
         safe_extract(dest, dest.parent)
+        extracted.touch()
     return dest
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import socket
 import threading
@@ -44,6 +45,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path.startswith("/api/dandisets/001056/versions/draft/assets/"):
             body = {"count": 1, "results": [{"asset_id": "abc-123", "path": "sub-1/sub-1.nwb", "size": len(GOOD)}]}
             self._send(json.dumps(body).encode(), "application/json")
+        elif self.path == "/archive.zip" and getattr(_Handler, "ARCHIVE", None):
+            self._send(_Handler.ARCHIVE)
         elif self.path == "/api/assets/abc-123/download/":
             self._send(GOOD)
         else:
@@ -386,3 +389,19 @@ def test_no_warnings_from_a_verified_download(isolated_data_dir, server):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         data.download(f"{base}/good.bin", isolated_data_dir / "g.bin", sha256=GOOD_SHA, progress=False)
+
+
+def test_sample_archive_is_verified_then_unpacked_once(isolated_data_dir, server, monkeypatch):
+    httpd, base = server
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("mouse/data/responses/0.npy", "x")
+    payload = archive.getvalue()
+    monkeypatch.setattr(_Handler, "ARCHIVE", payload, raising=False)
+    entry = {"url": f"{base}/archive.zip", "path": "mouse.zip", "sha256": hashlib.sha256(payload).hexdigest(), "extract": True}
+    folder = data.get_source("neurotask", "sample", manifest=_manifest_with_sample([entry]), progress=False)
+    assert (folder / "mouse" / "data" / "responses" / "0.npy").read_text() == "x"
+    (folder / "mouse" / "data" / "responses" / "0.npy").write_text("edited by the learner")
+    data.get_source("neurotask", "sample", manifest=_manifest_with_sample([entry]), progress=False)
+    assert (folder / "mouse" / "data" / "responses" / "0.npy").read_text() == "edited by the learner"
+    assert httpd.hits.count("/archive.zip") == 1
