@@ -156,8 +156,10 @@ ax.invert_yaxis()
 plt.show()
 
 # %% [markdown]
-# The demo data of all sources together take a few tens of MB: small enough for Colab and for a workshop
-# laptop, large enough that decoders, encoding models and behaviour analyses have something to learn.
+# The demo data of all sources together take a few hundred MB (the videos of Sensorium and of the experiment
+# folders are the largest): small enough for Colab's disk and a workshop laptop, large enough that decoders,
+# encoding models and behaviour analyses have something to learn. The real datasets are thousands of times
+# larger.
 #
 # NeuroGym has no folder: its tasks generate trials in memory, identically offline and online.
 
