@@ -55,7 +55,7 @@ test: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m course_utils data prepare
 	$(PY) -m course_utils book prepare
-	$(NB_ENV) $(PY) -m pytest tests book/notebooks --nbmake --overwrite --nbmake-timeout=600 $(PYTEST_OPTS)
+	$(NB_ENV) $(PY) -m pytest tests course_utils book/notebooks --doctest-modules --nbmake --overwrite --nbmake-timeout=600 $(PYTEST_OPTS)
 	@touch $(EXECUTED)
 	$(MAKE) --no-print-directory student-check
 	$(MAKE) --no-print-directory html
