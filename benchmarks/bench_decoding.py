@@ -43,7 +43,7 @@ from course_utils.decoding import (
     default_max_epochs,
     sessions_from_lists,
 )
-from course_utils.neurotask import load_and_filter_parquet, process_data, rebin
+from course_utils.neurotask import load_and_filter_parquet, process_data, rebin, velocity_columns
 from course_utils.neurotask.simulate import DatasetSpec, simulate_dataset
 
 BIN_MS, BINS_BEFORE = 20, 5
@@ -64,11 +64,6 @@ def decoders() -> dict:
         "GRU": GRUDecoder(progress=False, **DROPOUT),
         "LSTM": LSTMDecoder(progress=False, **DROPOUT),
     }
-
-
-def velocity_columns(df: pd.DataFrame) -> list[str]:
-    prefix = "hand_vel" if "hand_vel_x" in df.columns else "cursor_vel"
-    return [f"{prefix}_x", f"{prefix}_y"]
 
 
 def sessions_of(df: pd.DataFrame, bin_ms: float, dataset: str) -> list:

@@ -532,15 +532,16 @@ check_exercise("1.6", test_r2, X_train[0], y_train[0], X_test[0], y_test[0])
 #
 # All four functions are vectorised (no Python loop over rows or trials). `benchmarks/bench_neurotask.py`
 # times them on a demo-format file of upstream's reference size (217,000 bins of 10 ms x 100 units,
-# float64 counts). Measured on a shared, busy 2-core machine: best of 3 runs, wall time (which includes
-# waiting for a core) and CPU time; upstream's figures are its authors' own, on a 201,349 x 112 file.
+# float64 counts). Measured on a quiet 2-core machine without a GPU, best of 3 runs (wall and CPU time agree
+# there; on a busy machine wall time also includes waiting for a core); upstream's figures are its authors'
+# own, on a 201,349 x 112 file.
 #
-# | step | course, wall | course, CPU | upstream |
-# |---|---|---|---|
-# | rebin 10 -> 20 ms | 0.33 s | 0.10 s | 8.2 s |
-# | align_event | 0.12 s | 0.04 s | 1.0 s |
-# | process_data (bins_before=5) | 0.42 s | 0.12 s | 2.4 s |
-# | **total** | 0.87 s | 0.25 s (46x faster) | 11.6 s |
+# | step | course | upstream |
+# |---|---|---|
+# | rebin 10 -> 20 ms | 0.11 s | 8.2 s |
+# | align_event | 0.05 s | 1.0 s |
+# | process_data (bins_before=5) | 0.13 s | 2.4 s |
+# | **total** | 0.29 s (40x faster) | 11.6 s |
 #
 # Memory: `process_data` peaks at 0.6x the binned table (99 MB) with `respect_trials=False`, where the
 # three splits are views of one float32 copy of the counts, and at 2.7x with `respect_trials=True`, where the

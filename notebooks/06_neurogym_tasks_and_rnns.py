@@ -153,8 +153,9 @@ print("inputs:", inputs.shape, inputs.dtype, "| targets:", targets.shape, target
 # ## 6.4 Training an LSTM
 #
 # A network with 64 LSTM units and a linear read-out of three action scores, trained with Adam
-# (learning rate 0.01, annealed to 0 along a cosine so that training ends at a stable point). The full run is 2,000 batches (about 20 s on 2 CPU cores,
-# `benchmarks/bench_tasks.py`); in fast mode (CI) it is shorter and the network ends a little less accurate.
+# (learning rate 0.01, annealed to 0 along a cosine so that training ends at a stable point). The full run is
+# 2,000 batches (about 30 s on 2 CPU cores and 0.90 accuracy, `benchmarks/bench_tasks.py`); with
+# `COURSE_FAST=1` (CI) it is shorter and the network ends a little less accurate.
 
 # %%
 n_steps = 700 if FAST else 2000

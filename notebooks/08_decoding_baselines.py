@@ -67,7 +67,7 @@ from course_utils.decoding import (
     sessions_from_lists,
 )
 from course_utils.exercises import check_exercise
-from course_utils.neurotask import load_and_filter_parquet, load_nwb, process_data, rebin
+from course_utils.neurotask import load_file, process_data, rebin, velocity_columns
 from course_utils.plotting import use_course_style
 
 use_course_style()
@@ -89,20 +89,6 @@ folder = get_source("neurotask")
 files = sorted(folder.glob("*.parquet")) or sorted(folder.rglob("*.nwb"))
 print([f.name for f in files])
 
-
-def load_table(path):
-    """Rewarded trials of one NeuroTask file (parquet or NWB) and its bin size in ms."""
-    return load_and_filter_parquet(path) if path.suffix == ".parquet" else load_nwb(path)
-
-
-def velocity_columns(df):
-    """Hand velocity where the file has it, else cursor velocity."""
-    for prefix in ("hand_vel", "cursor_vel"):
-        if f"{prefix}_x" in df.columns:
-            return [f"{prefix}_x", f"{prefix}_y"]
-    raise ValueError(f"No hand_vel_* or cursor_vel_* columns in {list(df.columns)[:12]}...")
-
-
 # %% [markdown]
 # We start with one session of the Center-Out with Bump dataset.
 
@@ -111,7 +97,7 @@ BIN_MS, BINS_BEFORE = 20, 5
 SPLITS = {"training_range": [0, 0.7], "valid_range": [0.7, 0.8], "testing_range": [0.8, 1]}
 
 path = next((f for f in files if "CObump" in f.name), files[0])
-df, file_bin_ms = load_table(path)
+df, file_bin_ms = load_file(path)
 df = rebin(df, file_bin_ms, BIN_MS) if file_bin_ms != BIN_MS else df
 targets = velocity_columns(df)
 arrays = process_data(df, BINS_BEFORE, behavior_columns=targets, zscore=True, **SPLITS)
@@ -287,7 +273,7 @@ check_exercise("8.2", chronological_split)
 # chosen on validation; the test split is kept for the final numbers).
 
 # %%
-raw, raw_bin_ms = load_table(path)
+raw, raw_bin_ms = load_file(path)
 grid = []
 for bin_ms in (10, 20, 50):
     if bin_ms % raw_bin_ms:
@@ -341,7 +327,7 @@ check_exercise("8.3", lead_ms)
 # %%
 all_sessions = []
 for file in files:
-    frame, file_bin_ms = load_table(file)
+    frame, file_bin_ms = load_file(file)
     frame = rebin(frame, file_bin_ms, BIN_MS) if file_bin_ms != BIN_MS else frame
     file_arrays = process_data(frame, BINS_BEFORE, behavior_columns=velocity_columns(frame), zscore=True, **SPLITS)
     file_keys = [{**s["key"], "dataset": file.stem, "task": frame["task"].iloc[0]} for s in file_arrays.sessions]

@@ -9,10 +9,12 @@ import pytest
 from course_utils.neurotask.io import (
     canonical_order,
     load_and_filter_parquet,
+    load_file,
     load_nwb,
     neuron_columns,
     normalise_column_name,
     parse_bin_ms,
+    velocity_columns,
 )
 from course_utils.neurotask.simulate import DatasetSpec, simulate_dataset, write_nwb_twin
 
@@ -162,3 +164,22 @@ def test_counts_are_nan_padded_floats_in_padded_files(small):
     df, _, _ = small
     assert df["Neuron5"].dtype == np.float64
     assert df.loc[df["animal"] == 2, "Neuron5"].isna().all()
+
+
+def test_load_file_dispatches_on_the_suffix(small, tmp_path):
+    _, parquet, nwb = small
+    for exclude in [("A", "I", "F"), None]:
+        from_parquet, bin_p = load_file(parquet, exclude=exclude)
+        from_nwb, bin_n = load_file(nwb, exclude=exclude)
+        assert bin_p == bin_n == 10.0
+        pd.testing.assert_frame_equal(from_nwb, from_parquet.reset_index(drop=True))
+    with pytest.raises(ValueError, match=r"not a NeuroTask file \(expected a .parquet or .nwb"):
+        load_file(tmp_path / "2_10_X_Y.csv")
+
+
+def test_velocity_columns_prefers_the_hand():
+    both = pd.DataFrame(columns=["hand_vel_x", "hand_vel_y", "cursor_vel_x", "cursor_vel_y"])
+    assert velocity_columns(both) == ["hand_vel_x", "hand_vel_y"]
+    assert velocity_columns(pd.DataFrame(columns=["cursor_vel_x", "cursor_vel_y"])) == ["cursor_vel_x", "cursor_vel_y"]
+    with pytest.raises(ValueError, match="No hand_vel_x/y or cursor_vel_x/y"):
+        velocity_columns(pd.DataFrame(columns=["Neuron1", "hand_vel_x"]))

@@ -20,9 +20,11 @@ from .io import (
     behavior_columns,
     event_columns,
     load_and_filter_parquet,
+    load_file,
     load_nwb,
     neuron_columns,
     parse_bin_ms,
+    velocity_columns,
 )
 from .preprocess import DecodingArrays, align_event, process_data, rebin, trial_table
 
@@ -36,10 +38,12 @@ __all__ = [
     "behavior_columns",
     "event_columns",
     "load_and_filter_parquet",
+    "load_file",
     "load_nwb",
     "neuron_columns",
     "parse_bin_ms",
     "process_data",
     "rebin",
     "trial_table",
+    "velocity_columns",
 ]

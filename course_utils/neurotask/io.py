@@ -456,3 +456,43 @@ def load_nwb(
     if df.empty:
         raise ValueError(f"{path.name}: no rows left after exclude={letters}; pass exclude=None to keep all.")
     return df, bin_ms
+
+
+def load_file(path: str | Path, exclude: Iterable[str] | None = ("A", "I", "F")) -> tuple[pd.DataFrame, float]:
+    """Load one NeuroTask file, parquet or NWB, into the same table: ``(df, bin_ms)``.
+
+    Dispatches on the suffix to :func:`load_and_filter_parquet` or :func:`load_nwb`, with the same
+    ``exclude`` convention for both (upstream's two loaders used opposite ones).
+
+    Examples
+    --------
+    >>> from course_utils.data import get_source
+    >>> df, bin_ms = load_file(sorted(get_source("neurotask").glob("*.parquet"))[0])  # doctest: +SKIP
+
+    Taught in chapters 01_neurotask_loading and 08_decoding_baselines.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        return load_and_filter_parquet(path, exclude=exclude)
+    if suffix == ".nwb":
+        return load_nwb(path, exclude=exclude)
+    raise ValueError(f"{path}: not a NeuroTask file (expected a .parquet or .nwb file, got {suffix or 'no suffix'!r}).")
+
+
+def velocity_columns(df: pd.DataFrame) -> list[str]:
+    """The velocity a decoder should predict: ``hand_vel_x/y`` where the file has them, else ``cursor_vel_x/y``.
+
+    Examples
+    --------
+    >>> velocity_columns(pd.DataFrame(columns=["Neuron1", "cursor_vel_x", "cursor_vel_y"]))
+    ['cursor_vel_x', 'cursor_vel_y']
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    for prefix in ("hand_vel", "cursor_vel"):
+        if f"{prefix}_x" in df.columns and f"{prefix}_y" in df.columns:
+            return [f"{prefix}_x", f"{prefix}_y"]
+    raise ValueError(
+        f"No hand_vel_x/y or cursor_vel_x/y columns in this table (it has {list(df.columns)[:12]}...): "
+        "is it a NeuroTask task with kinematics?"
+    )
