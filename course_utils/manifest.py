@@ -7,6 +7,7 @@ without a checkout. Used by :mod:`course_utils.data` and by the book's data page
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 import yaml
 
 MODES = ("demo", "sample", "full")
+# Another manifest instead of the course's (tests serve stand-ins of the real files from a loopback server
+# this way, through the normal download path; a lab can point the course at its own mirror).
+ENV_MANIFEST = "COURSE_DATA_MANIFEST"
 SOURCE_FIELDS = ("title", "description", "homepage", "license", "citation", "modes")
 FILE_FIELDS = ("path",)
 
@@ -25,7 +29,8 @@ class ManifestError(ValueError):
 def manifest_path() -> Path:
     """Return the path of the manifest this installation uses.
 
-    A checkout's top-level ``data_manifest.yaml`` wins (so authors see their edits at once); an installed
+    ``$COURSE_DATA_MANIFEST``, if set, names another manifest file (a mirror, or the stand-ins of the tests).
+    Otherwise a checkout's top-level ``data_manifest.yaml`` wins (so authors see their edits at once); an installed
     wheel falls back to the copy packed inside it.
 
     Examples
@@ -33,6 +38,12 @@ def manifest_path() -> Path:
     >>> manifest_path().name
     'data_manifest.yaml'
     """
+    override = os.environ.get(ENV_MANIFEST)
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"{ENV_MANIFEST}={override} names no file: fix the path or unset {ENV_MANIFEST}.")
+        return path
     checkout = Path(__file__).resolve().parents[1] / "data_manifest.yaml"
     if checkout.is_file():
         return checkout
