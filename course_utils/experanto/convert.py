@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sensorium.reader import SENSORIUM_FRAME_RATE_HZ
 from .writer import write_experiment_meta, write_screen_modality, write_sequence_modality
 
 __all__ = ["convert_sensorium_mouse", "SENSORIUM_FRAME_RATE_HZ"]
 
-SENSORIUM_FRAME_RATE_HZ = 30.0
 _KINDS = ("videos", "responses", "behavior", "pupil_center")
 
 

@@ -24,7 +24,7 @@ from .metrics import (
     single_trial_correlation,
 )
 from .model import FactorizedCore, FactorizedReadout, GaussianReadout, SensoriumModel, poisson_loss
-from .reader import SensoriumMouse, list_mice, read_mice, read_mouse, trial_length
+from .reader import SENSORIUM_FRAME_RATE_HZ, SensoriumMouse, list_mice, read_mice, read_mouse, trial_length
 from .simulate import GROUND_TRUTH_FOLDER, load_ground_truth, write_demo_mice
 from .submission import (
     SUBMISSION_FRAME_RULE,
@@ -45,7 +45,7 @@ from .training import (
 from .validation import validate_submission
 
 __all__ = [
-    "GROUND_TRUTH_FOLDER", "SKIP_FIRST_FRAMES", "SUBMISSION_FRAME_RULE", "TOP_TEAMS_FRAME_RULE",
+    "GROUND_TRUTH_FOLDER", "SENSORIUM_FRAME_RATE_HZ", "SKIP_FIRST_FRAMES", "SUBMISSION_FRAME_RULE", "TOP_TEAMS_FRAME_RULE",
     "FactorizedCore", "FactorizedReadout", "GaussianReadout", "FrameRule", "MultiMouseLoader", "SensoriumClips", "SensoriumModel",
     "SensoriumMouse", "TrainConfig", "correlation_to_average", "list_mice", "load_checkpoint", "load_ground_truth",
     "noise_ceiling", "oracle_correlation", "pearson_per_neuron", "poisson_loss", "predict_tier", "predict_trials",

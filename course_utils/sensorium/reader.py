@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+# Every Sensorium 2023 recording (videos, responses, behaviour, pupil) is sampled at 30 Hz.
+SENSORIUM_FRAME_RATE_HZ = 30.0
 DATA_KINDS = ("videos", "responses", "behavior", "pupil_center")
 STATISTICS = ("min", "max", "mean", "median", "std")
 TIERS = ("train", "oracle", "live_test_main", "live_test_bonus", "final_test_main", "final_test_bonus", "none")
