@@ -477,13 +477,15 @@ def test_http_error_names_the_url_and_is_not_retried(isolated_data_dir, server, 
 
 
 def test_server_errors_5xx_are_retried(isolated_data_dir, server, monkeypatch):
-    from course_utils.data import remote
+    import time
 
-    monkeypatch.setattr(remote, "RETRY_WAIT_S", 0.0)
+    waits = []
+    monkeypatch.setattr(time, "sleep", waits.append)
     monkeypatch.setenv(data.ENV_RETRIES, "2")
     url = server.add("/busy.bin", GOOD, fail_first=[503, 502])
     got = data.download(url, isolated_data_dir / "busy.bin", sha256=GOOD_SHA, progress=False)
     assert got.path.read_bytes() == GOOD and server.hits.count("/busy.bin") == 3
+    assert waits == [1.0, 2.0]  # backing off between attempts
     url = server.add("/down.bin", GOOD, fail_first=[500, 500, 500])
     with pytest.raises(data.DataUnavailableError, match="500"):
         data.download(url, isolated_data_dir / "down.bin", sha256=GOOD_SHA, progress=False)

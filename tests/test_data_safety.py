@@ -172,7 +172,9 @@ def test_sigterm_during_download_leaves_no_partial_file(isolated_data_dir, tmp_p
         folder = data.source_folder("neurotask", "sample")
 
         def partial_written() -> bool:
-            return any(p.is_file() and p.stat().st_size > 0 for p in folder.glob(".part-*/*")) if folder.is_dir() else False
+            return folder.is_dir() and any(
+                ".part-" in str(p.relative_to(folder)) and p.is_file() and p.stat().st_size > 0 for p in folder.rglob("*")
+            )
 
         child = subprocess.Popen([sys.executable, "-c", CHILD.format(mode="sample")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
