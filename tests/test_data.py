@@ -383,6 +383,23 @@ def test_sample_download_with_known_hash(isolated_data_dir, server):
     assert _statuses(manifest)["good.bin"] == "ok"
 
 
+def test_cached_sample_data_are_returned_without_a_lock_or_a_write(isolated_data_dir, server, monkeypatch):
+    """A pre-filled (even read-only) data folder works: nothing is locked or written when all is there."""
+    import course_utils.data as package
+
+    url = server.add("/good.bin", GOOD)
+    manifest = _manifest_with_sample([file_entry("good.bin", GOOD, url=url)])
+    folder = _sample(manifest)
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+
+    def no_lock(*args, **kwargs):
+        raise AssertionError("a lock was taken although everything was cached")
+
+    monkeypatch.setattr(package, "source_lock", no_lock)
+    assert _sample(manifest) == folder
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+
+
 def test_downloads_go_through_pooch_retrieve_with_the_known_hash(isolated_data_dir, server, monkeypatch):
     import pooch
 

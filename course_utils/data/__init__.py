@@ -50,6 +50,7 @@ from .remote import (
     RECORDED_HASHES,
     Downloaded,
     download,
+    entry_ready,
     fetch_file,
     file_sha256,
     read_records,
@@ -181,6 +182,9 @@ def _sample_folder(name: str, block: dict[str, Any], progress: bool = True) -> P
         raise DataUnavailableError(
             f"Source {name!r} lists no sample files in data_manifest.yaml. {block['description'].strip()}"
         )
+    records = read_records(folder)
+    if all(entry_ready(entry, folder, records) for entry in files):
+        return folder
     writable_folder(folder)
     with cleanup_on_sigterm(), source_lock(name, "sample"):
         for entry in files:

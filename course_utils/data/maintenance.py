@@ -94,11 +94,11 @@ def _verify_demo(name: str, block: dict[str, Any]) -> list[FileStatus]:
     return rows
 
 
-def _verify_sample(name: str, block: dict[str, Any]) -> list[FileStatus]:
+def _verify_sample(name: str, block: dict[str, Any], hash_files: bool) -> list[FileStatus]:
     folder = source_folder(name, "sample")
     records = read_records(folder)
     rows = []
-    for entry in block.get("files", []):
+    for entry in block.get("files", []) if hash_files else []:
         path = folder / entry["path"]
         row = FileStatus(name, "sample", str(path), "missing", "fetch to download")
         rows.append(row)
@@ -159,7 +159,9 @@ def _verify_unpacked(name: str, archive: Path, archive_sha: str) -> FileStatus:
     return FileStatus(name, "sample", label, "ok", f"{len(files)} files present with their unpacked sizes")
 
 
-def verify(names: list[str] | None = None, manifest: dict[str, Any] | None = None) -> list[FileStatus]:
+def verify(
+    names: list[str] | None = None, manifest: dict[str, Any] | None = None, *, hash_files: bool = True
+) -> list[FileStatus]:
     """Check every cached file and demo set against the manifest and the current simulators; change nothing.
 
     Every cached sample file is hashed again and compared with the manifest's sha256 (and exact size); files
@@ -168,6 +170,15 @@ def verify(names: list[str] | None = None, manifest: dict[str, Any] | None = Non
     compared with the current simulator (``stale`` says why). Temporary files of interrupted runs are
     ``leftover``, or ``in progress`` while their writer still holds the lock. Full data are listed as
     ``unchecked``: the manifest lists no files for them.
+
+    Parameters
+    ----------
+    names
+        Sources to check (default: all).
+    manifest
+        A manifest dict; the course's by default.
+    hash_files
+        ``False`` skips the sample files themselves (only demo sets and leftovers are looked at; fast).
 
     Returns
     -------
@@ -188,7 +199,7 @@ def verify(names: list[str] | None = None, manifest: dict[str, Any] | None = Non
         if not modes["demo"].get("synthetic"):
             rows += _verify_demo(name, modes["demo"])
         if "sample" in modes:
-            rows += _verify_sample(name, modes["sample"])
+            rows += _verify_sample(name, modes["sample"], hash_files)
         full = source_folder(name, "full")
         if "full" in modes and full.exists():
             rows.append(FileStatus(name, "full", str(full), "unchecked", "present; the manifest lists no files for full data"))
@@ -240,7 +251,7 @@ def plan_clean(
         if stale_only:
             items += [
                 CleanItem(r.source, r.mode, Path(r.path), f"{r.status}: {r.detail}")
-                for r in verify([name], manifest)
+                for r in verify([name], manifest, hash_files=False)
                 if r.status in REMOVABLE and r.mode in modes
             ]
             continue

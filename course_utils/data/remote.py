@@ -47,6 +47,7 @@ __all__ = [
     "RECORDED_HASHES",
     "Downloaded",
     "download",
+    "entry_ready",
     "extraction_marker",
     "fetch_file",
     "file_sha256",
@@ -426,7 +427,7 @@ def extraction_marker(archive: Path) -> Path:
     return archive.with_name(f".{archive.name}.extracted.json")
 
 
-def _cached_copy_ok(dest: Path, entry: dict[str, Any], records: dict[str, dict[str, Any]]) -> bool:
+def _cached_copy_ok(dest: Path, entry: dict[str, Any], records: dict[str, dict[str, Any]], quiet: bool = False) -> bool:
     """Is the cached file the one the manifest describes? (A new sha256 or size in the manifest means no.)"""
     if not dest.is_file():
         return False
@@ -446,17 +447,42 @@ def _cached_copy_ok(dest: Path, entry: dict[str, Any], records: dict[str, dict[s
                 "checked_by": "sha256 (manifest)",
             }
             return True
-        print(
-            f"The cached {dest} does not match the sha256 in data_manifest.yaml ({actual[:12]}…, expected "
-            f"{expected[:12]}…): downloading it again.",
-            file=sys.stderr,
-        )
+        if not quiet:
+            print(
+                f"The cached {dest} does not match the sha256 in data_manifest.yaml ({actual[:12]}…, expected "
+                f"{expected[:12]}…): downloading it again.",
+                file=sys.stderr,
+            )
         return False
     size = entry.get("size")
     if size is not None and dest.stat().st_size != size:
+        if quiet:
+            return False
         print(f"The cached {dest} is not {size:,} bytes as data_manifest.yaml says: downloading it again.", file=sys.stderr)
         return False
     return True
+
+
+def entry_ready(entry: dict[str, Any], folder: Path, records: dict[str, dict[str, Any]]) -> bool:
+    """True if the entry's file is cached, matches the manifest and (archives) is unpacked; writes nothing.
+
+    Lets ``get_source`` return at once, without a lock or a write, when everything is there (a read-only,
+    pre-filled data folder in a workshop works).
+    """
+    dest = Path(folder) / entry["path"]
+    before = json.dumps(records.get(entry["path"]), sort_keys=True)
+    if not _cached_copy_ok(dest, entry, records, quiet=True) or json.dumps(records.get(entry["path"]), sort_keys=True) != before:
+        return False
+    if not entry.get("extract"):
+        return True
+    record = records.get(entry["path"])
+    if not _stat_matches(dest, record):
+        return False
+    try:
+        marker = json.loads(extraction_marker(dest).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(marker.get("complete")) and marker.get("archive_sha256") == record.get("sha256")
 
 
 def fetch_file(entry: dict[str, Any], folder: Path, *, progress: bool = True) -> Path:
