@@ -301,7 +301,16 @@ def toy_package(tmp_path, monkeypatch):
         "def write(out_dir, seed=0):\n    from toypkg.versioned import write as base\n    base(out_dir, seed)\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    return pkg
+    _forget("toypkg")  # each test has its own copy of the package, in its own tmp_path
+    yield pkg
+    _forget("toypkg")
+
+
+def _forget(package: str) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
 
 
 def _bump(path: Path, old: str, new: str) -> None:
