@@ -227,6 +227,7 @@ def toy_generator(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     import importlib
 
+    _forget("toy_sim")
     mod = importlib.import_module("toy_sim")
     mod.CALLS.clear()
     return mod
