@@ -23,7 +23,8 @@ What is guaranteed:
   it is whole and right; ``verify`` re-hashes every cached file and says which could not be checked.
 
 The modules, by job: :mod:`~.settings` (modes, folders, environment variables), :mod:`~.demo` (demo sets and
-their cache key), :mod:`~.remote` (pooch downloads, DANDI, records), :mod:`~.archives` (safe unpacking),
+their cache key), :mod:`~.remote` (pooch downloads, DANDI), :mod:`~.sample` (one manifest entry: cached copy, record,
+unpacking), :mod:`~.archives` (safe unpacking),
 :mod:`~.safety` (locks, SIGTERM, safe deletion), :mod:`~.maintenance` (``verify`` and ``clean``).
 
 Taught in chapter ``00_setup_and_data``.
@@ -46,17 +47,9 @@ from .errors import (
     SettingError,
 )
 from .maintenance import CleanItem, ConfirmationRequired, FileStatus, clean, folder_size, plan_clean, verify
-from .remote import (
-    RECORDED_HASHES,
-    Downloaded,
-    download,
-    entry_ready,
-    fetch_file,
-    file_sha256,
-    read_records,
-    resolve_dandi_url,
-)
+from .remote import Downloaded, download, file_sha256, resolve_dandi_url
 from .safety import cleanup_on_sigterm, is_locked, source_lock
+from .sample import RECORDED_HASHES, entry_ready, fetch_file, read_records
 from .settings import (
     DEFAULT_DANDI_API,
     ENV_DANDI_API,

@@ -15,8 +15,9 @@ from ..manifest import MODES, load_manifest
 from .archives import EXTRACT_PREFIX
 from .demo import COMPLETE_MARKER, TMP_PREFIX, demo_key, read_marker, why_stale
 from .errors import DataError
-from .remote import PART_PREFIX, extraction_marker, file_sha256, read_records
+from .remote import PART_PREFIX, file_sha256
 from .safety import TRASH_PREFIX, SourceBusyError, is_locked, remove_tree, source_lock
+from .sample import extraction_marker, read_records
 from .settings import data_dir, data_mode, source_folder, source_info, source_names
 
 __all__ = ["PROBLEMS", "CleanItem", "ConfirmationRequired", "FileStatus", "clean", "folder_size", "plan_clean", "verify"]
