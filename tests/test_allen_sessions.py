@@ -165,3 +165,13 @@ def test_binary_file_as_session_table(tmp_path):
     with pytest.raises(BadFileError, match="not a readable CSV|lacks the column") as err:
         load_session_table(path)
     _assert_names_file_and_fix(err, path)
+
+
+def test_chapter_2_claim_about_training_days(shared_dir):
+    """Chapter 2: mice need two weeks to four months to reach the microscope, a median of five to nine and a
+    half weeks depending on the cre line (measured here on the real table)."""
+    summary = mouse_summary(load_session_table(shared_dir.joinpath(*REAL_TABLE)))
+    days = summary["training_days"]
+    assert days.min() >= 14 and days.max() <= 4 * 31
+    medians_weeks = summary.groupby("cre_line")["training_days"].median() / 7
+    assert medians_weeks.min().round() == 5 and 9 <= medians_weeks.max() <= 9.5

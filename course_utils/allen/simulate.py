@@ -173,6 +173,9 @@ def simulate_session(
     rng: np.random.Generator,
     extra_blocks: bool | None = None,
     prior_images: Collection[str] = (),
+    grey_screen_s: float = GREY_SCREEN_S,
+    movie_frames: int = MOVIE_FRAMES,
+    movie_repeats: int = MOVIE_REPEATS,
 ) -> dict:
     """Simulate one session of the change-detection task (the model mouse's behaviour and the stimuli).
 
@@ -193,11 +196,13 @@ def simulate_session(
     rng : numpy.random.Generator
     extra_blocks : bool, optional
         Frame the task with the other stimulus blocks of a real session: a grey screen before and after it
-        (``spontaneous``) and a natural movie at the end (``natural_movie_one``), shortened to
-        :data:`GREY_SCREEN_S` and :data:`MOVIE_REPEATS` x :data:`MOVIE_FRAMES` frames. Default: TRAINING_5
-        and OPHYS sessions have them.
+        (``spontaneous``) and a natural movie at the end (``natural_movie_one``). Default: TRAINING_5 and
+        OPHYS sessions have them.
     prior_images : collection of str
         Images the mouse saw in earlier sessions (``is_image_novel`` is False for them).
+    grey_screen_s, movie_frames, movie_repeats : float, int, int
+        Length of each grey screen (s) and of the movie (frames at 30 Hz, repeats). The defaults shorten a
+        real session's 300 s, 900 frames and 10 repeats, so demo files stay small.
 
     Returns
     -------
@@ -221,9 +226,10 @@ def simulate_session(
     extra = kind["extra_blocks"] if extra_blocks is None else bool(extra_blocks)
     if kind["gratings"]:
         images = [f"gratings_{angle:.1f}" for angle in (0.0, 90.0, 180.0, 270.0)]
-    grey_frames = int(GREY_SCREEN_S * FRAME_RATE_HZ) if extra else 0
+    grey_frames = int(grey_screen_s * FRAME_RATE_HZ) if extra else 0
     task_frames = int(duration_s * FRAME_RATE_HZ)
-    movie_frames = MOVIE_REPEATS * MOVIE_FRAMES * MOVIE_FRAME_FRAMES if extra else 0
+    movie = (movie_frames, movie_repeats)
+    movie_frames = movie_repeats * movie_frames * MOVIE_FRAME_FRAMES if extra else 0
     # two spare frames at the end: the last presentation ends on the frame after its last one
     n_frames = grey_frames + task_frames + grey_frames + movie_frames + 2
     # the display runs a hair slower than 60 Hz; times are rounded to 0.1 ms (they compress well)
@@ -372,7 +378,7 @@ def simulate_session(
     presentations = _image_block(session_type, kind, images, frame_times, start_frames, end_frames, flash_image,
                                  omitted, prior_images, trials)
     if extra:
-        presentations = _with_extra_blocks(presentations, frame_times, grey_frames, movie_frames)
+        presentations = _with_extra_blocks(presentations, frame_times, *movie)
     presentations = _stimulus_block_names(presentations, passive=kind["passive"])
     presentations = _add_trial_columns(presentations, trials)
     leading = [c for c in _WRITE_ORDER if c in presentations.columns]
@@ -439,11 +445,11 @@ def _image_block(session_type, kind, images, frame_times, start_frames, end_fram
     return block
 
 
-def _with_extra_blocks(images: pd.DataFrame, frame_times: np.ndarray, grey_frames: int,
-                       movie_frames: int) -> pd.DataFrame:
+def _with_extra_blocks(images: pd.DataFrame, frame_times: np.ndarray, movie_frames: int,
+                       movie_repeats: int) -> pd.DataFrame:
     """Grey screen, images, grey screen, natural movie: the blocks of a real session, numbered 0-3."""
     n_frames = len(frame_times)
-    movie_start = n_frames - 2 - movie_frames
+    movie_start = n_frames - 2 - movie_repeats * movie_frames * MOVIE_FRAME_FRAMES
     task_end = int(images["end_frame"].max())
     spontaneous = pd.DataFrame({
         "start_frame": [0, task_end],
@@ -451,13 +457,13 @@ def _with_extra_blocks(images: pd.DataFrame, frame_times: np.ndarray, grey_frame
         "stimulus_block": [0, 2],
         "stimulus_name": "spontaneous",
     })
-    frame_index = np.tile(np.arange(MOVIE_FRAMES), MOVIE_REPEATS)
-    first = movie_start + MOVIE_FRAME_FRAMES * np.arange(MOVIE_REPEATS * MOVIE_FRAMES)
+    frame_index = np.tile(np.arange(movie_frames), movie_repeats)
+    first = movie_start + MOVIE_FRAME_FRAMES * np.arange(movie_repeats * movie_frames)
     movie = pd.DataFrame({
         "start_frame": first,
         "end_frame": first + MOVIE_FRAME_FRAMES - 1,
         "movie_frame_index": frame_index,
-        "movie_repeat": np.repeat(np.arange(MOVIE_REPEATS), MOVIE_FRAMES),
+        "movie_repeat": np.repeat(np.arange(movie_repeats), movie_frames),
         "stimulus_block": 3,
         "stimulus_name": "natural_movie_one",
     })
