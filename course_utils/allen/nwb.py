@@ -127,8 +127,7 @@ def _interface(nwbfile, module: str, name: str, path: Path):
             path,
             f"has no processing/{module}/{name}, which a Visual Behavior behaviour file has (its processing "
             f"modules: {_module_contents(nwbfile)}).",
-            "Pass a behavior_session_<id>.nwb file of the Visual Behavior project (ophys and ecephys files have "
-            "other layouts).",
+            "Pass a behaviour session file (behavior_session_<id>.nwb) of the Visual Behavior project.",
         )
     return nwbfile.processing[module][name]
 
@@ -259,7 +258,8 @@ def _check_is_nwb(path: Path) -> tuple:
     if not h5py.is_hdf5(path):
         with open(path, "rb") as handle:
             head = handle.read(64)
-        looks = "a web page" if head.lstrip().lower().startswith((b"<", b"{")) else "another kind of file"
+        looks = ("a web page or a server's error message" if head.lstrip().startswith((b"<", b"{"))
+                 else "another kind of file")
         raise BadFileError(
             path,
             f"is not an NWB file: NWB files are HDF5 and this is not ({looks}; it starts with {head[:24]!r}).",

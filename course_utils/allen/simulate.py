@@ -7,7 +7,12 @@
       behavior_sessions/behavior_session_<id>.nwb    # one behaviour NWB file per session (pynwb)
       demo_ground_truth.csv                          # the model mouse's true d', criterion, engagement
 
-The NWB files follow the Allen layout (see :mod:`course_utils.allen.nwb`). Metadata, task parameters and
+The NWB files follow the Allen layout as AllenSDK writes it (see :mod:`course_utils.allen.nwb`): trials with
+``start_time`` and ``stop_time`` first, one ``<stimulus>_presentations`` table per stimulus block (cleaned as
+AllenSDK cleans them: all-NaN columns left out, nullable booleans stored as floats, -99 for integers that do
+not apply), no licking or rewards module in passive sessions. TRAINING_5 and OPHYS sessions frame the task
+with a grey screen before and after it and a natural movie at the end, as real sessions do, so readers meet
+the merged table. Metadata, task parameters and
 subject use extension types with the same names and fields as AllenSDK's ``ndx-aibs-behavior-ophys``
 (``BehaviorMetadata``, ``BehaviorTaskParameters``, ``BehaviorSubject``), defined here under the namespace
 ``ndx-aibs-behavior-ophys-demo`` and cached in each file, exactly as the real files cache theirs. A different
@@ -17,8 +22,9 @@ The model mouse (ground truth): on task session ``k`` its sensitivity is
 ``d_true = d_max / (1 + exp(-(k - k_half) / 1.5))`` (lower on novel images), its criterion relaxes from
 liberal to neutral, and within a session it stays engaged until a satiation time, after which it rarely
 responds. Engaged responses follow signal detection theory: P(lick | change) = Phi(d/2 - c),
-P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (10-15 min instead of 60) and a mouse spends 1-2 sessions per stage so the
-files stay small (about 1 MB) and the whole project is written in seconds.
+P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (5-15 min of task instead of 60, grey
+screens of 20 s instead of 5 min, a 10 s movie shown 3 times instead of 30 s shown 10 times) and a mouse
+spends 1-2 sessions per stage, so the files stay small (1-3 MB).
 
 Taught in chapter 02_allen_loading.
 """
