@@ -246,7 +246,9 @@ stim[stim["image_name"].isna()].head(3)
 # **Where we differ from AllenSDK.** AllenSDK's reader recounts `flashes_since_change` over the merged
 # table, so grey-screen and movie rows keep adding one: a movie frame late in the session reads "thousands of
 # flashes since the last change". That number means nothing, so `course_utils` counts over the image rows
-# only (the value the file stores) and gives the other rows -99. Everything else is AllenSDK's.
+# only (the value the file stores) and gives the other rows -99 (`flashes_since_change`). Everything else is
+# AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule (`image_change`: a shown image
+# that differs from the previous shown one).
 
 # %%
 stim.groupby("stimulus_name", sort=False)["flashes_since_change"].agg(["min", "max"])
