@@ -124,6 +124,8 @@ def test_chapter_runs_in_sample_mode(sample_mode, chapter, tmp_path, monkeypatch
         monkeypatch.setenv(key, value)  # the kernel inherits the environment, sample mode included
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    text = "\n".join(str(output.get("text", "")) for cell in notebook.cells if cell.cell_type == "code"
-                     for output in cell.get("outputs", []))
+    text = "\n".join(str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+                     for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", []))
     assert "data mode: sample" in text
+    # the session both chapters open: the mouse's hand-off-ready day, read from the downloaded stand-in
+    assert "BehaviorSession(behavior_session_id=844199758, session_type='TRAINING_5_images_A_handoff_ready'" in text

@@ -370,6 +370,14 @@ def _age_in_days(age) -> int | None:
     return int(digits.group()) if digits else None
 
 
+def _uuid(value) -> uuid.UUID | str | None:
+    """AllenSDK returns the session's UUID as a ``uuid.UUID`` ("None" in the file -> None)."""
+    try:
+        return None if value in (None, "None") else uuid.UUID(str(value))
+    except ValueError:  # not a UUID: keep the text rather than refuse the whole file
+        return value
+
+
 def _metadata(nwbfile) -> dict:
     lab = nwbfile.lab_meta_data
     behavior = _fields(lab.get("metadata"))
@@ -394,7 +402,7 @@ def _metadata(nwbfile) -> dict:
         "date_of_acquisition": started,
         "reporter_line": None if reporter in (None, "None") else reporter,
         "cre_line": None if genotype is None else cre_line_from_genotype(genotype),
-        "behavior_session_uuid": None if session_uuid in (None, "None") else uuid.UUID(str(session_uuid)),
+        "behavior_session_uuid": _uuid(session_uuid),
         "driver_line": None if driver_line is None else sorted(driver_line),
         "mouse_id": None if mouse is None else str(mouse),
         "project_code": behavior.get("project_code") or "Not Available",
