@@ -1,12 +1,18 @@
-"""Speed of the Allen Visual Behavior tools: demo generation, NWB reading, metrics.
+"""Speed and memory of the Allen Visual Behavior tools: demo generation, NWB reading, metrics.
 
-Run: ``python benchmarks/bench_allen.py``. Prints wall-clock times; nothing is asserted.
+Run: ``python benchmarks/bench_allen.py``. Prints wall-clock times and peak memory; nothing is asserted.
+
+Sizes: the demo files (10-15 min sessions) and one stand-in of the real size (REAL_FILES.md: a real session
+has ~950 trials, ~270,000 running samples and 13,791 presentations: ~4,800 image flashes, a 5 min grey
+screen before and after the task and a 30 s movie of 900 frames shown 10 times). Its stimulus templates
+(most of a real file's 195 MB) are not simulated: the course never reads them.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +24,30 @@ from course_utils.allen import (
     performance_metrics,
     rolling_performance,
 )
-from course_utils.allen.simulate import write_demo_project
+from course_utils.allen.simulate import (
+    IMAGE_SETS,
+    simulate_session,
+    task_parameters,
+    write_behavior_nwb,
+    write_demo_project,
+)
 
 
 def timed(label: str, func, repeat: int = 1):
     start = time.perf_counter()
     for _ in range(repeat):
         out = func()
-    print(f"{label:<55s} {(time.perf_counter() - start) / repeat * 1000:9.1f} ms")
+    print(f"{label:<62s} {(time.perf_counter() - start) / repeat * 1000:9.1f} ms")
     return out
+
+
+def peak_memory(label: str, func) -> None:
+    """Peak of the memory allocated through Python (numpy arrays and pandas frames included) during ``func``."""
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"{label:<62s} {peak / 1e6:9.1f} MB peak (traced allocations; a separate, slower run)")
 
 
 def long_session(n_trials: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -44,6 +65,22 @@ def long_session(n_trials: int = 600, seed: int = 0) -> pd.DataFrame:
                          "reward_volume": np.where(codes == "H", 0.007, 0.0)})
 
 
+def real_size_file(folder: Path) -> Path:
+    """A behaviour NWB file with the real session's tables at their real sizes (templates left out)."""
+    session_type = "OPHYS_1_images_A"
+    sim = simulate_session(session_type, 3600.0, 2.0, -0.3, 3000.0, 0.15, IMAGE_SETS["A"], np.random.default_rng(1),
+                           extra_blocks=True, grey_screen_s=300.0, movie_frames=900, movie_repeats=10)
+    row = pd.Series({"behavior_session_id": 1, "mouse_id": 445002, "sex": "M", "age_in_days": 120,
+                     "full_genotype": "Slc17a7-IRES2-Cre/wt;Camk2a-tTA/wt;Ai93(TITL-GCaMP6f)/wt",
+                     "driver_line": "['Slc17a7-IRES2-Cre', 'Camk2a-tTA']", "reporter_line": "Ai93(TITL-GCaMP6f)",
+                     "equipment_name": "CAM2P.3", "project_code": "VisualBehavior", "session_type": session_type,
+                     "date_of_acquisition": "2019-04-05 09:00:00+00:00"})
+    path = folder / "behavior_session_1.nwb"
+    write_behavior_nwb(path, row, sim, task_parameters(session_type, len(sim["frame_times"])),
+                       namespace="ndx-aibs-behavior-ophys")
+    return path
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -51,9 +88,21 @@ def main() -> None:
         files = sorted((folder / "behavior_sessions").glob("*.nwb"))
         size_mb = np.array([f.stat().st_size for f in files]) / 1e6
         print(f"{len(files)} NWB files, {size_mb.mean():.2f} MB on average, {size_mb.max():.2f} MB at most")
-        timed("load_session_table", lambda: load_session_table(folder), repeat=5)
+        timed("load_session_table (demo)", lambda: load_session_table(folder), repeat=5)
         timed("load_behavior_session (first file, parses the spec)", lambda: load_behavior_session(files[0]))
-        timed("load_behavior_session (next files)", lambda: load_behavior_session(files[5]), repeat=5)
+        timed("load_behavior_session (a demo OPHYS file, 3 blocks)", lambda: load_behavior_session(files[-3]),
+              repeat=5)
+        big = real_size_file(folder)
+        timed("load_behavior_session (real size, first file of its namespace)", lambda: load_behavior_session(big))
+        session = timed("load_behavior_session (real size)", lambda: load_behavior_session(big), repeat=3)
+        peak_memory("load_behavior_session (real size)", lambda: load_behavior_session(big))
+        stim = session.stimulus_presentations
+        print(f"  real-size stand-in: {big.stat().st_size / 1e6:.1f} MB, {len(session.trials)} trials, "
+              f"{len(session.licks)} licks, {len(session.running_speed)} running samples, {len(stim)} presentations "
+              f"({', '.join(f'{n}: {k}' for n, k in stim['stimulus_name'].value_counts().items())})")
+        rolling = timed("rolling_performance (real size)", lambda: session.get_rolling_performance_df(), repeat=5)
+        timed("performance_metrics (real size)",
+              lambda: performance_metrics(session.trials, session.rewards, rolling=rolling), repeat=5)
     trials = long_session()
     rewards = pd.DataFrame({"volume": np.full(int(trials.hit.sum()), 0.007)})
     timed("rolling_performance (600 trials)", lambda: rolling_performance(trials), repeat=20)

@@ -31,7 +31,8 @@
 #
 # The Allen Institute ships AllenSDK to read these files, but AllenSDK 2.16 pins old versions of numpy and
 # pandas and cannot read NWB with current `hdmf`. This course reads the files itself: `course_utils.allen`
-# gives the same tables, with the same column names, so the Allen documentation still applies.
+# gives the tables AllenSDK 2.16.2 returns for the same file (same columns, same order, same types), so the
+# Allen documentation still applies. Section 2.4 shows the one place where we deliberately differ.
 
 # %% tags=["setup"]
 # Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
@@ -156,7 +157,7 @@ plt.show()
 
 # %% [markdown]
 # In the real project mice need from two weeks to four months to reach the microscope (a median of five to
-# nine weeks depending on the cre line), and some lapse back for a while; the simulated demo mice are fast
+# nine and a half weeks depending on the cre line), and some lapse back for a while; the simulated demo mice are fast
 # learners that spend one or two sessions per stage, to keep the demo small. `mouse_summary`
 # condenses this into one row per mouse: sessions per stage, the first *handoff_ready* day and the hand-off
 # date (first session on the microscope rig).
@@ -198,22 +199,59 @@ session
 
 # %% [markdown]
 # The **task parameters**: the response window (licks 0.15-0.75 s after a change count), reward volumes in
-# mL (7 µL earned, 5 µL free "auto" rewards), flash timing.
+# mL (7 µL earned, 5 µL free "auto" rewards), flash timing, and the `image_set`, which AllenSDK derives
+# from the session type (`image_set_from_session_type`).
 
 # %%
 session.task_parameters
 
+# %% [markdown]
+# The **metadata** describe the session and the mouse. Two entries are not stored in the file but derived,
+# as AllenSDK derives them: `cre_line`, the first part of the genotype (`cre_line_from_genotype`), and
+# `age_in_days`, from the subject's age code. `mouse_id` is a string, as AllenSDK returns it; the session
+# table reads it as a number, so convert before comparing the two.
+
 # %%
-{key: session.metadata[key] for key in ("session_type", "mouse_id", "full_genotype", "equipment_name",
-                                        "date_of_acquisition")}
+{key: session.metadata[key] for key in ("session_type", "mouse_id", "cre_line", "full_genotype", "age_in_days",
+                                        "equipment_name", "date_of_acquisition")}
 
 # %% [markdown]
-# **Stimulus presentations**: one row per image flash, with its image, whether it was a change or an
-# omission (in OPHYS sessions about 5 % of flashes are left out), and the number of flashes since the last
-# change.
+# **Stimulus presentations**: one row per thing shown on the screen, from every stimulus block of the
+# session, in time order. Besides the change-detection images (or gratings), a session can have a grey screen
+# (`spontaneous`) and a natural movie (`natural_movie_one`, one row per movie frame); the file stores one
+# table per block and `load_behavior_session` merges them, as AllenSDK does. `stimulus_name` says which
+# stimulus a row comes from; numbering the runs of consecutive rows with the same stimulus shows the blocks
+# in the order the mouse saw them:
 
 # %%
-session.stimulus_presentations.head()
+stim = session.stimulus_presentations
+block = stim["stimulus_name"].ne(stim["stimulus_name"].shift()).cumsum().rename("block")  # new name, new block
+stim.groupby(block).agg(stimulus_name=("stimulus_name", "first"), rows=("start_time", "size"),
+                        start_s=("start_time", "min"), end_s=("end_time", "max"))
+
+# %% [markdown]
+# An image row has its image, whether it was a change, whether it was *omitted* (in OPHYS sessions about 5 %
+# of flashes are left out), whether the image is new to the mouse (`is_image_novel`), and the number of
+# flashes since the last change. Rows of other blocks have no image: their `omitted` and `is_image_novel`
+# are `<NA>` (pandas' nullable booleans: "does not apply", neither True nor False) and their integer columns
+# hold -99, AllenSDK's "not applicable" number.
+
+# %%
+stim[stim["image_name"].notna()].head()
+
+# %%
+stim[stim["image_name"].isna()].head(3)
+
+# %% [markdown]
+# **Where we differ from AllenSDK.** AllenSDK's reader recounts `flashes_since_change` over the merged
+# table, so grey-screen and movie rows keep adding one: a movie frame late in the session reads "thousands of
+# flashes since the last change". That number means nothing, so `course_utils` counts over the image rows
+# only (the value the file stores) and gives the other rows -99 (`flashes_since_change`). Everything else is
+# AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule (`image_change`: a shown image
+# that differs from the previous shown one).
+
+# %%
+stim.groupby("stimulus_name", sort=False)["flashes_since_change"].agg(["min", "max"])
 
 # %% [markdown]
 # **Licks** (time and display frame of each lick), **rewards** (volume, time, whether automatic) and
@@ -239,10 +277,11 @@ session.trials.sample(5, random_state=0)
 # %% [markdown]
 # ### Exercise 2.2 — The flash cadence
 # Using `session.stimulus_presentations`, compute `interval_s`, the median time in seconds between the
-# onsets of consecutive flashes that were shown (leave out omitted flashes).
+# onsets of consecutive image flashes that were shown: keep the rows whose `omitted` is False (it is True for
+# an omitted flash and `<NA>` on grey-screen and movie rows; `.fillna(True)` counts those as not shown).
 
 # %% tags=["solution"]
-shown = session.stimulus_presentations[~session.stimulus_presentations["omitted"]]
+shown = stim[~stim["omitted"].fillna(True)]
 interval_s = shown["start_time"].diff().median()
 
 # %%
@@ -276,8 +315,9 @@ check_exercise("2.3", fraction_running, session.running_speed)
 # ## 2.6 Under the hood: the NWB file
 #
 # An NWB file is an HDF5 file with a standard layout. Listing its groups shows where each table comes from:
-# `processing/` holds the time series (stimulus frame times, running, licks, rewards), `intervals/` the
-# trials and stimulus tables, `general/` the metadata.
+# `processing/` holds the time series (stimulus frame times, running, licks and rewards; a passive session
+# has no licking or rewards module at all), `intervals/` the trials and one `<stimulus>_presentations` table
+# per stimulus block, `general/` the metadata.
 
 # %%
 import h5py  # noqa: E402  (only needed for this peek inside the file)
@@ -298,8 +338,10 @@ with h5py.File(session.path, "r") as nwb_file:
 #   the image set, the passive flag and the experience level, parsed from `session_type`.
 # * `mouse_sessions` gives one mouse's sessions in acquisition order; `mouse_summary` the days it spent in
 #   each stage and its hand-off date.
-# * `load_behavior_session` reads one NWB file with plain `pynwb` into AllenSDK-named tables: `trials`,
-#   `licks`, `rewards`, `running_speed`, `stimulus_presentations`, plus `metadata` and `task_parameters`.
+# * `load_behavior_session` reads one NWB file with plain `pynwb` into the tables AllenSDK returns: `trials`,
+#   `licks`, `rewards`, `running_speed`, `stimulus_presentations` (every stimulus block merged, nullable
+#   booleans where a column does not apply), plus `metadata` and `task_parameters`. Only
+#   `flashes_since_change` outside the image blocks differs, on purpose.
 #
 # Next, chapter 5 turns the trials table into performance measures: hit and false-alarm rates, d',
 # engagement, and learning curves.

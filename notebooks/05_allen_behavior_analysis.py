@@ -22,7 +22,7 @@
 # mice and cre lines.
 # **Time:** ~60 min. **Prerequisites:** chapter 2 (the session table and one session's tables).
 # **Data:** Allen Visual Behavior (demo: simulated project with a known ground truth; sample: three real
-# sessions of mouse 445002).
+# training sessions of mouse 445002: its first day, a gratings day and a hand-off-ready day).
 
 # %% tags=["setup"]
 # Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
@@ -128,11 +128,14 @@ plot_lick_raster(trials, ax=axes[0])
 plot_response_latencies(trials, ax=axes[1])
 fig.tight_layout()
 plt.show()
+hit_latency = trials.loc[trials.hit, "response_latency"]
+print(f"hit latencies: quartiles {hit_latency.quantile(0.25):.2f}, {hit_latency.median():.2f}, "
+      f"{hit_latency.quantile(0.75):.2f} s")
 
 # %% [markdown]
-# Response latencies pile up around 0.3-0.5 s: a mouse needs a few hundred milliseconds to see the change
-# and start licking. Licks earlier than 0.15 s cannot be responses to the change, which is why the window
-# starts there.
+# Hit latencies pile up a few hundred milliseconds after the change (the quartiles are printed under the
+# figure): a mouse needs that long to see the change and start licking. Licks earlier than 0.15 s cannot be
+# responses to the change, which is why the window starts there.
 #
 # ### Exercise 5.1 — Hit and false-alarm rates
 # Compute this session's `hit_rate` (fraction of go trials that are hits) and `false_alarm_rate`
@@ -258,11 +261,18 @@ rolling.dropna().head()
 # %%
 plot_engagement(rolling, trials)
 plt.show()
+rate = rolling["reward_rate"]
+for label, rows in (("engaged (> 2 rewards/min)", rate > 2), ("disengaged (<= 2 rewards/min)", rate <= 2),
+                    ("first 10 trials (no rate yet)", rate.isna())):
+    go = trials["go"] & rows
+    hits = f"hit rate {trials.loc[go, 'hit'].mean():.2f} on {int(go.sum())} go trials" if go.any() else "no go trials"
+    print(f"{label:>30}: {int(rows.sum()):4d} trials, {hits}")
 
 # %% [markdown]
-# While the reward rate is high the rolling d' is high; when the mouse disengages (the shaded stretch ends)
-# hits fall, and the session-wide averages would understate what the mouse *can* do. That is why the
-# metrics below come in two flavours: over all trials and over engaged trials only.
+# A mouse that has drunk its fill stops responding: on its disengaged trials hits fall although its ability
+# to see the change has not, so session-wide averages would understate what the mouse *can* do. Compare the
+# hit rates printed under the figure (a session in which the mouse never disengaged has no disengaged
+# trials). That is why the metrics below come in two flavours: over all trials and over engaged trials only.
 #
 # ## 5.5 Performance metrics
 #
@@ -303,7 +313,8 @@ mouse_metrics[["session_type", "trial_count", "hit_trial_count", "false_alarm_tr
 # %% [markdown]
 # The hand-off rule from the session types: once d' is above 1 on 2 of 3 consecutive days, the mouse is
 # *handoff_ready*. `handoff_criterion_met` applies it to a series of per-session d' values (here the maximum
-# rolling d' of each training session):
+# rolling d' of each training session on disk; when sessions are missing, as in sample mode, "consecutive"
+# means consecutive among those on disk, so read the result as a sketch of the rule):
 
 # %%
 training = mouse_metrics[mouse_metrics.phase == "training"]
@@ -313,11 +324,18 @@ pd.DataFrame({"session_type": training.session_type, "max_dprime": training.max_
 # %%
 plot_performance_across_sessions(mouse_metrics, f"mouse {mouse_id}: performance in every session")
 plt.show()
+by_stage = mouse_metrics.groupby("training_stage", sort=False)["max_dprime"].max().round(2)
+print("best d' per stage:", by_stage.to_dict())
+above = mouse_metrics.index[mouse_metrics.max_dprime > 1]
+print("first session with d' > 1:", mouse_metrics.loc[above[0], "session_type"] if len(above) else "none on disk")
 
 # %% [markdown]
-# d' climbs through the training stages and passes the hand-off criterion (d' > 1) before the mouse moves to
-# the microscope; on the passive OPHYS_2 and OPHYS_5 sessions there is no task and d' is 0 by definition
-# (the lick spout is retracted). Novel images (OPHYS_4, 6) may cost the mouse a little sensitivity.
+# Read the learning curve off the figure and the printed summary: d' is low (or undefined) in the first,
+# auto-rewarded days and rises as the mouse learns; the hand-off criterion asks for d' > 1 on 2 of 3
+# consecutive days. In TRAINING_0 every change is rewarded automatically, so there are no go or catch trials
+# and no d' at all. On passive sessions (OPHYS_2 and OPHYS_5, if the mouse's are on disk) there is no task
+# and d' is 0 by definition (the lick spout is retracted). In demo mode every session of the mouse is on
+# disk; in sample mode only three of its 24 sessions are.
 #
 # ## 5.7 Learning curves across mice and cre lines
 #
@@ -343,6 +361,10 @@ if truth_file.is_file():
     r = np.corrcoef(active_truth["dprime_true"], active_truth["mean_dprime_engaged"])[0, 1]
     print(f"{len(active_truth)} active sessions: correlation of true d' and mean engaged d' = {r:.2f}")
 
+# %% tags=["remove-cell"]
+# the text above says the engaged d' tracks the truth in demo mode
+assert not truth_file.is_file() or r > 0.6, r
+
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 plot_learning_curves(all_metrics, "max_dprime", by="cre_line", ax=axes[0])
@@ -355,9 +377,9 @@ active = all_metrics[~all_metrics.passive]
 active.groupby(["cre_line", "experience_level"])["max_dprime"].mean().unstack()
 
 # %% [markdown]
-# Each line is one mouse: sensitivity rises over the training stages and stays high on the microscope.
-# With three demo mice the cre-line differences are anecdotes; on the full project (107 mice) the same two
-# calls compare the lines properly.
+# Each line is one mouse, across the stages of its sessions that are on disk. With a handful of mice the
+# cre-line differences are anecdotes (and in sample mode there is a single mouse); on the full project
+# (107 mice) the same two calls compare the lines properly.
 #
 # ## Summary
 #

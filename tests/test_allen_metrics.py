@@ -56,7 +56,7 @@ def make_rewards(trials: pd.DataFrame) -> pd.DataFrame:
     rewarded = trials[trials["reward_volume"] > 0]
     return pd.DataFrame({"volume": rewarded["reward_volume"].to_numpy(),
                          "timestamps": rewarded["change_time"].to_numpy() + 0.4,
-                         "autorewarded": rewarded["auto_rewarded"].to_numpy()})
+                         "auto_rewarded": rewarded["auto_rewarded"].to_numpy()})
 
 
 def z(p):

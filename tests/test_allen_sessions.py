@@ -9,11 +9,16 @@ import pytest
 from course_utils.allen.sessions import (
     STAGE_ORDER,
     add_derived_columns,
+    cre_line_from_genotype,
+    image_set_from_session_type,
     load_session_table,
     mouse_sessions,
     mouse_summary,
     parse_session_type,
 )
+from course_utils.fileio import BadFileError
+
+REAL_TABLE = ("data", "allen", "behavior_session_table.csv")
 
 
 def test_parse_session_type_parts():
@@ -39,7 +44,7 @@ def test_stage_order_is_training_then_ophys():
 
 
 def test_real_table_every_type_parses_and_matches_allen_columns(shared_dir):
-    table = load_session_table(shared_dir / "data" / "allen" / "behavior_session_table.csv")
+    table = load_session_table(shared_dir.joinpath(*REAL_TABLE))
     assert len(table) == 4787 and table["mouse_id"].nunique() == 107
     raw = pd.read_csv(shared_dir / "data" / "allen" / "behavior_session_table.csv")
     # our derivations agree with the columns the Allen Institute computed
@@ -98,5 +103,75 @@ def test_load_session_table_errors(tmp_path):
         load_session_table(tmp_path)
     bad = tmp_path / "behavior_session_table.csv"
     bad.write_text("a,b\n1,2\n")
-    with pytest.raises(ValueError, match="session_type"):
+    with pytest.raises(BadFileError, match="session_type"):
         load_session_table(bad)
+
+
+def test_derivations_reproduce_the_real_table(shared_dir):
+    """cre_line from the genotype (AllenSDK's metadata rule) and image_set from the session type (its
+    parse_stimulus_set): both give the Allen Institute's own columns on all 4,787 real sessions."""
+    raw = pd.read_csv(shared_dir.joinpath(*REAL_TABLE))
+    assert [cre_line_from_genotype(g) for g in raw["full_genotype"]] == raw["cre_line"].tolist()
+    assert [image_set_from_session_type(t) for t in raw["session_type"]] == raw["image_set"].tolist()
+    assert cre_line_from_genotype("wt/wt") is None
+    with pytest.raises(ValueError, match="RECEPTIVE_FIELD_MAPPING"):
+        image_set_from_session_type("RECEPTIVE_FIELD_MAPPING")
+
+
+def _real_rows(shared_dir, n=6) -> str:
+    lines = shared_dir.joinpath(*REAL_TABLE).read_text().splitlines()
+    return "\n".join(lines[: n + 1]) + "\n"
+
+
+def _assert_names_file_and_fix(err, path):
+    message = str(err.value)
+    assert err.value.path == path and str(path) in message
+    assert "fetch it again" in message  # what to do
+
+
+def test_empty_session_table(tmp_path):
+    path = tmp_path / "behavior_session_table.csv"
+    path.write_bytes(b"")
+    with pytest.raises(BadFileError, match="is empty") as err:
+        load_session_table(path)
+    _assert_names_file_and_fix(err, path)
+
+
+def test_header_only_session_table(tmp_path, shared_dir):
+    path = tmp_path / "behavior_session_table.csv"
+    path.write_text(_real_rows(shared_dir, n=0))
+    with pytest.raises(BadFileError, match="header of a session table but no sessions") as err:
+        load_session_table(path)
+    _assert_names_file_and_fix(err, path)
+
+
+def test_bad_date_names_the_session_and_the_value(tmp_path, shared_dir):
+    text = _real_rows(shared_dir)
+    session_id = text.splitlines()[3].split(",")[0]
+    lines = text.splitlines()
+    lines[3] = lines[3].replace("2019-05-", "2019-13-", 1)  # month 13
+    path = tmp_path / "behavior_session_table.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadFileError, match=rf"date_of_acquisition .*behavior_session_id {session_id}: "
+                                           r"'2019-13-") as err:
+        load_session_table(path)
+    _assert_names_file_and_fix(err, path)
+    assert "Correct that row" in str(err.value)
+
+
+def test_binary_file_as_session_table(tmp_path):
+    path = tmp_path / "behavior_session_table.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(BadFileError, match="not a readable CSV|lacks the column") as err:
+        load_session_table(path)
+    _assert_names_file_and_fix(err, path)
+
+
+def test_chapter_2_claim_about_training_days(shared_dir):
+    """Chapter 2: mice need two weeks to four months to reach the microscope, a median of five to nine and a
+    half weeks depending on the cre line (measured here on the real table)."""
+    summary = mouse_summary(load_session_table(shared_dir.joinpath(*REAL_TABLE)))
+    days = summary["training_days"]
+    assert days.min() >= 14 and days.max() <= 4 * 31
+    medians_weeks = summary.groupby("cre_line")["training_days"].median() / 7
+    assert medians_weeks.min().round() == 5 and 9 <= medians_weeks.max() <= 9.5

@@ -81,7 +81,34 @@ def test_training_0_is_all_autorewards_and_t3_gives_10_ul(project):
     t0 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_0"]["file_path"].iloc[0])
     assert t0.trials["auto_rewarded"].all() and (t0.rewards["volume"] == 0.005).all()
     t3 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_3"]["file_path"].iloc[0])
-    assert set(t3.rewards.loc[~t3.rewards["autorewarded"], "volume"]) == {0.010}
+    assert set(t3.rewards.loc[~t3.rewards["auto_rewarded"], "volume"]) == {0.010}
+
+
+def test_sessions_have_the_stimulus_blocks_of_real_sessions(project):
+    """TRAINING_5 and OPHYS sessions add a grey screen and a natural movie (so the merge is exercised)."""
+    table = load_session_table(project)
+    for stage, blocks in (("TRAINING_0", {"grating"}), ("TRAINING_4", {"Natural_Images_Lum_Matched_set_images_A"}),
+                          ("TRAINING_5", {"Natural_Images_Lum_Matched_set_images_A", "spontaneous",
+                                          "natural_movie_one"}),
+                          ("OPHYS_4", {"Natural_Images_Lum_Matched_set_images_B", "spontaneous", "natural_movie_one"})):
+        path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
+        stim = load_behavior_session(path).stimulus_presentations
+        assert set(stim["stimulus_name"]) == blocks, stage
+
+
+def test_image_novelty_follows_the_mouse_history(project):
+    table = load_session_table(project)
+
+    def novelty(stage):
+        path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
+        stim = load_behavior_session(path).stimulus_presentations
+        shown = stim[stim["image_name"].notna() & ~stim["omitted"].astype("boolean").fillna(True)]
+        return set(shown["is_image_novel"])
+
+    assert novelty("TRAINING_3") == {True}  # the first images the mouse sees
+    assert novelty("OPHYS_1") == {False}  # its training images
+    assert novelty("OPHYS_4") == {True}  # the novel set, first day
+    assert novelty("OPHYS_6") == {False}
 
 
 def test_simulation_is_reproducible():

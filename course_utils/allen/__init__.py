@@ -7,7 +7,9 @@
 * :mod:`course_utils.allen.simulate` – a small simulated project in the real layout (demo mode).
 
 AllenSDK is not needed (it cannot share an environment with current pynwb): everything is read and computed
-here, with the same column names so the Allen documentation still applies.
+here, and the tables equal those AllenSDK 2.16.2 returns for the same file (names, column order, dtypes), so
+the Allen documentation still applies. The one deliberate difference, ``flashes_since_change`` outside the
+image blocks, is explained in :func:`course_utils.allen.nwb.flashes_since_change`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from .metrics import (
     session_metrics_table,
     trial_outcomes,
 )
-from .nwb import BehaviorSession, load_behavior_session
+from .nwb import BehaviorSession, flashes_since_change, image_change, load_behavior_session
 from .sessions import (
     STAGE_ORDER,
     add_derived_columns,
     behavior_nwb_path,
+    cre_line_from_genotype,
+    image_set_from_session_type,
     load_session_table,
     mouse_sessions,
     mouse_summary,
@@ -36,8 +40,12 @@ __all__ = [
     "STAGE_ORDER",
     "BehaviorSession",
     "add_derived_columns",
-    "handoff_criterion_met",
     "behavior_nwb_path",
+    "cre_line_from_genotype",
+    "flashes_since_change",
+    "handoff_criterion_met",
+    "image_change",
+    "image_set_from_session_type",
     "load_behavior_session",
     "load_session_table",
     "mouse_sessions",

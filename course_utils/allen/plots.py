@@ -67,14 +67,16 @@ def plot_session_timeline(session, start_s: float, end_s: float, ax=None):
     ax.plot(rewards["timestamps"], np.zeros(len(rewards)), "d", color="tab:purple", ms=11, alpha=0.6,
             label="rewards")
     stim = session.stimulus_presentations
-    stim = stim[(stim["stop_time"] >= start_s) & (stim["start_time"] <= end_s) & ~stim["omitted"]]
+    # shown images only: omitted flashes are True, grey screens and movie frames <NA>
+    shown = stim["image_name"].notna() & ~stim["omitted"].astype("boolean").fillna(True)
+    stim = stim[shown & (stim["end_time"] >= start_s) & (stim["start_time"] <= end_s)]
     names = sorted(stim["image_name"].astype(str).unique())
     palette = plt.get_cmap("tab10")
     for i, name in enumerate(names):
         rows = stim[stim["image_name"].astype(str) == name]
-        spans = list(zip(rows["start_time"], rows["stop_time"] - rows["start_time"], strict=True))
+        spans = list(zip(rows["start_time"], rows["end_time"] - rows["start_time"], strict=True))
         ax.broken_barh(spans, (ax.get_ylim()[0], 1e4), color=palette(i % 10), alpha=0.25, label=name)
-    changes = stim[stim["is_change"]]
+    changes = stim[stim["is_change"].astype(bool)]
     ax.plot(changes["start_time"], np.full(len(changes), -3.0), "^", color="tab:orange", ms=7, label="change")
     ax.set_ylim(-6, max(40.0, float(run["speed"].max()) + 5 if len(run) else 40.0))
     ax.set_xlim(start_s, end_s)

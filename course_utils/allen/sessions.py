@@ -11,10 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from course_utils.fileio import BadFileError
+
 __all__ = [
     "STAGE_ORDER",
     "add_derived_columns",
     "behavior_nwb_path",
+    "cre_line_from_genotype",
+    "image_set_from_session_type",
     "with_nwb_files",
     "load_session_table",
     "mouse_sessions",
@@ -32,6 +36,8 @@ _SESSION_TYPE = re.compile(r"^(?P<stage>(?:TRAINING|OPHYS)_(?P<number>\d))_(?P<r
 _IMAGE_SET = re.compile(r"^(?P<set>gratings|images_[A-Z])(?:_(?P<suffix>.*))?$")
 
 REQUIRED_COLUMNS = ("behavior_session_id", "mouse_id", "session_type", "date_of_acquisition")
+_TABLE_FIX = ("Delete it and fetch it again (python -m course_utils data fetch allen_visual_behavior --mode sample), "
+              "or use the demo project (mode='demo'), which is regenerated when missing.")
 
 
 def parse_session_type(session_type: str) -> dict[str, object]:
@@ -89,6 +95,78 @@ def parse_session_type(session_type: str) -> dict[str, object]:
         "session_number": float(number) if is_ophys else np.nan,
         "phase": ("habituation" if number == 0 else "ophys") if is_ophys else "training",
     }
+
+
+def image_set_from_session_type(session_type: str) -> str:
+    """The image set a session type names: ``"images_A"`` ... ``"images_H"`` or ``"gratings"``.
+
+    AllenSDK's rule (``parse_stimulus_set``), which gives the session table's ``image_set`` column and
+    ``task_parameters["image_set"]``: the third ``_``-separated token, ``images`` followed by its letter, or
+    ``gratings``.
+
+    Parameters
+    ----------
+    session_type : str
+        E.g. ``"OPHYS_4_images_B"``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If the third token is neither ``images`` nor ``gratings`` (the message names the session type).
+
+    Examples
+    --------
+    >>> image_set_from_session_type("TRAINING_5_images_A_handoff_ready")
+    'images_A'
+    >>> image_set_from_session_type("TRAINING_1_gratings")
+    'gratings'
+
+    Taught in chapter 02_allen_loading.
+    """
+    tokens = str(session_type).split("_")
+    if len(tokens) > 3 and tokens[2] == "images":
+        return f"images_{tokens[3]}"
+    if len(tokens) > 2 and tokens[2] == "gratings":
+        return "gratings"
+    raise ValueError(
+        f"session_type {session_type!r} names no image set: expected 'images_<letter>' or 'gratings' as its "
+        "third and fourth '_' tokens, e.g. 'OPHYS_1_images_A'"
+    )
+
+
+def cre_line_from_genotype(full_genotype: str) -> str | None:
+    """The Cre driver line of a full genotype, as AllenSDK derives ``metadata["cre_line"]``.
+
+    The first ``;``-separated part without its ``/wt`` suffix; ``None`` when the genotype has no ``;``
+    (AllenSDK then warns and returns None too). On the real session table this reproduces the
+    ``cre_line`` column for all 4,787 sessions.
+
+    Parameters
+    ----------
+    full_genotype : str
+        E.g. ``"Vip-IRES-Cre/wt;Ai148(TIT2L-GC6f-ICL-tTA2)/wt"``.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> cre_line_from_genotype("Slc17a7-IRES2-Cre/wt;Camk2a-tTA/wt;Ai93(TITL-GCaMP6f)/wt")
+    'Slc17a7-IRES2-Cre'
+    >>> cre_line_from_genotype("wt/wt") is None
+    True
+
+    Taught in chapter 02_allen_loading.
+    """
+    text = str(full_genotype)
+    if ";" not in text:
+        return None
+    return text.split(";")[0].replace("/wt", "")
 
 
 def _experience_level(parsed: pd.DataFrame, prior_exposures_to_image_set: pd.Series) -> pd.Series:
@@ -152,8 +230,22 @@ def add_derived_columns(table: pd.DataFrame) -> pd.DataFrame:
         prior = out.get("prior_exposures_to_image_set", pd.Series(0, index=out.index))
         out["experience_level"] = _experience_level(parsed, prior)
     if "date_of_acquisition" in out.columns:
-        out["date_of_acquisition"] = pd.to_datetime(out["date_of_acquisition"], utc=True, format="mixed")
+        out["date_of_acquisition"] = _parse_dates(out["date_of_acquisition"], out.get("behavior_session_id"))
     return out
+
+
+def _parse_dates(values: pd.Series, session_ids: pd.Series | None = None) -> pd.Series:
+    parsed = pd.to_datetime(values, utc=True, format="mixed", errors="coerce")
+    bad = np.flatnonzero((parsed.isna() & values.notna()).to_numpy())
+    if len(bad):
+        where = (f"behavior_session_id {session_ids.iloc[i]}" if session_ids is not None else f"row {values.index[i]!r}"
+                 for i in bad[:3])
+        examples = ", ".join(f"{w}: {values.iloc[i]!r}" for w, i in zip(where, bad[:3], strict=False))
+        raise ValueError(
+            f"date_of_acquisition has {len(bad)} value(s) that are not dates ({examples}); expected e.g. "
+            "'2019-03-15 14:49:24.015000+00:00'"
+        )
+    return parsed
 
 
 def load_session_table(path: str | Path) -> pd.DataFrame:
@@ -174,8 +266,9 @@ def load_session_table(path: str | Path) -> pd.DataFrame:
     ------
     FileNotFoundError
         If no table is found at ``path``.
-    ValueError
-        If a required column is missing or a session type cannot be parsed.
+    BadFileError
+        (a ``ValueError``) If the file is empty, not a CSV, has only a header, lacks a required column, or has
+        a session type or date that cannot be parsed; the message names the file, the bad row and the fix.
 
     Examples
     --------
@@ -195,11 +288,24 @@ def load_session_table(path: str | Path) -> pd.DataFrame:
         path = found[0]
     if not path.is_file():
         raise FileNotFoundError(f"session table {path} does not exist")
-    table = pd.read_csv(path)
+    fix = _TABLE_FIX
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError as err:
+        raise BadFileError(path, "is empty (no header, no sessions): it is not a behavior_session_table.csv.",
+                           fix) from err
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise BadFileError(path, f"is not a readable CSV table ({type(err).__name__}: {err}).", fix) from err
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{path} lacks the column(s) {missing}; is it a Visual Behavior behavior_session_table?")
-    table = add_derived_columns(table)
+        raise BadFileError(path, f"lacks the column(s) {missing}; is it a Visual Behavior behavior_session_table?",
+                           fix)
+    if table.empty:
+        raise BadFileError(path, "has the header of a session table but no sessions (no rows below it).", fix)
+    try:
+        table = add_derived_columns(table)
+    except ValueError as err:
+        raise BadFileError(path, f"has a bad value: {err}.", "Correct that row, or: " + fix) from err
     table = table.sort_values(["mouse_id", "date_of_acquisition"], kind="stable")
     return table.set_index("behavior_session_id")
 

@@ -7,7 +7,12 @@
       behavior_sessions/behavior_session_<id>.nwb    # one behaviour NWB file per session (pynwb)
       demo_ground_truth.csv                          # the model mouse's true d', criterion, engagement
 
-The NWB files follow the Allen layout (see :mod:`course_utils.allen.nwb`). Metadata, task parameters and
+The NWB files follow the Allen layout as AllenSDK writes it (see :mod:`course_utils.allen.nwb`): trials with
+``start_time`` and ``stop_time`` first, one ``<stimulus>_presentations`` table per stimulus block (cleaned as
+AllenSDK cleans them: all-NaN columns left out, nullable booleans stored as floats, -99 for integers that do
+not apply), no licking or rewards module in passive sessions. TRAINING_5 and OPHYS sessions frame the task
+with a grey screen before and after it and a natural movie at the end, as real sessions do, so readers meet
+the merged table. Metadata, task parameters and
 subject use extension types with the same names and fields as AllenSDK's ``ndx-aibs-behavior-ophys``
 (``BehaviorMetadata``, ``BehaviorTaskParameters``, ``BehaviorSubject``), defined here under the namespace
 ``ndx-aibs-behavior-ophys-demo`` and cached in each file, exactly as the real files cache theirs. A different
@@ -17,8 +22,9 @@ The model mouse (ground truth): on task session ``k`` its sensitivity is
 ``d_true = d_max / (1 + exp(-(k - k_half) / 1.5))`` (lower on novel images), its criterion relaxes from
 liberal to neutral, and within a session it stays engaged until a satiation time, after which it rarely
 responds. Engaged responses follow signal detection theory: P(lick | change) = Phi(d/2 - c),
-P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (10-15 min instead of 60) and a mouse spends 1-2 sessions per stage so the
-files stay small (about 1 MB) and the whole project is written in seconds.
+P(lick | no change) = Phi(-d/2 - c). Sessions are shorter than real ones (5-15 min of task instead of 60, grey
+screens of 20 s instead of 5 min, a 10 s movie shown 3 times instead of 30 s shown 10 times) and a mouse
+spends 1-2 sessions per stage, so the files stay small (1-3 MB).
 
 Taught in chapter 02_allen_loading.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 import warnings
+from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,12 +43,21 @@ import pandas as pd
 from scipy.signal import lfilter
 from scipy.stats import norm
 
-__all__ = ["write_demo_project", "write_behavior_nwb", "simulate_session", "DEMO_NAMESPACE"]
+from .nwb import INT_NULL, _add_trial_columns, flashes_since_change, image_change
+
+__all__ = ["DEMO_NAMESPACE", "image_stimulus_name", "simulate_session", "task_parameters", "write_behavior_nwb",
+           "write_demo_project"]
 
 DEMO_NAMESPACE = "ndx-aibs-behavior-ophys-demo"
 FRAME_RATE_HZ = 60.0
 FLASH_FRAMES = 45  # 0.75 s: 250 ms image + 500 ms grey
 IMAGE_FRAMES = 15
+# The other blocks of a real session, shortened: grey screens of 5 min and a 30 s movie (900 frames at 30 Hz)
+# shown 10 times become 20 s and 10 s x 3 here.
+GREY_SCREEN_S = 20.0
+MOVIE_FRAMES = 300
+MOVIE_REPEATS = 3
+MOVIE_FRAME_FRAMES = 2  # display frames (60 Hz) per movie frame (30 Hz)
 EARNED_ML, AUTO_ML, T3_ML = 0.007, 0.005, 0.010
 IMAGE_SETS = {
     "A": ["im065", "im061", "im063", "im062", "im066", "im069", "im077", "im085"],
@@ -87,8 +103,8 @@ def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
     from pynwb import get_class, load_namespaces
     from pynwb.spec import NWBAttributeSpec, NWBGroupSpec, NWBNamespaceBuilder
 
-    def attrs(spec: dict) -> list:
-        return [NWBAttributeSpec(name, name.replace("_", " "), dtype, shape=shape)
+    def attrs(spec: dict, optional: tuple[str, ...] = ()) -> list:
+        return [NWBAttributeSpec(name, name.replace("_", " "), dtype, shape=shape, required=name not in optional)
                 for name, (dtype, shape) in spec.items()]
 
     text, scalar, pair = "text", None, (2,)
@@ -97,7 +113,7 @@ def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
         neurodata_type_inc="LabMetaData",
         attributes=attrs({"behavior_session_id": ("int", scalar), "behavior_session_uuid": (text, scalar),
                           "stimulus_frame_rate": ("float", scalar), "session_type": (text, scalar),
-                          "equipment_name": (text, scalar)}))
+                          "equipment_name": (text, scalar), "project_code": (text, scalar)}))
     task = NWBGroupSpec(
         doc="Metadata for behavior or behavior + ophys task parameters",
         neurodata_type_def="BehaviorTaskParameters", neurodata_type_inc="LabMetaData",
@@ -106,7 +122,8 @@ def _extension_classes(namespace: str = DEMO_NAMESPACE) -> dict:
                           "reward_volume": ("float", scalar), "auto_reward_volume": ("float", scalar),
                           "session_type": (text, scalar), "stimulus": (text, scalar),
                           "stimulus_distribution": (text, scalar), "task": (text, scalar),
-                          "n_stimulus_frames": ("int", scalar)}))
+                          "n_stimulus_frames": ("int", scalar), "stimulus_name": (text, scalar)},
+                         optional=("stimulus_name",)))
     subject = NWBGroupSpec(
         doc="Metadata for an AIBS behavior or behavior + ophys subject", neurodata_type_def="BehaviorSubject",
         neurodata_type_inc="Subject",
@@ -140,7 +157,15 @@ def _stage_kind(session_type: str) -> dict:
         "passive": ophys and "passive" in session_type,
         "omissions": ophys and number >= 1,
         "reward_ml": T3_ML if session_type.startswith("TRAINING_3") else EARNED_ML,
+        # the real hand-off-ready TRAINING_5 and OPHYS sessions end with a grey screen and a movie
+        "extra_blocks": ophys or session_type.startswith("TRAINING_5"),
     }
+
+
+def image_stimulus_name(session_type: str) -> str:
+    """Name of the image (or grating) stimulus of a session, as in its ``<name>_presentations`` table."""
+    parts = session_type.split("_")
+    return "grating" if parts[2] == "gratings" else f"Natural_Images_Lum_Matched_set_images_{parts[3]}"
 
 
 def simulate_session(
@@ -152,6 +177,11 @@ def simulate_session(
     abort_probability: float,
     images: list[str],
     rng: np.random.Generator,
+    extra_blocks: bool | None = None,
+    prior_images: Collection[str] = (),
+    grey_screen_s: float = GREY_SCREEN_S,
+    movie_frames: int = MOVIE_FRAMES,
+    movie_repeats: int = MOVIE_REPEATS,
 ) -> dict:
     """Simulate one session of the change-detection task (the model mouse's behaviour and the stimuli).
 
@@ -160,7 +190,7 @@ def simulate_session(
     session_type : str
         E.g. ``"TRAINING_4_images_A_training"``; decides gratings/images, passive, omissions, auto-rewards.
     duration_s : float
-        Session length in seconds.
+        Length of the task (the change-detection block), in seconds.
     dprime_true, criterion_true : float
         The engaged mouse's sensitivity and criterion.
     satiation_s : float
@@ -170,12 +200,22 @@ def simulate_session(
     images : list of str
         Image names of the session's image set (gratings sessions use orientations).
     rng : numpy.random.Generator
+    extra_blocks : bool, optional
+        Frame the task with the other stimulus blocks of a real session: a grey screen before and after it
+        (``spontaneous``) and a natural movie at the end (``natural_movie_one``). Default: TRAINING_5 and
+        OPHYS sessions have them.
+    prior_images : collection of str
+        Images the mouse saw in earlier sessions (``is_image_novel`` is False for them).
+    grey_screen_s, movie_frames, movie_repeats : float, int, int
+        Length of each grey screen (s) and of the movie (frames at 30 Hz, repeats). The defaults shorten a
+        real session's 300 s, 900 frames and 10 repeats, so demo files stay small.
 
     Returns
     -------
     dict
-        ``trials``, ``licks``, ``rewards`` (DataFrames), ``presentations`` (DataFrame), ``frame_times``,
-        ``speed``, ``speed_unfiltered``, ``dx`` (arrays).
+        ``trials``, ``licks``, ``rewards`` (DataFrames with AllenSDK's columns), ``presentations`` (every
+        block, merged as AllenSDK holds it before writing: nullable booleans, -99 where an integer does not
+        apply), ``frame_times``, ``speed``, ``speed_unfiltered``, ``dx`` (arrays).
 
     Examples
     --------
@@ -183,17 +223,25 @@ def simulate_session(
     ...                        np.random.default_rng(0))
     >>> set(out) >= {"trials", "licks", "rewards"}
     True
+    >>> sorted(out["presentations"]["stimulus_name"].unique())
+    ['Natural_Images_Lum_Matched_set_images_A', 'natural_movie_one', 'spontaneous']
 
     Taught in chapter 05_allen_behavior_analysis.
     """
     kind = _stage_kind(session_type)
+    extra = kind["extra_blocks"] if extra_blocks is None else bool(extra_blocks)
     if kind["gratings"]:
-        images = ["gratings_0", "gratings_90", "gratings_180", "gratings_270"]
-    n_frames = int(duration_s * FRAME_RATE_HZ)
+        images = [f"gratings_{angle:.1f}" for angle in (0.0, 90.0, 180.0, 270.0)]
+    grey_frames = int(grey_screen_s * FRAME_RATE_HZ) if extra else 0
+    task_frames = int(duration_s * FRAME_RATE_HZ)
+    movie = (movie_frames, movie_repeats)
+    movie_frames = movie_repeats * movie_frames * MOVIE_FRAME_FRAMES if extra else 0
+    # two spare frames at the end: the last presentation ends on the frame after its last one
+    n_frames = grey_frames + task_frames + grey_frames + movie_frames + 2
     # the display runs a hair slower than 60 Hz; times are rounded to 0.1 ms (they compress well)
     frame_times = np.round(np.arange(n_frames) / FRAME_RATE_HZ * (1 + rng.uniform(0, 4e-4)), 4)
-    first_flash = 30
-    n_flashes = (n_frames - first_flash - IMAGE_FRAMES) // FLASH_FRAMES
+    first_flash = grey_frames + 30
+    n_flashes = (task_frames - 30 - IMAGE_FRAMES) // FLASH_FRAMES
     flash_frames = first_flash + FLASH_FRAMES * np.arange(n_flashes)
 
     rows, lick_frames, rewards = [], [], []
@@ -210,8 +258,9 @@ def simulate_session(
         stop = change + 4
         if stop >= n_flashes:
             break
-        t_change = frame_times[flash_frames[change]]
+        t_change = frame_times[flash_frames[change]] - frame_times[grey_frames]
         engaged = rng.random() < 1.0 / (1.0 + np.exp((t_change - satiation_s) / 60.0))
+        t_change = frame_times[flash_frames[change]]
         catch = (not kind["autorewards_only"]) and rng.random() < 0.125
         auto = kind["autorewards_only"] or (not catch and go_seen < 5 and not kind["passive"])
         row = {"start_flash": start, "change_flash": change, "stop_flash": stop, "catch": catch, "auto": auto,
@@ -244,7 +293,7 @@ def simulate_session(
                 latency = 0.15 + rng.lognormal(np.log(0.3), 0.35)
                 bout = t_change + latency + np.cumsum(np.r_[0, rng.uniform(0.12, 0.18, rng.integers(4, 12))])
                 frames = np.searchsorted(frame_times, bout)
-                lick_frames.extend(frames[frames < n_frames])
+                lick_frames.extend(frames[frames < grey_frames + task_frames])
                 row.update(responded=True, latency=latency)
             if auto:
                 rewards.append((flash_frames[change], AUTO_ML, True))
@@ -259,20 +308,21 @@ def simulate_session(
     lick_frames = lick_frames[(lick_frames >= 0) & (lick_frames < n_frames)]
     licks = pd.DataFrame({"timestamps": frame_times[lick_frames], "frame": lick_frames})
     reward_frames = np.array([r[0] for r in rewards], dtype=int)
-    rewards_df = pd.DataFrame({"volume": [r[1] for r in rewards], "timestamps": frame_times[reward_frames],
-                               "autorewarded": np.array([r[2] for r in rewards], dtype=bool)})
+    rewards_df = pd.DataFrame({"volume": np.array([r[1] for r in rewards], dtype=float),
+                               "timestamps": frame_times[reward_frames],
+                               "auto_rewarded": np.array([r[2] for r in rewards], dtype=bool)})
 
-    # ---- trials table (AllenSDK columns)
+    # ---- trials table (AllenSDK's columns, in its order)
     table = pd.DataFrame(rows)
     start_t = frame_times[flash_frames[table["start_flash"]]]
     stop_t = frame_times[flash_frames[table["stop_flash"]]]
-    change_frame = flash_frames[table["change_flash"]].astype(float)
+    change_frame = flash_frames[table["change_flash"]].astype(int)
     aborted = table["aborted"].to_numpy(bool)
     auto = table["auto"].to_numpy(bool) & ~aborted
     catch = table["catch"].to_numpy(bool) & ~aborted
     go = ~catch & ~auto & ~aborted
-    change_time = np.where(aborted, np.nan, frame_times[change_frame.astype(int)])
-    change_frame[aborted] = np.nan
+    change_time = np.where(aborted, np.nan, frame_times[change_frame])
+    change_frame[aborted] = INT_NULL
     bounds = np.searchsorted(licks["timestamps"].to_numpy(), np.c_[start_t, stop_t])
     lick_times = [licks["timestamps"].to_numpy()[a:b] for a, b in bounds]
     after = [lt[lt > ct] if np.isfinite(ct) else lt[:0] for lt, ct in zip(lick_times, change_time, strict=False)]
@@ -291,6 +341,8 @@ def simulate_session(
     image_after = flash_image[table["change_flash"].to_numpy()]
     image_after = np.where(aborted, image_before, image_after)
     trials = pd.DataFrame({
+        "start_time": start_t,
+        "stop_time": stop_t,
         "initial_image_name": image_before,
         "change_image_name": image_after,
         "is_change": ~aborted & ~catch,
@@ -310,45 +362,33 @@ def simulate_session(
         "aborted": aborted,
         "auto_rewarded": auto,
         "change_frame": change_frame,
-        "start_time": start_t,
-        "stop_time": stop_t,
         "trial_length": stop_t - start_t,
     })
     trials.index.name = "trials_id"
 
-    # ---- stimulus presentations
+    # ---- stimulus presentations: the image block, then the other blocks of a real session
     last = int(table["stop_flash"].max())
     flash_image = flash_image[:last]
     flash_frames = flash_frames[:last]
-    change_flash = change_flash[:last]
     omitted = np.zeros(last, dtype=bool)
     if kind["omissions"]:
-        omitted = (rng.random(last) < 0.05) & ~protected[:last] & ~change_flash
+        omitted = (rng.random(last) < 0.05) & ~protected[:last] & ~change_flash[:last]
         omitted[:5] = False
-    since = np.arange(last) - np.maximum.accumulate(np.where(change_flash, np.arange(last), 0))
     start_frames = flash_frames
     end_frames = flash_frames + IMAGE_FRAMES
     if kind["static_gratings"]:  # one presentation per grating epoch
         keep = np.r_[True, flash_image[1:] != flash_image[:-1]]
         start_frames = flash_frames[keep]
         end_frames = np.r_[start_frames[1:], flash_frames[-1] + FLASH_FRAMES]
-        flash_image, change_flash, omitted, since = flash_image[keep], change_flash[keep], omitted[keep], since[keep]
-    image_names = np.where(omitted, "omitted", flash_image).astype(object)
-    index_of = {name: i for i, name in enumerate(images)}
-    presentations = pd.DataFrame({
-        "start_time": frame_times[start_frames],
-        "stop_time": np.where(omitted, frame_times[start_frames] + 0.25, frame_times[np.minimum(end_frames, n_frames - 1)]),
-        "duration": np.nan,
-        "image_name": image_names,
-        "image_index": np.array([index_of.get(n, len(images)) for n in image_names]),
-        "start_frame": start_frames,
-        "end_frame": np.where(omitted, -99, end_frames),
-        "is_change": change_flash,
-        "omitted": omitted,
-        "flashes_since_change": since,
-        "active": not kind["passive"],
-    })
-    presentations["duration"] = presentations["stop_time"] - presentations["start_time"]
+        flash_image, omitted = flash_image[keep], omitted[keep]
+    presentations = _image_block(session_type, kind, images, frame_times, start_frames, end_frames, flash_image,
+                                 omitted, prior_images, trials)
+    if extra:
+        presentations = _with_extra_blocks(presentations, frame_times, *movie)
+    presentations = _stimulus_block_names(presentations, passive=kind["passive"])
+    presentations = _add_trial_columns(presentations, trials)
+    leading = [c for c in _WRITE_ORDER if c in presentations.columns]
+    presentations = presentations[leading + sorted(c for c in presentations.columns if c not in leading)]
 
     # ---- running speed (~60 Hz): a smooth random process around a cruising speed, slowing while licking
     dt = 1.0 / FRAME_RATE_HZ
@@ -368,6 +408,94 @@ def simulate_session(
             "dx": speed_unfiltered * dt}
 
 
+# Column order of AllenSDK's presentations table (the columns it does not list follow, alphabetically here)
+_WRITE_ORDER = ("stimulus_block", "stimulus_block_name", "image_index", "image_name", "movie_frame_index",
+                "duration", "start_time", "stop_time", "start_frame", "end_frame", "is_change", "is_image_novel",
+                "omitted", "movie_repeat", "flashes_since_change", "trials_id")
+
+
+def _image_block(session_type, kind, images, frame_times, start_frames, end_frames, flash_image, omitted,
+                 prior_images, trials) -> pd.DataFrame:
+    """The change-detection block as AllenSDK builds it from the behaviour log (one row per flash)."""
+    n_frames = len(frame_times)
+    names = np.where(omitted, "omitted", flash_image).astype(object)
+    # an omitted flash has no end frame of its own: AllenSDK gives it 250 ms and the median flash length
+    end_frames = np.where(omitted, start_frames + IMAGE_FRAMES, end_frames)
+    stop_time = np.where(omitted, frame_times[start_frames] + 0.25, frame_times[np.minimum(end_frames, n_frames - 1)])
+    index_of = {name: i for i, name in enumerate(images)}
+    novel = {name: name not in set(prior_images) for name in images}
+    block = pd.DataFrame({
+        "start_time": frame_times[start_frames],
+        "stop_time": stop_time,
+        "duration": stop_time - frame_times[start_frames],
+        "start_frame": start_frames.astype(int),
+        "end_frame": end_frames.astype(int),
+        "image_name": names,
+        "image_index": np.array([index_of.get(n, len(images)) for n in names], dtype=int),
+        "omitted": omitted.astype(bool),
+        # AllenSDK maps each image to its novelty; "omitted" is no image, so NA
+        "is_image_novel": pd.array([novel.get(n) for n in names], dtype="boolean"),
+        "stimulus_block": 0,
+        "stimulus_name": image_stimulus_name(session_type),
+    })
+    if kind["gratings"]:
+        block["orientation"] = [float(n.split("_")[1]) if n != "omitted" else np.nan for n in names]
+    else:
+        block["image_set"] = image_stimulus_name(session_type)  # stored in the file; AllenSDK drops it on reading
+    block["is_change"] = image_change(block).to_numpy()
+    if not block["is_image_novel"].isna().any():
+        block["is_image_novel"] = block["is_image_novel"].astype(bool)
+    block["flashes_since_change"] = flashes_since_change(block)
+    block["movie_frame_index"] = INT_NULL
+    block["movie_repeat"] = INT_NULL
+    return block
+
+
+def _with_extra_blocks(images: pd.DataFrame, frame_times: np.ndarray, movie_frames: int,
+                       movie_repeats: int) -> pd.DataFrame:
+    """Grey screen, images, grey screen, natural movie: the blocks of a real session, numbered 0-3."""
+    n_frames = len(frame_times)
+    movie_start = n_frames - 2 - movie_repeats * movie_frames * MOVIE_FRAME_FRAMES
+    task_end = int(images["end_frame"].max())
+    spontaneous = pd.DataFrame({
+        "start_frame": [0, task_end],
+        "end_frame": [int(images["start_frame"].min()), movie_start],
+        "stimulus_block": [0, 2],
+        "stimulus_name": "spontaneous",
+    })
+    frame_index = np.tile(np.arange(movie_frames), movie_repeats)
+    first = movie_start + MOVIE_FRAME_FRAMES * np.arange(movie_repeats * movie_frames)
+    movie = pd.DataFrame({
+        "start_frame": first,
+        "end_frame": first + MOVIE_FRAME_FRAMES - 1,
+        "movie_frame_index": frame_index,
+        "movie_repeat": np.repeat(np.arange(movie_repeats), movie_frames),
+        "stimulus_block": 3,
+        "stimulus_name": "natural_movie_one",
+    })
+    for other in (spontaneous, movie):
+        other["start_time"] = frame_times[other["start_frame"]]
+        other["stop_time"] = frame_times[np.minimum(other["end_frame"] + (other is movie), n_frames - 1)]
+        other["duration"] = other["stop_time"] - other["start_time"]
+    images = images.assign(stimulus_block=1)
+    merged = pd.concat([spontaneous.iloc[:1], images, spontaneous.iloc[1:], movie], ignore_index=True)
+    for column in ("image_index", "movie_frame_index", "movie_repeat", "flashes_since_change"):
+        merged[column] = merged[column].fillna(INT_NULL).astype(int)
+    # flags with gaps outside the image block become nullable booleans, as in AllenSDK's merged table
+    flags = [c for c in merged.columns if merged[c].dtype == object
+             and set(merged[c].dropna().map(type)) <= {bool, np.bool_}]
+    return merged.astype({c: "boolean" for c in flags})
+
+
+def _stimulus_block_names(stim: pd.DataFrame, passive: bool) -> pd.DataFrame:
+    """AllenSDK's names of the Visual Behavior blocks (a lone image block is the change-detection block)."""
+    names = ["initial_gray_screen_5min", "change_detection_passive" if passive else "change_detection_behavior",
+             "post_behavior_gray_screen_5min", "natural_movie_one"]
+    blocks = stim["stimulus_block"].to_numpy()
+    offset = 1 if len(np.unique(blocks)) == 1 else 0
+    return stim.assign(stimulus_block_name=np.array(names, dtype=object)[blocks + offset])
+
+
 # ------------------------------------------------------------------------------------------- NWB writer
 def _time_intervals(name: str, description: str, frame: pd.DataFrame, ragged: tuple[str, ...] = ()):
     from hdmf.common import VectorData, VectorIndex
@@ -376,34 +504,68 @@ def _time_intervals(name: str, description: str, frame: pd.DataFrame, ragged: tu
     columns = []
     for column in frame.columns:
         if column in ragged:
-            values = [np.asarray(v, dtype=float) for v in frame[column]]
+            values = [np.asarray(v) for v in frame[column]]
             flat = np.concatenate(values) if values else np.array([], dtype=float)
+            if flat.dtype.kind in "OU":
+                flat = flat.astype(str)
             data = VectorData(name=column, description=column.replace("_", " "), data=flat)
             ends = np.cumsum([len(v) for v in values]).astype(np.int64)
             columns += [data, VectorIndex(name=f"{column}_index", data=ends, target=data)]
         else:
             values = frame[column].to_numpy()
             if values.dtype == object:
-                values = values.astype(str).tolist()
+                values = values.astype(str)
             columns.append(VectorData(name=column, description=column.replace("_", " "), data=values))
     return TimeIntervals(name=name, description=description, columns=columns, colnames=list(frame.columns))
 
 
+def _presentation_intervals(presentations: pd.DataFrame) -> list:
+    """One ``<stimulus_name>_presentations`` table per stimulus, cleaned as AllenSDK writes them.
+
+    Per stimulus: columns that are all NaN are left out, text columns with gaps get "N/A", nullable booleans
+    are stored as floats (NaN kept), ``start_time`` and ``stop_time`` come first, and every row is tagged
+    ``stimulus_time_interval``.
+    """
+    tables = []
+    for name in sorted(presentations["stimulus_name"].unique()):
+        part = presentations[presentations["stimulus_name"] == name].dropna(axis=1, how="all").copy()
+        for column in part.columns:
+            values = part[column]
+            if values.dtype == object and values.map(type).nunique() > 1:
+                part[column] = values.fillna("N/A").astype(str)
+            elif isinstance(values.dtype, pd.BooleanDtype):
+                part[column] = values.astype(float)
+        ordered = ["start_time", "stop_time"] + [c for c in part.columns if c not in ("start_time", "stop_time")]
+        part = part[ordered].reset_index(drop=True)
+        part["tags"] = [["stimulus_time_interval"]] * len(part)
+        tables.append(_time_intervals(
+            f"{name}_presentations",
+            f"Presentation times and stimuli details for '{name}' stimuli. \nNote: image_name references "
+            "control_description in stimulus/templates", part, ragged=("tags",)))
+    return tables
+
+
 def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namespace: str = DEMO_NAMESPACE) -> None:
     """Write one simulated session as a behaviour NWB file in the Allen layout.
+
+    What AllenSDK writes, in its layout: trials (``start_time``, ``stop_time`` first, ``change_frame`` -99
+    without a change), one presentations table per stimulus (see :func:`simulate_session`), licks and
+    rewards modules only when there are licks and rewards (passive sessions have neither), metadata with
+    ``project_code``.
 
     Parameters
     ----------
     path : Path
         The ``.nwb`` file to write.
     row : pandas.Series
-        The session's row of the session table (ids, mouse, genotype, date, rig, session type).
+        The session's row of the session table (ids, mouse, genotype, date, rig, session type, project).
     sim : dict
         From :func:`simulate_session`. ``sim["trials"] = None`` writes a file without trials (for tests).
     task : dict
         The task parameters (AllenSDK's fields; lists of floats as text, as AllenSDK stores them).
     namespace : str
-        Name of the extension namespace cached in the file.
+        Name of the extension namespace cached in the file (``"ndx-aibs-behavior-ophys"`` writes a stand-in
+        of a real file).
 
     Examples
     --------
@@ -427,11 +589,12 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
     nwb.subject = classes["BehaviorSubject"](
         subject_id=str(row["mouse_id"]), species="Mus musculus", sex=row["sex"], age=f"P{row['age_in_days']}D",
         genotype=row["full_genotype"], driver_line=parse_text_list(row["driver_line"]),
-        reporter_line=row["reporter_line"])
+        reporter_line=row["reporter_line"], description="A visual behavior subject with a LabTracks ID")
     nwb.add_lab_meta_data(classes["BehaviorMetadata"](
         name="metadata", behavior_session_id=int(row["behavior_session_id"]),
         behavior_session_uuid=str(uuid.UUID(int=int(row["behavior_session_id"]))),
-        stimulus_frame_rate=FRAME_RATE_HZ, session_type=row["session_type"], equipment_name=row["equipment_name"]))
+        stimulus_frame_rate=FRAME_RATE_HZ, session_type=row["session_type"], equipment_name=row["equipment_name"],
+        project_code=str(row.get("project_code", "VisualBehavior"))))
     nwb.add_lab_meta_data(classes["BehaviorTaskParameters"](name="task_parameters", **task))
 
     def compressed(values):
@@ -448,27 +611,53 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
                            unit="cm/s", description="running speed, unfiltered"))
     running.add(TimeSeries(name="dx", data=compressed(sim["dx"]), timestamps=shared_t, unit="cm",
                            description="running wheel displacement per frame"))
-    licking = ProcessingModule(name="licking", description="Licking behavior processing module")
+    modules = [stimulus, running]
     licks = sim["licks"]
-    licking.add(TimeSeries(name="licks", data=licks["frame"].to_numpy(), timestamps=licks["timestamps"].to_numpy(),
-                           unit="N/A", description="frame of each lick onset"))
-    rewards_module = ProcessingModule(name="rewards", description="Licking behavior processing module")
+    if len(licks):  # as AllenSDK: no licks (a passive session), no licking module
+        licking = ProcessingModule(name="licking", description="Licking behavior processing module")
+        licking.add(TimeSeries(name="licks", data=licks["frame"].to_numpy(), timestamps=licks["timestamps"].to_numpy(),
+                               unit="N/A", description="Timestamps and stimulus presentation frame indices for lick "
+                               "events"))
+        modules.append(licking)
     rewards = sim["rewards"]
-    reward_t = rewards["timestamps"].to_numpy()
-    rewards_module.add(TimeSeries(name="volume", data=rewards["volume"].to_numpy(), timestamps=reward_t, unit="mL"))
-    rewards_module.add(TimeSeries(name="autorewarded", data=rewards["autorewarded"].to_numpy(),
-                                  timestamps=reward_t, unit="mL"))
-    for module in (stimulus, running, licking, rewards_module):
+    if len(rewards):
+        rewards_module = ProcessingModule(name="rewards", description="Licking behavior processing module")
+        reward_t = rewards["timestamps"].to_numpy()
+        rewards_module.add(TimeSeries(name="volume", data=rewards["volume"].to_numpy(), timestamps=reward_t,
+                                      unit="mL"))
+        rewards_module.add(TimeSeries(name="autorewarded", data=rewards["auto_rewarded"].to_numpy(),
+                                      timestamps=reward_t, unit="mL"))
+        modules.append(rewards_module)
+    for module in modules:
         nwb.add_processing_module(module)
-    stim_name = ("grating" if "gratings" in row["session_type"]
-                 else f"Natural_Images_Lum_Matched_set_{row['image_set']}")
-    nwb.add_time_intervals(_time_intervals(f"{stim_name}_presentations",
-                                           f"Presentation times and stimuli details for '{stim_name}' stimuli",
-                                           sim["presentations"]))
+    for table in _presentation_intervals(sim["presentations"]):
+        nwb.add_time_intervals(table)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with NWBHDF5IO(str(path), "w") as io:
             io.write(nwb)
+
+
+def task_parameters(session_type: str, n_stimulus_frames: int) -> dict:
+    """The task parameters AllenSDK stores for a session type (lists of floats as text, as in the real files).
+
+    Examples
+    --------
+    >>> task_parameters("TRAINING_3_images_A_10uL_reward", 54000)["reward_volume"]
+    0.01
+
+    Taught in chapter 02_allen_loading.
+    """
+    kind = _stage_kind(session_type)
+    return {
+        "blank_duration_sec": ["0.5", "0.5"], "stimulus_duration_sec": 0.25,
+        "omitted_flash_fraction": 0.05 if kind["omissions"] else float("nan"),
+        "response_window_sec": ["0.15", "0.75"], "reward_volume": kind["reward_ml"],
+        "auto_reward_volume": AUTO_ML, "session_type": session_type,
+        "stimulus": "grating" if kind["gratings"] else "images", "stimulus_distribution": "geometric",
+        "task": "change detection", "n_stimulus_frames": int(n_stimulus_frames),
+        "stimulus_name": image_stimulus_name(session_type),
+    }
 
 
 def parse_text_list(text: str) -> list[str]:
@@ -534,6 +723,7 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
         prior_set: dict[str, int] = {}
         omissions_seen = 0
         task_index = 0
+        seen_images: set[str] = set()
         for (session_type, duration), date in zip(plan, dates, strict=False):
             session_id += int(rng.integers(1, 50))
             kind = _stage_kind(session_type)
@@ -547,7 +737,10 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
             satiation = duration * rng.uniform(0.55, 0.9)
             abort_p = 0.35 * np.exp(-task_index / 5) + 0.08
             images = IMAGE_SETS[parts[3]] if not kind["gratings"] else []
-            sim = simulate_session(session_type, duration, d_true, c_true, satiation, abort_p, images, rng)
+            sim = simulate_session(session_type, duration, d_true, c_true, satiation, abort_p, images, rng,
+                                   prior_images=seen_images)
+            shown = sim["presentations"]["image_name"].dropna()
+            seen_images |= set(shown[shown != "omitted"])
             if not kind["autorewards_only"]:
                 task_index += 1
             experience = ("Training" if not ophys else "Familiar" if number < 4
@@ -579,14 +772,7 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
             prior_type[session_type] = prior_type.get(session_type, 0) + 1
             prior_set[image_set] = prior_set.get(image_set, 0) + 1
             omissions_seen += int(kind["omissions"])
-            task = {
-                "blank_duration_sec": ["0.5", "0.5"], "stimulus_duration_sec": 0.25,
-                "omitted_flash_fraction": 0.05 if kind["omissions"] else float("nan"),
-                "response_window_sec": ["0.15", "0.75"], "reward_volume": kind["reward_ml"],
-                "auto_reward_volume": AUTO_ML, "session_type": session_type,
-                "stimulus": "grating" if kind["gratings"] else "images", "stimulus_distribution": "geometric",
-                "task": "change detection", "n_stimulus_frames": int(len(sim["frame_times"])),
-            }
+            task = task_parameters(session_type, len(sim["frame_times"]))
             write_behavior_nwb(out_dir / row["file_path"], pd.Series(row), sim, task)
             rows.append(row)
             truth.append({"behavior_session_id": session_id, "mouse_id": mouse_id, "session_type": session_type,

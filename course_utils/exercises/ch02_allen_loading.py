@@ -34,12 +34,17 @@ def check_flash_interval(interval_s, stimulus_presentations: pd.DataFrame) -> No
         raise ExerciseFeedback("interval_s should be one number, in seconds.") from err
     if 600 < value < 900:
         raise ExerciseFeedback("that looks like milliseconds: the tables are in seconds.")
-    shown = stimulus_presentations[~stimulus_presentations["omitted"]]
+    stim = stimulus_presentations
+    # shown image flashes: omitted is False (True for an omitted flash, <NA> on grey-screen and movie rows)
+    shown = stim[~stim["omitted"].astype("boolean").fillna(True).to_numpy(dtype=bool)]
     expected = float(np.median(np.diff(shown["start_time"].to_numpy())))
     if abs(value - expected) > 0.01:
+        every_row = float(np.median(np.diff(stim["start_time"].to_numpy())))
+        hint = (" The movie frames (33 ms apart) are in the table too: keep only the rows whose omitted is False."
+                if abs(value - every_row) < 1e-9 else "")
         raise ExerciseFeedback(
             "not quite: take the differences between consecutive start times of the flashes that were shown "
-            "(omitted == False), then their median."
+            "(omitted is False; it is <NA> on grey-screen and movie rows), then their median." + hint
         )
 
 
