@@ -24,12 +24,12 @@ from course_utils.experanto import (
     get_multisession_dataloader,
     load_trial_table,
 )
-from course_utils.fileio import BadFileError
 from course_utils.experanto.writer import (
     write_experiment_meta,
     write_screen_modality,
     write_sequence_modality,
 )
+from course_utils.fileio import BadFileError
 
 
 @pytest.fixture(autouse=True)
@@ -343,7 +343,10 @@ def test_error_unknown_screen_transform(tiny):
 
 
 # ----------------------------------------------------------------------------------------- converter
-def _sensorium_mouse(folder: Path, trial_idx: np.ndarray | None = np.array([1, 0]), stats: bool = False) -> Path:
+_RECORDING_ORDER = (1, 0)
+
+
+def _sensorium_mouse(folder: Path, trial_idx: tuple | None = _RECORDING_ORDER, stats: bool = False) -> Path:
     """Two trials in the Sensorium layout, stored in reverse recording order; 3 and 2 frames, NaN-padded
     to 4; 2 neurons."""
     for kind in ("videos", "responses", "behavior", "pupil_center"):
@@ -364,7 +367,7 @@ def _sensorium_mouse(folder: Path, trial_idx: np.ndarray | None = np.array([1, 0
             np.save(folder / "data" / kind / f"{i}.npy", arr)
     np.save(folder / "meta" / "trials" / "tiers.npy", np.array(["oracle", "train"]))
     if trial_idx is not None:
-        np.save(folder / "meta" / "trials" / "trial_idx.npy", trial_idx)
+        np.save(folder / "meta" / "trials" / "trial_idx.npy", np.asarray(trial_idx))
     np.save(folder / "meta" / "trials" / "condition_hash.npy", np.array(["h0", "h1"]))
     np.save(folder / "meta" / "neurons" / "unit_ids.npy", np.array([7, 9]))
     np.save(folder / "meta" / "neurons" / "cell_motor_coordinates.npy", np.array([[0, 0, 0], [10, -5, 20]]))
@@ -409,7 +412,7 @@ def test_convert_sensorium_mouse(tmp_path):
 
 
 def test_convert_keeps_string_trial_idx_in_file_order(tmp_path):
-    mouse = _sensorium_mouse(tmp_path / "dynamic2-Video-y", trial_idx=np.array(["b--1", "a--2"]))
+    mouse = _sensorium_mouse(tmp_path / "dynamic2-Video-y", trial_idx=("b--1", "a--2"))
     exp = Experiment(convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1))
     table = exp.devices["screen"].trials.query("modality == 'video'")
     # string recording ids carry no order: the files are laid out in file order, and the ids kept as strings

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 
 from course_utils.experanto import ChunkDataset, Experiment
-from course_utils.experanto.writer import write_experiment_meta, write_screen_modality, write_sequence_modality
+from course_utils.experanto.writer import (
+    write_experiment_meta,
+    write_screen_modality,
+    write_sequence_modality,
+)
 from course_utils.fileio import BadFileError
 
 

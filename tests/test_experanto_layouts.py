@@ -19,7 +19,11 @@ import yaml
 
 from course_utils.experanto import ChunkDataset, Experiment, ScreenInterpolator, SequenceInterpolator
 from course_utils.experanto.transforms import area_resize, area_weights
-from course_utils.experanto.writer import write_experiment_meta, write_screen_modality, write_sequence_modality
+from course_utils.experanto.writer import (
+    write_experiment_meta,
+    write_screen_modality,
+    write_sequence_modality,
+)
 
 
 @pytest.fixture(autouse=True)

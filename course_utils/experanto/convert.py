@@ -33,7 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from ..sensorium.reader import SENSORIUM_FRAME_RATE_HZ, SensoriumMouse, read_mouse
-from .writer import allocate_sequence_data, write_experiment_meta, write_screen_modality, write_sequence_modality
+from .writer import (
+    allocate_sequence_data,
+    write_experiment_meta,
+    write_screen_modality,
+    write_sequence_modality,
+)
 
 __all__ = ["convert_sensorium_mouse", "recording_order", "reduce_statistics", "SENSORIUM_FRAME_RATE_HZ"]
 
@@ -181,7 +186,7 @@ def convert_sensorium_mouse(
         tread[rows, 0] = arrays["behavior"][1]
         return np.ascontiguousarray(np.moveaxis(arrays["videos"], -1, 0), dtype=np.float32)
 
-    image_size = None
+    image_size, grey = None, 0.0
     trials, stamps = [], []
     tiers, hashes = mouse.tiers.astype(str), mouse.condition_hash
     trial_idx = getattr(mouse, "trial_idx", None)

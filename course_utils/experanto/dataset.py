@@ -335,16 +335,25 @@ class ChunkDataset(Dataset):
                 n_signals = None if isinstance(device, ScreenInterpolator) else device.n_signals
                 self._stats[name] = load_statistics(device.folder, n_signals)
             if isinstance(device, ScreenInterpolator):
-                fs = screen_transforms_from_config(transforms)
                 interp = cfg.get("interpolation") or {}
                 size = interp.get("rescale_size")
                 rescale = area_resize(size) if interp.get("rescale") and size else None
+                out_size = tuple(int(v) for v in size) if rescale is not None else tuple(device.image_size)
+                # drop a Resize to the size the frames already have (upstream's default config has one after
+                # its rescale); crops only select pixels, so they commute with normalisation exactly
+                fs, exact = [], rescale is None or is_pixel_repetition(device.image_size, out_size)
+                for f in screen_transforms_from_config(transforms):
+                    kind = getattr(f, "kind", None)
+                    if kind == "Resize" and tuple(f.size) == out_size:
+                        continue
+                    exact &= kind == "CenterCrop"
+                    out_size = tuple(f.size) if kind == "Resize" else out_size
+                    fs.append(f)
                 self._rescale[name] = rescale
                 self._screen_transforms[name] = fs
-                # normalising the small stored frames is cheaper and, when the rescale only repeats pixels and
-                # no other transform follows, gives exactly the values of upstream's order (rescale first)
-                self._normalize_first[name] = not fs and (
-                    rescale is None or is_pixel_repetition(device.image_size, tuple(int(v) for v in size)))
+                # normalising the small stored frames is cheaper and, when the rest only repeats or selects
+                # pixels, gives exactly the values of upstream's order (normalisation last)
+                self._normalize_first[name] = exact
 
     def _chunk_offsets(self, name: str) -> np.ndarray:
         cfg = self.modality_config[name]
@@ -471,11 +480,14 @@ class ChunkDataset(Dataset):
             tensor = self._rescale[name](tensor)
         for f in self._screen_transforms[name]:
             tensor = f(tensor)
+        tensor = tensor.contiguous()
         if not self._normalize_first[name] and norm is not None:  # upstream's order: normalise last
-            mean, std = (float(v.reshape(())) for v in stats)
-            tensor = tensor.sub(mean) if norm == "normalize" else tensor
-            tensor = tensor.div(std)
-        return tensor.contiguous()
+            mean, std = (torch.tensor(float(v.reshape(())), dtype=tensor.dtype) for v in stats)
+            tensor = tensor.clone() if tensor.data_ptr() == values.ctypes.data else tensor
+            if norm == "normalize":
+                tensor.sub_(mean)
+            tensor.div_(std)
+        return tensor
 
     @staticmethod
     def _normalize(values: np.ndarray, norm: str | None, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:

@@ -202,8 +202,11 @@ def area_resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         fy, fx = _repeat_factor(wy), _repeat_factor(wx)
         lead = x.shape[:-2]
         frames = x.reshape(-1, h, w)
-        if fy and fx:
-            out = frames[:, :, None, :, None].expand(-1, h, fy, w, fx).reshape(-1, *size)
+        if fy and fx:  # widen the rows (a small copy), then copy each wide row fy times: two streaming passes
+            n = frames.shape[0]
+            wide = frames[:, :, :, None].expand(n, h, w, fx).reshape(n, h, size[1])
+            out = torch.empty(n, h, fy, size[1], dtype=x.dtype)
+            out.copy_(wide[:, :, None, :].expand(n, h, fy, size[1]))
         else:
             out = torch.from_numpy(wy).to(x.dtype) @ (frames @ torch.from_numpy(wx.T.copy()).to(x.dtype))
         return out.reshape(*lead, *size)
@@ -276,7 +279,7 @@ def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
     size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
 
     def resize(x: torch.Tensor) -> torch.Tensor:  # x: (C, T, H, W)
-        if tuple(x.shape[-2:]) == size:
+        if tuple(x.shape[-2:]) == size:  # torchvision's Resize also returns the input then
             return x
         c, t, h, w = x.shape
         # bilinear, antialiased when shrinking, as torchvision.transforms.v2.Resize does on tensors
@@ -290,6 +293,7 @@ def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         torch.matmul(wy, frames, out=out)
         return out.reshape(c, t, *size)
 
+    resize.kind, resize.size = "Resize", size  # type: ignore[attr-defined]
     return resize
 
 
@@ -301,6 +305,7 @@ def _center_crop(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         top, left = max((h - size[0]) // 2, 0), max((w - size[1]) // 2, 0)
         return x[..., top : top + size[0], left : left + size[1]]
 
+    crop.kind, crop.size = "CenterCrop", size  # type: ignore[attr-defined]
     return crop
 
 
