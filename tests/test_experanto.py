@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from experanto_helpers import private_index_cache  # noqa: F401 (autouse fixture)
 
 from course_utils.experanto import (
     ChunkDataset,
@@ -30,11 +31,6 @@ from course_utils.experanto.writer import (
     write_sequence_modality,
 )
 from course_utils.fileio import BadFileError
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "index_cache"))
 
 
 # ----------------------------------------------------------------------------------------- sequences

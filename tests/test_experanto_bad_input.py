@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from experanto_helpers import private_index_cache  # noqa: F401 (autouse fixture)
 
 from course_utils.experanto import ChunkDataset, Experiment
 from course_utils.experanto.writer import (
@@ -18,11 +19,6 @@ from course_utils.experanto.writer import (
     write_sequence_modality,
 )
 from course_utils.fileio import BadFileError
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "index_cache"))
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from experanto_helpers import private_index_cache  # noqa: F401 (autouse fixture)
 
 from course_utils.experanto import ChunkDataset, Experiment, ScreenInterpolator, SequenceInterpolator
 from course_utils.experanto.transforms import area_resize, area_weights
@@ -24,11 +25,6 @@ from course_utils.experanto.writer import (
     write_screen_modality,
     write_sequence_modality,
 )
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "index_cache"))
 
 
 def upstream_screen(root: Path, fps: float = 10.0, n_images: int = 10, n_video: int = 30) -> Path:
