@@ -18,8 +18,8 @@ chunks from spanning two trials). Mapping:
 * statistics from ``meta/statistics/<kind>/all/{mean,std}.npy``, reduced explicitly to one value per
   signal (the screen: one value) when they carry a frame or pixel axis; computed from the data if absent.
 
-Recording order: ``trial_idx`` when it holds numbers (or numeric strings); otherwise (string recording ids such
-as ``"a--b"``, or no ``trial_idx`` file, as in the earlier real mice) the order of the file numbers.
+Recording order: the reader's (``trial_idx`` when it holds numbers or numeric strings; otherwise, for string
+recording ids such as ``"a--b"`` or no ``trial_idx`` file, as in the earlier real mice, the file numbers').
 Trials are read and written one at a time, so a real mouse (8,000 neurons, 700 trials: 7 GB of responses)
 never has to fit in memory.
 
@@ -149,7 +149,10 @@ def convert_sensorium_mouse(
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} already exists and is not empty: choose a new output folder.")
     mouse = read_mouse(mouse_path)
-    files = recording_order(getattr(mouse, "trial_idx", None), mouse.n_trials)
+    # the reader's recording order when it offers one (course_utils.sensorium on branches from issue 13 on)
+    order = getattr(mouse, "recording_order", None)
+    files = np.asarray(order() if callable(order) else recording_order(getattr(mouse, "trial_idx", None),
+                                                                       mouse.n_trials), dtype=np.int64)
     lengths = np.asarray(mouse.trial_lengths, dtype=np.int64)
     n_neurons = mouse.n_neurons
     rate = SENSORIUM_FRAME_RATE_HZ
@@ -164,17 +167,21 @@ def convert_sensorium_mouse(
     n_samples = position
     times = start_time + np.arange(n_samples) / rate
 
+    stream = mouse.iter_trials([int(i) for i in files]) if callable(getattr(mouse, "iter_trials", None)) else None
+
     def read_trial(i: int) -> dict[str, np.ndarray]:
-        # a fresh reader per trial: SensoriumMouse caches every array it loads, which for a real mouse
-        # would hold the whole recording in memory
-        arrays = read_mouse(mouse_path).load_trial(int(i), trim=False)
+        if stream is not None:  # the reader streams trials without caching them
+            trial, arrays = next(stream)
+            assert trial == i, (trial, i)
+        else:  # a fresh reader per trial: a reader that caches every array would hold the whole mouse
+            arrays = read_mouse(mouse_path).load_trial(int(i), trim=False)
         return {kind: np.asarray(a)[..., : lengths[i]] for kind, a in arrays.items()}
 
     responses = allocate_sequence_data(out / "responses", n_samples, n_neurons)
     eye = allocate_sequence_data(out / "eye_tracker", n_samples, 3)
     tread = allocate_sequence_data(out / "treadmill", n_samples, 1)
-    for stream in (responses, eye, tread):
-        stream[:] = np.nan
+    for memmap in (responses, eye, tread):
+        memmap[:] = np.nan
     videos: dict[int, np.ndarray] = {}
 
     def fill(k: int, i: int) -> np.ndarray:
