@@ -258,34 +258,47 @@ def compare_samples(up, folders: dict[str, Path], workdir: Path, limit: int) -> 
 
 
 # ----------------------------------------------------------------------------------------- speed
-def samples_per_s(ds, starts_index: np.ndarray) -> float:
-    ds[int(starts_index[0])]  # page cache and lazy opens
-    start = time.perf_counter()
-    for i in starts_index:
-        ds[int(i)]
-    return len(starts_index) / (time.perf_counter() - start)
+def interleaved_times(datasets: list, indices: list[np.ndarray]) -> list[np.ndarray]:
+    """Seconds per sample of each dataset, taking turns sample by sample (so a burst of other processes' load
+    hits all of them alike)."""
+    for ds, idx in zip(datasets, indices, strict=True):
+        ds[int(idx[0])]  # page cache and lazy opens
+    times = [[] for _ in datasets]
+    for j in range(len(indices[0])):
+        for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
+            t0 = time.perf_counter()
+            ds[int(idx[j])]
+            times[k].append(time.perf_counter() - t0)
+    return [np.asarray(t) for t in times]
+
+
+def _rates(t: np.ndarray) -> str:
+    return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
 
 
 def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndarray], n: int) -> None:
+    print("  samples/s over the run (and from the median sample time, which resists other processes' bursts)")
     for name, folder in folders.items():
         ours = ChunkDataset(folder, seed=0)
         clocked = ChunkDataset(folder, seed=0, upstream_clock=True)
         starts = common.get(name, ours.valid_times)
         starts = starts[np.random.default_rng(0).permutation(len(starts))[:n]]
-        our_idx = np.searchsorted(ours.valid_times, starts)
-        line = []
+        datasets = [ours, clocked]
+        indices = [np.searchsorted(ours.valid_times, starts), np.searchsorted(clocked.valid_times, starts)]
+        if up is not None:
+            theirs = upstream_dataset(up, folder, workdir)
+            up_times = np.round(np.asarray(theirs._valid_screen_times, dtype=np.float64), 5)
+            datasets.append(theirs)
+            indices.append(np.searchsorted(up_times, starts))
         for t in (1, 2):
             with threads(t, up):
-                rate = samples_per_s(ours, our_idx)
-                rate_clocked = samples_per_s(clocked, np.searchsorted(clocked.valid_times, starts))
-                text = f"{t} thread(s): ours {rate:.0f} (upstream clock {rate_clocked:.0f})"
-                if up is not None:
-                    theirs = upstream_dataset(up, folder, workdir)
-                    up_times = np.round(np.asarray(theirs._valid_screen_times, dtype=np.float64), 5)
-                    rate_up = samples_per_s(theirs, np.searchsorted(up_times, starts))
-                    text += f", upstream {rate_up:.1f}: {rate_clocked / rate_up:.1f}x on identical samples"
-                line.append(text)
-        print(f"  {name} ({len(starts)} random starts): " + "; ".join(line) + " samples/s")
+                times = interleaved_times(datasets, indices)
+            text = f"  {name}, {t} thread(s), {len(starts)} random starts: ours {_rates(times[0])}, with upstream_clock " \
+                   f"{_rates(times[1])}"
+            if up is not None:
+                text += (f"; upstream {_rates(times[2])}: {times[2].sum() / times[1].sum():.1f}x "
+                         f"({np.median(times[2]) / np.median(times[1]):.1f}x from the medians) on identical samples")
+            print(text)
 
 
 def startup(up, folders: dict[str, Path], workdir: Path) -> None:
