@@ -267,6 +267,7 @@ class ChunkDataset(Dataset):
             if cfg.get("offset") is None:
                 cfg["offset"] = 0.0
         self.modality_config = config
+        self._offsets: dict[str, np.ndarray] = {}
         self.seed = seed
         self.safe_interval_threshold = float(safe_interval_threshold)
         self.precision = int(interpolate_precision)
@@ -356,8 +357,12 @@ class ChunkDataset(Dataset):
                 self._normalize_first[name] = exact
 
     def _chunk_offsets(self, name: str) -> np.ndarray:
-        cfg = self.modality_config[name]
-        return float(cfg["offset"]) + np.arange(int(cfg["chunk_size"])) / float(cfg["sampling_rate"])
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            cfg = self.modality_config[name]
+            offsets = self._offsets[name] = float(cfg["offset"]) + np.arange(int(cfg["chunk_size"])) / float(
+                cfg["sampling_rate"])
+        return offsets
 
     def chunk_times(self, starts: np.ndarray | float, name: str) -> np.ndarray:
         """The times (s) at which modality ``name`` is read for chunks starting at ``starts``.
@@ -371,6 +376,8 @@ class ChunkDataset(Dataset):
             (chunk_size,) for a scalar start, else (n_starts, chunk_size).
         """
         cfg = self.modality_config[name]
+        if np.ndim(starts) == 0 and not self.upstream_clock:  # one sample: the hot path of __getitem__
+            return np.round(float(starts) + self._chunk_offsets(name), self.precision)
         starts_arr = np.atleast_1d(np.asarray(starts, dtype=np.float64))
         if self.upstream_clock:
             scale = 10**self.precision
