@@ -1,170 +1,397 @@
-"""How fast does ChunkDataset deliver samples, and what limits it?
+"""Experanto: how fast ChunkDataset delivers samples, side by side with upstream Experanto on identical samples.
 
-Measures, on a demo experiment (a converted Sensorium demo mouse) with the default modality config (screen 60
-frames @ 30 Hz resized to 144x256, responses 16 @ 8 Hz, eye tracker and treadmill 60 @ 30 Hz):
+Run (ours only; the side-by-side comparison is then skipped, and the script says so)::
 
-* start-up: open to first sample, with a cold and a warm trial-index cache, and on a stress folder with
-  thousands of per-trial YAML files;
-* samples/s single-process (random order) and through DataLoader with workers;
-* where the time of one sample goes (screen read, resize, sequences, the rest).
+    python benchmarks/bench_experanto.py
 
-Upstream Experanto's ChunkDataset, same config, delivers about 60 samples/s single-process on 2 cores.
-Run: ``python benchmarks/bench_experanto.py [--samples 300] [--workers 0 2]``.
+Side by side: install upstream Experanto (https://github.com/sensorium-competition/experanto) in a separate
+environment together with this package's dependencies, then pass its checkout::
+
+    /path/to/upstream-venv/bin/python benchmarks/bench_experanto.py --upstream /path/to/experanto
+
+Upstream's code is imported from that folder at run time; nothing of it is copied here. Upstream pins
+torch 2.7 and opencv; any recent torch/torchvision/opencv-python-headless work. (A torchvision wheel built for
+CUDA cannot load its compiled operators next to a CPU-only torch; upstream uses only torchvision's Python
+transforms, so the script skips torchvision's operator registrations when they fail to load.)
+
+On three experiment shapes, all written fresh into a temporary folder, with upstream's default modality config
+(screen 60 frames @ 30 Hz rescaled to 144x256, responses 16 @ 8 Hz, eye tracker and treadmill 60 @ 30 Hz):
+
+* ``mouse``: a converted Sensorium demo mouse (video trials separated by one blank, every clock 30 Hz);
+* ``mixed``: the demo experiment with images, videos, blanks and invalid trials, each modality on its own clock;
+* ``real-size``: video trials with 8,000 neurons, as a real Sensorium 2023 mouse (REAL_FILES.md).
+
+It prints
+
+* **folders both ways**: upstream reads every folder we write; we read a folder written by upstream's own
+  test-data writers (``tests/create_screen_data.py``, ``tests/create_sequence_data.py``) and get upstream's
+  values;
+* **identical samples**: ours (``upstream_clock=True``) and upstream's, compared bit for bit at every start both
+  accept, and why the starts differ (the documented fixes of ``course_utils.experanto.dataset``);
+* **samples/s** single process with 1 and 2 torch (and OpenCV) threads, ours and upstream's on the same starts,
+  and the ratio;
+* **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
+
+Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
+same process on the same starts, in preference to the absolute figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
+import contextlib
 import os
+import shutil
+import sys
 import tempfile
 import time
+import types
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
-from course_utils.data import get_source
-from course_utils.experanto import DEFAULT_MODALITY_CONFIG, ChunkDataset
-from course_utils.experanto.writer import write_screen_modality, write_sequence_modality
-
-UPSTREAM_SAMPLES_PER_S = 60.0
-
-
-def _timed(fn, repeat: int = 1) -> float:
-    start = time.perf_counter()
-    for _ in range(repeat):
-        fn()
-    return (time.perf_counter() - start) / repeat
+from course_utils.experanto import ChunkDataset, Experiment
+from course_utils.experanto.simulate import write_demo_experiments
+from course_utils.experanto.writer import (
+    write_experiment_meta,
+    write_screen_modality,
+    write_sequence_modality,
+)
 
 
-def startup(folder: Path) -> None:
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ["COURSE_EXPERANTO_CACHE"] = cache
-        cold = _timed(lambda: ChunkDataset(folder, seed=0)[0])
-        warm = _timed(lambda: ChunkDataset(folder, seed=0)[0])
-    print(f"start-up (open -> first sample), {folder.name}: cold index {cold * 1e3:.0f} ms, warm {warm * 1e3:.0f} ms")
+# ----------------------------------------------------------------------------------------- upstream, at run time
+def load_upstream(path: str | None) -> tuple[types.SimpleNamespace | None, str]:
+    """Import upstream Experanto from its checkout, or say why not."""
+    if not path:
+        return None, "no --upstream PATH given"
+    root = Path(path).resolve()
+    if not (root / "experanto" / "datasets.py").is_file():
+        return None, f"{root} is not an Experanto checkout (no experanto/datasets.py)"
+    try:
+        import torchvision  # noqa: F401
+    except RuntimeError:  # a CUDA build of torchvision beside a CPU torch: skip its operator registrations
+        for name in [m for m in sys.modules if m.startswith("torchvision")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+    sys.path.insert(0, str(root))
+    try:
+        import cv2
+        from experanto.configs import DEFAULT_MODALITY_CONFIG
+        from experanto.datasets import ChunkDataset as UpstreamChunkDataset
+        from experanto.experiment import Experiment as UpstreamExperiment
+    except ImportError as err:
+        return None, f"upstream could not be imported from {root} ({err}); install its dependencies"
+    sys.path.insert(0, str(root / "tests"))
+    return types.SimpleNamespace(root=root, ChunkDataset=UpstreamChunkDataset, Experiment=UpstreamExperiment,
+                                 config=DEFAULT_MODALITY_CONFIG, cv2=cv2), ""
 
 
-def startup_stress(n_trials: int = 3000) -> None:
-    """Many short image trials: the per-trial YAML parsing upstream repeated on every open."""
-    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
-        root = Path(tmp) / "many_trials"
-        frames = 15
-        trials = [{"modality": "image", "num_frames": frames, "data": np.full((36, 64), i % 255, np.float32),
-                   "tier": "train", "stim_type": "image", "trial_idx": i} for i in range(n_trials)]
-        n = n_trials * frames
-        write_screen_modality(root / "screen", np.arange(n) / 30.0, trials)
-        write_sequence_modality(root / "responses", np.random.default_rng(0).random((n // 4, 50)), 7.5)
-        os.environ["COURSE_EXPERANTO_CACHE"] = cache
-        config = {"screen": {"sampling_rate": 30, "chunk_size": 60, "valid_condition": {"tier": "train"},
-                             "transforms": {"normalization": "normalize", "Resize": {"size": [144, 256]}}},
-                  "responses": {"sampling_rate": 8, "chunk_size": 16, "transforms": {"normalization": None}}}
-        cold = _timed(lambda: ChunkDataset(root, modality_config=config)[0])
-        warm = _timed(lambda: ChunkDataset(root, modality_config=config)[0])
-    print(f"start-up with {n_trials} trial YAML files: cold (parse + cache) {cold:.2f} s, warm (cached index) "
-          f"{warm:.2f} s")
+def upstream_dataset(up, folder: Path, workdir: Path):
+    """Upstream's ChunkDataset on a private copy: upstream writes combined_meta.json into the data folder."""
+    copy_ = workdir / f"upstream-{folder.name}"
+    if not copy_.exists():
+        shutil.copytree(folder, copy_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return up.ChunkDataset(str(copy_), modality_config=up.config, seed=0)
 
 
-def single_process(dataset: ChunkDataset, n: int, threads: int) -> float:
+@contextlib.contextmanager
+def threads(n: int, up=None):
     previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    order = np.random.default_rng(0).permutation(len(dataset))[:n]
-    dataset[int(order[0])]  # warm the page cache
-    times = []
-    for i in order:
-        start = time.perf_counter()
-        dataset[int(i)]
-        times.append(time.perf_counter() - start)
-    torch.set_num_threads(previous)
-    rate = len(order) / sum(times)
-    print(f"single process, {threads} torch thread(s): {rate:.0f} samples/s ({rate / UPSTREAM_SAMPLES_PER_S:.1f}x "
-          f"upstream's ~60); fastest 10% of samples: {1 / np.quantile(times, 0.1):.0f} samples/s (less contention)")
-    return rate
+    torch.set_num_threads(n)
+    if up is not None:
+        up.cv2.setNumThreads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
-def with_workers(dataset: ChunkDataset, workers: int, n: int, batch_size: int = 16) -> float:
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=workers,
-                        generator=torch.Generator().manual_seed(0), persistent_workers=workers > 0)
-    it = iter(loader)
-    next(it)  # start-up of the workers is not throughput
-    count, start = 0, time.perf_counter()
-    for batch in it:
-        count += batch["screen"].shape[0]
-        if count >= n:
-            break
-    rate = count / (time.perf_counter() - start)
-    print(f"DataLoader, {workers} workers, batch {batch_size}: {rate:.0f} samples/s")
-    return rate
+# ----------------------------------------------------------------------------------------- folders
+def write_real_size(root: Path, n_neurons: int = 8000, n_trials: int = 12, frames: int = 300, seed: int = 0) -> Path:
+    """Video trials of 36x64 frames at 30 Hz with one blank between them, 8,000 neurons (a real mouse's count)."""
+    rng = np.random.default_rng(seed)
+    gap = 15
+    trials, stamps = [], []
+    t = 0
+    for k in range(n_trials):
+        if k:
+            trials.append({"modality": "blank", "image_size": [36, 64], "interleave_value": 128.0, "tier": "blank"})
+            stamps.append(t)
+            t += gap
+        video = rng.uniform(0, 255, (frames, 36, 64)).astype(np.float32)
+        trials.append({"modality": "video", "data": video, "tier": "train" if k % 6 else "oracle"})
+        stamps += list(range(t, t + frames))
+        t += frames
+    write_screen_modality(root / "screen", np.asarray(stamps) / 30.0, trials, frame_rate=30.0)
+    sequences = {"responses": n_neurons, "eye_tracker": 3, "treadmill": 1}
+    for name, n in sequences.items():
+        data = rng.exponential(1.0, (t, n)).astype(np.float32)
+        for k in range(1, n_trials):  # nothing recorded during the blanks
+            start = k * frames + (k - 1) * gap
+            data[start : start + gap] = np.nan
+        write_sequence_modality(root / name, data, 30.0)
+        del data
+    write_experiment_meta(root, "real_size")
+    return root
 
 
-def breakdown(dataset: ChunkDataset, n: int = 60) -> None:
-    """Median time of each stage over n random samples (medians resist other processes' bursts)."""
-    starts = dataset.valid_times[np.random.default_rng(1).permutation(len(dataset))[:n]]
-    exp = dataset.experiment
-    seq_names = [m for m in dataset.modality_config if m != "screen"]
-    stages: dict[str, list[float]] = {"screen read (memmap -> float32)": [], "screen normalise + resize": [],
-                                      "sequences (interpolate + normalise)": [], "whole __getitem__": []}
-    for s in starts:
-        t0 = time.perf_counter()
-        frames = exp.devices["screen"].interpolate(np.round(s + dataset._chunk_offsets("screen"), 5))[0]
-        t1 = time.perf_counter()
-        dataset._transform("screen", frames)
-        t2 = time.perf_counter()
-        for m in seq_names:
-            dataset._transform(m, exp.devices[m].interpolate(np.round(s + dataset._chunk_offsets(m), 5))[0])
-        t3 = time.perf_counter()
-        dataset[int(np.searchsorted(dataset.valid_times, s))]
-        t4 = time.perf_counter()
-        for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            stages[key].append(dt)
-    total = float(np.median(stages["whole __getitem__"]))
-    print(f"one sample, median of {n}: {total * 1e3:.1f} ms")
-    for name, times in stages.items():
-        if name != "whole __getitem__":
-            t = float(np.median(times))
-            print(f"  {name:40s} {t * 1e3:6.2f} ms ({100 * t / total:3.0f}%)")
-    print(f"  (the resized screen alone is {60 * 144 * 256 * 4 / 1e6:.1f} MB of float32 written per sample)")
+def write_folders(workdir: Path, real_neurons: int) -> dict[str, Path]:
+    demo = workdir / "demo"
+    write_demo_experiments(demo, seed=0, n_mice=1)
+    mouse = next(p for p in demo.iterdir() if p.name.startswith("dynamic"))
+    folders = {"mouse": mouse, "mixed": demo / "mixed"}
+    if real_neurons:
+        folders["real-size"] = write_real_size(workdir / "real_size", n_neurons=real_neurons)
+    return folders
+
+
+# ----------------------------------------------------------------------------------------- both ways
+def upstream_reads_ours(up, folders: dict[str, Path], workdir: Path, per_folder: int = 30) -> None:
+    for name, folder in folders.items():
+        ds = upstream_dataset(up, folder, workdir)
+        picks = np.linspace(0, len(ds) - 1, min(per_folder, len(ds))).astype(int)
+        failed = 0
+        for i in picks:
+            try:
+                ds[int(i)]
+            except Exception:  # noqa: BLE001 (any failure of upstream's reader counts)
+                failed += 1
+        print(f"  upstream reads our {name} folder: {len(picks) - failed} of {len(picks)} samples "
+              f"({len(ds)} chunks)")
+
+
+def we_read_upstreams(up, workdir: Path) -> None:
+    """A folder written by upstream's own test-data writers, read by both; values compared at 2,000 times."""
+    from create_screen_data import create_screen_data
+    from create_sequence_data import _generate_sequence_data
+
+    root = workdir / "written_by_upstream"
+    cwd = os.getcwd()
+    os.chdir(workdir)  # upstream's writer uses the relative folder tests/screen_data
+    try:
+        np.random.seed(0)  # noqa: NPY002 (upstream's writer draws from the global generator)
+        with create_screen_data(duration=20.0, frame_shape=(36, 64), fps=30.0, image_frame_count=40,
+                                num_videos=4):
+            shutil.copytree(workdir / "tests" / "screen_data", root / "screen")
+    finally:
+        os.chdir(cwd)
+    _generate_sequence_data(root / "responses", n_signals=50, start_time=0.0, t_end=20.0, sampling_rate=7.5,
+                            shifts_per_signal=True)
+    _generate_sequence_data(root / "treadmill", n_signals=1, start_time=0.0, t_end=20.0, sampling_rate=100.0,
+                            use_mem_mapped=True)
+    ours = Experiment(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = up.Experiment(str(shutil.copytree(root, workdir / "written_by_upstream_copy")),
+                               {m: {"interpolation": {}} for m in ("screen", "responses", "treadmill")})
+    times = np.sort(np.random.default_rng(1).uniform(0.0, 20.0, 2000))
+    for name in ("screen", "responses", "treadmill"):
+        values, valid = ours.interpolate(times, [name])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected, up_valid = theirs.interpolate(times.copy(), device=name, return_valid=True)
+        same_valid = np.array_equal(np.flatnonzero(valid[name]), np.asarray(up_valid))
+        same = same_valid and np.array_equal(values[name], np.asarray(expected, dtype=np.float32))
+        print(f"  we read upstream's {name} folder: {int(valid[name].sum())} valid times, values "
+              f"{'identical to upstream' if same else 'DIFFER from upstream'}")
+
+
+# ----------------------------------------------------------------------------------------- identical samples
+def _nan_or_condition(ds: ChunkDataset, start: float) -> str:
+    """Why our dataset rejects a start upstream accepts (the documented fixes)."""
+    exp = ds.experiment
+    for name, device in exp.devices.items():
+        times = ds.chunk_times(start, name)
+        values, valid = device.interpolate(times)
+        if not valid.all():
+            return "outside a modality's range"
+        if name != ds.reference and np.isnan(values).any():
+            return "reads a NaN sample"
+    return "next to a NaN (filter vicinity) or a trial edge"
+
+
+def compare_samples(up, folders: dict[str, Path], workdir: Path, limit: int) -> dict[str, np.ndarray]:
+    common_starts = {}
+    for name, folder in folders.items():
+        theirs = upstream_dataset(up, folder, workdir)
+        ours = ChunkDataset(folder, seed=0, upstream_clock=True)
+        up_times = np.round(np.asarray(theirs._valid_screen_times, dtype=np.float64), 5)
+        common = np.intersect1d(up_times, ours.valid_times)
+        common_starts[name] = common
+        up_index = {v: i for i, v in enumerate(up_times)}
+        our_index = {v: i for i, v in enumerate(ours.valid_times)}
+        checked = common if limit <= 0 else common[np.linspace(0, len(common) - 1, min(limit, len(common))).astype(int)]
+        differ = 0
+        for s in checked:
+            a, b = theirs[up_index[s]], ours[our_index[s]]
+            same = a.keys() == b.keys() and all(
+                torch.equal(a[k][m], b[k][m]) and a[k][m].dtype == b[k][m].dtype for k in ["timestamps"] for m in a[k]
+            ) and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a if k != "timestamps")
+            differ += not same
+        only_up = np.setdiff1d(up_times, ours.valid_times)
+        only_ours = np.setdiff1d(ours.valid_times, up_times)
+        print(f"  {name}: {len(checked) - differ} of {len(checked)} samples at common starts identical bit for "
+              f"bit (every key, dtype and timestamp); starts: upstream {len(up_times)}, ours {len(ours)}, common "
+              f"{len(common)}")
+        if len(only_up):
+            exact = ChunkDataset(folder, seed=0)
+            reasons: dict[str, int] = {}
+            for s in only_up:
+                reason = _nan_or_condition(exact, float(s))
+                reasons[reason] = reasons.get(reason, 0) + 1
+            print(f"    {len(only_up)} starts only upstream accepts: " + ", ".join(f"{n} {r}" for r, n in reasons.items()))
+        if len(only_ours):
+            print(f"    {len(only_ours)} starts only ours accepts (at the end: {only_ours[:3]} ...)")
+        exact = ChunkDataset(folder, seed=0)
+        frames_moved = 0
+        for s in checked[: min(len(checked), 100)]:
+            a = exact[int(np.searchsorted(exact.valid_times, s))]["screen"][0, :, 0, 0]
+            b = ours[our_index[s]]["screen"][0, :, 0, 0]
+            frames_moved += int((a != b).sum())
+        print(f"    with our default (exact) clock, {frames_moved} of {60 * min(len(checked), 100)} frame slots of "
+              "those samples show a different frame (upstream's drift reads the previous one)")
+    return common_starts
+
+
+# ----------------------------------------------------------------------------------------- speed
+def interleaved_times(datasets: list, indices: list[np.ndarray]) -> list[np.ndarray]:
+    """Seconds per sample of each dataset, taking turns sample by sample (so a burst of other processes' load
+    hits all of them alike)."""
+    for ds, idx in zip(datasets, indices, strict=True):
+        ds[int(idx[0])]  # page cache and lazy opens
+    times = [[] for _ in datasets]
+    for j in range(len(indices[0])):
+        for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
+            t0 = time.perf_counter()
+            ds[int(idx[j])]
+            times[k].append(time.perf_counter() - t0)
+    return [np.asarray(t) for t in times]
+
+
+def _rates(t: np.ndarray) -> str:
+    return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
+
+
+def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndarray], n: int) -> None:
+    print("  samples/s over the run (and from the median sample time, which resists other processes' bursts)")
+    for name, folder in folders.items():
+        ours = ChunkDataset(folder, seed=0)
+        clocked = ChunkDataset(folder, seed=0, upstream_clock=True)
+        starts = common.get(name, ours.valid_times)
+        starts = starts[np.random.default_rng(0).permutation(len(starts))[:n]]
+        datasets = [ours, clocked]
+        indices = [np.searchsorted(ours.valid_times, starts), np.searchsorted(clocked.valid_times, starts)]
+        if up is not None:
+            theirs = upstream_dataset(up, folder, workdir)
+            up_times = np.round(np.asarray(theirs._valid_screen_times, dtype=np.float64), 5)
+            datasets.append(theirs)
+            indices.append(np.searchsorted(up_times, starts))
+        for t in (1, 2):
+            with threads(t, up):
+                times = interleaved_times(datasets, indices)
+            text = f"  {name}, {t} thread(s), {len(starts)} random starts: ours {_rates(times[0])}, with upstream_clock " \
+                   f"{_rates(times[1])}"
+            if up is not None:
+                text += (f"; upstream {_rates(times[2])}: {times[2].sum() / times[1].sum():.1f}x "
+                         f"({np.median(times[2]) / np.median(times[1]):.1f}x from the medians) on identical samples")
+            print(text)
+
+
+def startup(up, folders: dict[str, Path], workdir: Path) -> None:
+    for name, folder in list(folders.items()) + [("3,000 image trials", write_many_trials(workdir / "many"))]:
+        with tempfile.TemporaryDirectory() as cache:
+            os.environ["COURSE_EXPERANTO_CACHE"] = cache
+            t0 = time.perf_counter()
+            ChunkDataset(folder, seed=0)[0]
+            cold = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            ChunkDataset(folder, seed=0)[0]
+            warm = time.perf_counter() - t0
+        text = f"  {name}: ours cold index {cold * 1e3:.0f} ms, warm {warm * 1e3:.0f} ms"
+        if up is not None:
+            shutil.rmtree(workdir / f"upstream-{folder.name}", ignore_errors=True)
+            t0 = time.perf_counter()
+            upstream_dataset(up, folder, workdir)[0]
+            up_cold = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            upstream_dataset(up, folder, workdir)[0]
+            up_warm = time.perf_counter() - t0
+            text += f"; upstream first open {up_cold * 1e3:.0f} ms, with its combined_meta.json {up_warm * 1e3:.0f} ms"
+        print(text + " (open -> first sample)")
+
+
+def write_many_trials(root: Path, n_trials: int = 3000) -> Path:
+    """Many 0.5 s image trials: the per-trial YAML parsing upstream repeats on every first open."""
+    if root.exists():
+        return root
+    trials = [{"modality": "image", "data": np.full((36, 64), i % 255, np.float32), "tier": "train",
+               "stim_type": "image", "trial_idx": i} for i in range(n_trials)]
+    write_screen_modality(root / "screen", np.arange(n_trials) * 0.5, trials, frame_rate=30.0)
+    rng = np.random.default_rng(0)
+    for name, n in (("responses", 50), ("eye_tracker", 3), ("treadmill", 1)):
+        write_sequence_modality(root / name, rng.random((n_trials * 15, n)).astype(np.float32), 30.0)
+    return root
+
+
+def breakdown(folder: Path, n: int = 60) -> None:
+    """Median time of each stage of our __getitem__ (medians resist other processes' bursts)."""
+    ds = ChunkDataset(folder, seed=0)
+    exp = ds.experiment
+    starts = ds.valid_times[np.random.default_rng(1).permutation(len(ds))[:n]]
+    stages: dict[str, list[float]] = {"screen read": [], "screen normalise + 4x4 repetition": [],
+                                      "sequences (read + normalise)": [], "whole sample": []}
+    with threads(1):
+        for s in starts:
+            t0 = time.perf_counter()
+            frames = exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0]
+            t1 = time.perf_counter()
+            ds._transform("screen", frames)
+            t2 = time.perf_counter()
+            for m in exp.devices:
+                if m != "screen":
+                    ds._transform(m, exp.devices[m].interpolate(ds.chunk_times(s, m))[0])
+            t3 = time.perf_counter()
+            ds[int(np.searchsorted(ds.valid_times, s))]
+            t4 = time.perf_counter()
+            for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                stages[key].append(dt)
+    total = float(np.median(stages["whole sample"]))
+    print(f"  one sample, median of {n}, 1 thread: {total * 1e3:.2f} ms = "
+          + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--workers", type=int, nargs="*", default=[0, 2])
-    parser.add_argument("--stress-trials", type=int, default=3000)
+    parser.add_argument("--upstream", default=None, help="path of an upstream Experanto checkout to compare with")
+    parser.add_argument("--samples", type=int, default=200, help="samples timed per folder and thread count")
+    parser.add_argument("--check", type=int, default=0, help="samples compared per folder (0: every common start)")
+    parser.add_argument("--real-neurons", type=int, default=8000, help="neurons of the real-size folder (0: skip)")
     args = parser.parse_args()
-    root = get_source("experanto")
-    folder = sorted(root.glob("dynamic*"))[0]
-    print(f"experiment: {folder.name}; torch threads: {torch.get_num_threads()}; cores: {os.cpu_count()}")
-    print("timings on a shared machine are inflated by other processes' load")
-    startup(folder)
-    if args.stress_trials:
-        startup_stress(args.stress_trials)
-    dataset = ChunkDataset(folder, seed=0)
-    print(f"{len(dataset)} chunks; sample shapes: "
-          + ", ".join(f"{k} {tuple(v.shape)}" for k, v in dataset[0].items() if k != "timestamps"))
-    for threads in sorted({1, torch.get_num_threads()}):
-        single_process(dataset, args.samples, threads)
-    torch.set_num_threads(1)
-    for w in args.workers:
-        with_workers(dataset, w, args.samples)
-    breakdown(dataset)
-    config = copy.deepcopy(DEFAULT_MODALITY_CONFIG)
-    config["screen"]["transforms"] = {"normalization": "normalize"}
-    small = ChunkDataset(folder, modality_config=config, seed=0)
-    print("without the resize (frames stay 36x64; resize the batch on the GPU instead):")
-    single_process(small, args.samples, 1)
-    for w in args.workers:
-        with_workers(small, w, args.samples)
-    print("what limits it: resizing 60 frames to 144x256 and writing the 8.8 MB result (exact bilinear "
-          "values, done as a matrix product along the width and interleaved two-row blends along the height, "
-          "3-4x faster than F.interpolate's CPU kernel); reads are one contiguous "
-          "memmap slice per trial and per sequence, so interpolation costs about a millisecond. DataLoader "
-          "workers are separate processes that copy every sample through shared memory: on 2 cores already busy "
-          "with other work they cost more than they save (they help where cores are free). Without the resize "
-          "(0.55 MB per sample) a single process is several times faster: resize the batch on the GPU. On a "
-          "loaded machine use 1 torch thread per process: 2 threads wait on each other.")
+    up, why = load_upstream(args.upstream)
+    print(f"torch {torch.__version__}, {os.cpu_count()} cores; timings on a shared machine are provisional")
+    if up is None:
+        print(f"side-by-side comparison with upstream SKIPPED: {why}")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        os.environ.setdefault("COURSE_EXPERANTO_CACHE", str(workdir / "cache"))
+        folders = write_folders(workdir, args.real_neurons)
+        common: dict[str, np.ndarray] = {}
+        if up is not None:
+            print("folders both ways:")
+            upstream_reads_ours(up, folders, workdir)
+            we_read_upstreams(up, workdir)
+            print("identical samples (ours with upstream_clock=True against upstream, default config):")
+            common = compare_samples(up, folders, workdir, args.check)
+        print("samples/s, single process, default config:")
+        speed(up, folders, workdir, common, args.samples)
+        print("start-up:")
+        startup(up, folders, workdir)
+        print("where our time goes:")
+        breakdown(folders.get("real-size", folders["mouse"]))
 
 
 if __name__ == "__main__":

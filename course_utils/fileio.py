@@ -87,7 +87,7 @@ def load_npy(
     try:
         array = np.load(path, mmap_mode=mmap_mode, allow_pickle=False)
     except ValueError as err:
-        if "pickle" in str(err).lower():
+        if "pickle" in str(err).lower() or "python objects" in str(err).lower():  # np.load, mmap or not
             raise BadFileError(
                 path,
                 "holds pickled Python objects, which the course never loads (unpickling can run code).",

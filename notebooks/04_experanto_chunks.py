@@ -75,9 +75,16 @@ list(folders)
 # ```
 # mixed/
 #   screen/      timestamps.npy (one time per stored frame), meta/<trial>.yml, data/<trial>.npy
-#   responses/   meta.yml (sampling_rate, start_time, ...), data.mem (time x neurons), meta/means.npy ...
+#   responses/   meta.yml (sampling_rate, start_time, end_time, ...), data.mem (time x neurons), meta/means.npy ...
 #   eye_tracker/ treadmill/   the same layout as responses
 # ```
+#
+# Two conventions of this layout matter below. A **video** stores one frame and one timestamp per displayed
+# frame, but an **image, blank or invalid** trial stores a single frame and a single timestamp, its onset: it
+# stays on screen until the next trial's first timestamp. And a sequence's `end_time` is the time of its *last
+# sample*; every modality covers a closed range `[start, end]`. These are upstream Experanto's own conventions
+# (read from its test-data writers); the course writes and reads them exactly, so folders move both ways
+# between the course and upstream.
 #
 # The `mixed` demo experiment shows images, videos and grey blanks in a random order; the other folders are
 # the Sensorium demo mice converted with `convert_sensorium_mouse`. `Experiment` opens a folder and lists its
@@ -95,14 +102,16 @@ experiment
 
 # %%
 print((mixed / "responses" / "meta.yml").read_text())
-trials = load_trial_table(mixed / "screen")
+print(load_trial_table(mixed / "screen").columns.tolist())  # every key of the trial files
+trials = experiment.devices["screen"].trials  # the same table, num_frames = stored frames per trial
 trials[["stem", "modality", "tier", "first_frame_idx", "num_frames"]].head(8)
 
 # %% [markdown]
-# The other folders hold the Sensorium mice of chapter 3, converted: trials laid end to end in recording order,
-# 0.5 s of grey screen between them (where the sequences are NaN: nothing was recorded there), and each trial's
-# Sensorium file number kept in its YAML. Same recordings, either way: reading the converted folder at a trial's
-# frame times returns exactly the frames of the Sensorium file.
+# The other folders hold the Sensorium mice of chapter 3, converted by `convert_sensorium_mouse`, which reads
+# them with chapter 3's reader (`course_utils.sensorium.read_mouse`: one reader of that format): trials laid end
+# to end in recording order, 0.5 s of grey screen between them (one blank trial; the sequences are NaN there,
+# since nothing was recorded), and each trial's Sensorium file number kept in its YAML. Same recordings, either
+# way: reading the converted folder at a trial's frame times returns exactly the frames of the Sensorium file.
 
 # %%
 mouse_name = next(name for name in folders if name != "mixed")
@@ -115,13 +124,14 @@ np.array_equal(values["screen"], np.moveaxis(video[:, :, :3], -1, 0))
 
 # %% [markdown]
 # ## 4.2 Clocks and sampling rates
-# Below are the sample times of every modality in the same half second. The screen ticks at 30 Hz with a
-# little jitter, the treadmill at 100 Hz, the eye tracker at 20 Hz and the responses at 7.5 Hz, and each
-# neuron's samples are shifted by its own **phase shift**: a two-photon microscope scans the field of view line
-# by line, so neurons lower in the frame are sampled later.
+# Below are the sample times of every modality in the same second. The screen stores a timestamp for each
+# video frame (30 Hz with a little jitter) and only the onset of an image or blank; the treadmill ticks at
+# 100 Hz, the eye tracker at 20 Hz and the responses at 7.5 Hz, and each neuron's samples are shifted by its
+# own **phase shift**: a two-photon microscope scans the field of view line by line, so neurons lower in the
+# frame are sampled later.
 
 # %%
-window = (30.0, 30.5)
+window = (30.0, 31.0)
 fig, ax = plt.subplots(figsize=(7, 2.8))
 rows = {}
 for name, device in experiment.devices.items():
@@ -157,7 +167,8 @@ plt.show()
 # * `"linear"` blends the two neighbouring samples. (Upstream's version ignored `start_time` in the weights
 #   until 2026; the course computes them from the true sample times.)
 #
-# The screen holds each frame until the next one: frame `searchsorted(timestamps, t + 1e-4) - 1`.
+# The screen holds each frame until the next one: frame `searchsorted(timestamps, t + 1e-4) - 1`. Ranges are
+# closed: a time equal to a modality's last sample still reads that sample; a later time is outside.
 
 # %%
 times = np.linspace(40.0, 41.0, 400)
@@ -259,15 +270,17 @@ check_exercise("4.2", best_lag_s)
 # `s + offset + arange(chunk_size) / sampling_rate` (times rounded to 10 µs so sessions never drift apart).
 # `ChunkDataset` keeps a start *s* only if
 #
-# 1. it lies on the screen's 30 Hz grid, at least `safe_interval_threshold` (0.5 s) inside the range every
-#    modality covers, and each modality's chunk stays inside its own range (intervals are half-open,
-#    `[start, end)`);
+# 1. it lies on the screen's 30 Hz grid, and the **whole** screen chunk stays at least
+#    `safe_interval_threshold` (0.5 s) inside the range every modality covers; each other modality's chunk
+#    stays inside its own range;
 # 2. every frame of the chunk belongs to a trial matching `valid_condition`: a list of dicts, **OR** across
 #    dicts and **AND** within one (`include_blanks` adds `{"tier": "blank"}`);
 # 3. no modality with a NaN filter reads a NaN sample.
 #
-# The default configuration is upstream's: 60 frames at 30 Hz resized to 144×256, 16 response bins at 8 Hz,
-# and 60 samples of eye tracker and treadmill.
+# The default configuration is upstream's: 60 frames at 30 Hz rescaled to 144×256, 16 response bins at 8 Hz,
+# and 60 samples of eye tracker and treadmill. The rescale is OpenCV's *area* interpolation, as upstream's:
+# enlarging 36×64 frames by exactly 4 makes each pixel a 4×4 block (no blending at all). Timestamps come back
+# relative to the responses' start time, as float32, as upstream returns them.
 
 # %%
 dataset = ChunkDataset(mixed, modality_config=DEFAULT_MODALITY_CONFIG, seed=0)
@@ -285,9 +298,10 @@ colors = {"train": "tab:green", "validation": "tab:blue", "test": "tab:orange", 
           "invalid": "tab:red"}
 screen = experiment.devices["screen"]
 fig, ax = plt.subplots(figsize=(7, 2.4))
-for _, trial in trials.iterrows():
-    t0 = screen.timestamps[trial["first_frame_idx"]]
-    ax.barh(1, trial["num_frames"] / 30, left=t0, color=colors.get(trial["tier"], "tab:purple"), height=0.6)
+onsets = screen.timestamps[trials["first_frame_idx"].to_numpy()]
+ends = np.r_[onsets[1:], screen.timestamps[-1]]  # a trial lasts until the next one's onset
+for (_, trial), t0, t1 in zip(trials.iterrows(), onsets, ends, strict=True):
+    ax.barh(1, t1 - t0, left=t0, color=colors.get(trial["tier"], "tab:purple"), height=0.6)
 starts = dataset.valid_times
 ax.plot(starts, np.zeros_like(starts), "|k", markersize=10)
 ax.set(xlim=(experiment.start_time, experiment.start_time + 60), ylim=(-0.5, 1.5), yticks=[0, 1], yticklabels=["valid starts", "trials"], xlabel="time (s)",
@@ -351,27 +365,79 @@ fig, axes = plt.subplots(1, 6, figsize=(7, 1.2))
 for ax, k in zip(axes, range(0, 60, 10), strict=True):
     ax.imshow(sample["screen"][0, k], cmap="gray")
     ax.set(title=f"{sample['timestamps']['screen'][k]:.2f} s", xticks=[], yticks=[])
-fig.suptitle("Screen: every 10th frame of the chunk (resized to 144 x 256)", y=1.15)
+fig.suptitle("Screen: every 10th frame of the chunk (rescaled to 144 x 256)", y=1.15)
 plt.show()
 fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True, figsize=(7, 3.6))
 t = sample["timestamps"]
 ax1.imshow(sample["responses"].T, aspect="auto", extent=[t["responses"][0], t["responses"][-1], 24, 0])
 ax1.set(ylabel="neuron", title="Responses (8 Hz) and treadmill (30 Hz) of one chunk")
 ax2.plot(t["treadmill"], sample["treadmill"][:, 0])
-ax2.set(xlabel="time since the experiment's start (s)", ylabel="speed (z-score)")
+ax2.set(xlabel="time since the responses' start (s)", ylabel="speed (z-score)")
 plt.show()
+
+# %% [markdown]
+# ### Same samples as upstream, except four deliberate fixes
+# The course's `ChunkDataset` gives upstream Experanto's samples: the same starts, frames, values and
+# timestamps, bit for bit (`benchmarks/bench_experanto.py --upstream` checks it against upstream itself). It
+# differs on purpose in four places, listed once in the docstring of `course_utils.experanto.dataset`:
+#
+# 1. **No drift in chunk times.** Upstream adds the frame period rounded to 10 µs (0.03333 s instead of
+#    1/30 s) at every step, so slot *k* of a chunk is read *k* × 3.3 µs early. Once that passes the screen's
+#    0.1 ms tolerance, a chunk that starts on a frame shows the *previous* frame. The course computes
+#    `s + k / rate`.
+# 2. **Exact-time floor.** A time exactly on a sample reads that sample; upstream's division by the rounded
+#    period sometimes lands a hair below and reads the one before.
+# 3. **The NaN filter** masks the whole time a NaN sample is read, on each modality's own chunk times (upstream
+#    masked ±0.05 s around the NaN's timestamp on the screen's times only, so an 8 Hz NaN leaked into chunks).
+# 4. **Nothing is written into the data folder** (upstream writes its trial cache there; the course caches
+#    outside, so read-only data folders work).
+#
+# `upstream_clock=True` restores the first two, only to compare with upstream. Here is what fix 1 changes on a
+# converted mouse, whose chunks start exactly on frames:
+
+# %%
+mouse_dataset = ChunkDataset(folders[mouse_name], seed=0)
+upstream_timing = ChunkDataset(folders[mouse_name], seed=0, upstream_clock=True)
+picks = np.linspace(0, len(mouse_dataset) - 1, 20).astype(int)
+moved = np.array([
+    (mouse_dataset[int(i)]["screen"][0, :, 0, 0] != upstream_timing[int(i)]["screen"][0, :, 0, 0]).numpy()
+    for i in picks
+])
+slot_times = upstream_timing.chunk_times(mouse_dataset.valid_times[0], "screen")
+drift_ms = (mouse_dataset.chunk_times(mouse_dataset.valid_times[0], "screen") - slot_times) * 1000
+print(f"upstream's clock is {drift_ms[-1]:.2f} ms early at the last of 60 slots; it shows the previous frame in "
+      f"{moved.mean():.0%} of the slots of {len(picks)} chunks (first from slot {np.argmax(moved.any(axis=0))})")
+
+# %% [markdown]
+# Two of upstream's options complete the picture. `keep_nans` (in a modality's `interpolation`) decides what
+# linear interpolation does with a NaN: keep it, or (upstream's default, `False`) replace it by the signal's mean
+# over the chunk. `add_behavior_as_channels=True` appends eye tracker and treadmill values to the screen as
+# extra channels, each copied over the whole frame; upstream deprecated it, and the course supports it with a
+# `DeprecationWarning`: a model should take behaviour as its own input, not as 144×256 copies of one number.
+
+# %%
+import warnings
+
+behaviour_config = {**DEFAULT_MODALITY_CONFIG,
+                    "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "interpolation": {},
+                               "transforms": {"normalization": "normalize"}}}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    stacked = ChunkDataset(mixed, modality_config=behaviour_config, seed=0, add_behavior_as_channels=True)[0]
+print(tuple(stacked["screen"].shape), "->", caught[0].category.__name__)
 
 # %% [markdown]
 # ## 4.5 Several sessions, one model
 # A multi-session model shares a **core** across mice and gives each mouse its own **readout** (each has
 # different neurons). `get_multisession_dataloader` builds one dataset and DataLoader per experiment and cycles
 # through them, yielding `(data_key, batch)`, so the training loop knows which readout to use. To keep this
-# chapter fast we skip the resize (36×64 frames) and use 30 response bins at 30 Hz.
+# chapter fast we skip the rescale (36×64 frames) and use 30 response bins at 30 Hz.
 
 # %%
 mice = [path for name, path in folders.items() if name != "mixed"]
 fast_config = {
-    "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "chunk_size": 30, "transforms": {"normalization": "normalize"}},
+    "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "chunk_size": 30, "interpolation": {},
+               "transforms": {"normalization": "normalize"}},
     "responses": {**DEFAULT_MODALITY_CONFIG["responses"], "sampling_rate": 30, "chunk_size": 30, "offset": 0.1},
 }
 loader = get_multisession_dataloader(
@@ -440,32 +506,35 @@ start = time.perf_counter()
 for i in order:
     default_dataset[int(i)]
 rate = len(order) / (time.perf_counter() - start)
-print(f"{rate:.0f} samples/s in one process (upstream's ChunkDataset: about 60 on 2 idle cores; other "
-      "programs running on the machine lower this number)")
+print(f"{rate:.0f} samples/s in one process (other programs running on the machine lower this number)")
 
 # %% [markdown]
-# Where does the time go? Compare the same loop without the resize (frames stay 36×64).
+# Where does the time go? Compare the same loop without the rescale (frames stay 36×64).
 
 # %%
 no_resize = {**DEFAULT_MODALITY_CONFIG,
-             "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "transforms": {"normalization": "normalize"}}}
+             "screen": {**DEFAULT_MODALITY_CONFIG["screen"], "interpolation": {},
+                        "transforms": {"normalization": "normalize"}}}
 small_dataset = ChunkDataset(mice[0], modality_config=no_resize, seed=0)
 start = time.perf_counter()
 for i in order:
     small_dataset[int(i)]
 rate_small = len(order) / (time.perf_counter() - start)
+print(f"{rate:.0f} samples/s with the rescale, {rate_small:.0f} without: the 144x256 frames take "
+      f"{1 - rate / rate_small:.0%} of each sample's time")
 fig, ax = plt.subplots(figsize=(5, 2.5))
-ax.barh(["resize to 144x256", "no resize"], [rate, rate_small])
-ax.set(xlabel="samples / s (one process)", title="The resize dominates the loader's cost")
+ax.barh(["rescale to 144x256", "no rescale"], [rate, rate_small])
+ax.set(xlabel="samples / s (one process)", title="Writing the 144x256 frames dominates")
 plt.show()
 
 # %% [markdown]
 # Reading and interpolating take well under a millisecond per sample (one memory-map slice per trial and per
-# modality); resizing 60 frames and writing 8.8 MB of float32 is the cost. The course's resize gives exactly
-# PyTorch's bilinear values, but as a small matrix product along the width and interleaved two-row blends along
-# the height (a 4x enlargement), several times faster than `F.interpolate` on CPU. Where a GPU trains the model,
-# load the 36x64 frames and resize the batch on the GPU. `benchmarks/bench_experanto.py` measures it all, with
-# DataLoader workers.
+# modality). The rest is the rescaled screen: 60 × 144 × 256 float32 values, 8.8 MB written per sample. Because
+# the 4× area rescale only repeats pixels, the course normalises the small 36×64 frames first (the same values
+# as normalising afterwards, as upstream does) and then writes each pixel as a 4×4 block in two streaming
+# copies; upstream resizes frame by frame with OpenCV and normalises the large frames. Where a GPU trains the
+# model, load the 36×64 frames and rescale the batch on the GPU. `benchmarks/bench_experanto.py` measures all
+# of it, side by side with upstream when given its source (`--upstream`), with 1 and 2 threads.
 
 # %% [markdown]
 # ### Exercise 4.4 — How many megabytes is one sample?
@@ -483,12 +552,16 @@ check_exercise("4.4", sample_mb, sample)
 # ## Summary
 # * An experiment is a set of modalities, each with its own clock; only the screen knows the trials.
 # * Reading a signal at arbitrary times needs a rule: floor (the default, causal), rounding (leaks the future),
-#   linear (spreads NaNs); the screen holds each frame until the next; intervals are half-open.
+#   linear (spreads NaNs); the screen holds each frame until the next; ranges are closed at the last sample.
 # * Responses lag the stimulus: read them with an offset.
 # * `ChunkDataset` keeps chunk starts that fit every modality's range, match the trial conditions (OR of ANDs)
 #   and avoid NaNs; a seed makes the thinning reproducible.
 # * `get_multisession_dataloader` cycles sessions as `(data_key, batch)` for shared-core models.
-# * Measure the loader: here the resize, not the interpolation, sets the pace.
+# * Images and blanks store one frame and one timestamp; `end_time` is the last sample; ranges are closed:
+#   folders move both ways between the course and upstream Experanto, with the same samples except four
+#   documented fixes (no clock drift, exact-time floor, a NaN filter that covers what is read, a read-only
+#   data folder).
+# * Measure the loader: here writing the rescaled frames, not the interpolation, sets the pace.
 #
 # ## Further reading
 # * The Experanto project {cite}`experanto`, whose folder layout and dataset semantics this chapter follows.

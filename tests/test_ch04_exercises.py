@@ -32,18 +32,19 @@ def test_4_2_lag():
 def folder(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "cache"))
     frames = np.zeros((60, 2, 2))
-    trials = []
-    for tier, kind in [("train", "video"), ("train", "image"), ("validation", "video"), ("test", "video"),
-                       ("train", "video"), ("blank", "blank")]:
+    trials, stamps = [], []
+    for k, (tier, kind) in enumerate([("train", "video"), ("train", "image"), ("validation", "video"),
+                                      ("test", "video"), ("train", "video"), ("blank", "blank")]):
+        # every trial lasts 2 s (60 frames at 30 Hz); an image or blank stores only its onset
+        stamps += list(range(60 * k, 60 * k + (60 if kind == "video" else 1)))
         if kind == "video":
-            trials.append({"modality": "video", "num_frames": 60, "data": frames, "tier": tier, "stim_type": "video"})
+            trials.append({"modality": "video", "data": frames, "tier": tier, "stim_type": "video"})
         elif kind == "image":
-            trials.append({"modality": "image", "num_frames": 60, "data": frames[0], "tier": tier,
-                           "stim_type": "image"})
+            trials.append({"modality": "image", "data": frames[0], "tier": tier, "stim_type": "image"})
         else:
-            trials.append({"modality": "blank", "num_frames": 60, "image_size": [2, 2], "interleave_value": 0.0,
+            trials.append({"modality": "blank", "image_size": [2, 2], "interleave_value": 0.0,
                            "tier": tier, "stim_type": "blank"})
-    write_screen_modality(tmp_path / "exp" / "screen", np.arange(360) / 30, trials, mean=0.0, std=1.0)
+    write_screen_modality(tmp_path / "exp" / "screen", np.asarray(stamps) / 30, trials, mean=0.0, std=1.0)
     write_sequence_modality(tmp_path / "exp" / "treadmill", np.zeros((120, 1)), sampling_rate=10)
     return tmp_path / "exp"
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from experanto_helpers import private_index_cache  # noqa: F401 (autouse fixture)
 
 from course_utils.experanto import (
     ChunkDataset,
@@ -29,26 +30,24 @@ from course_utils.experanto.writer import (
     write_screen_modality,
     write_sequence_modality,
 )
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "index_cache"))
+from course_utils.fileio import BadFileError
 
 
 # ----------------------------------------------------------------------------------------- sequences
 @pytest.fixture()
 def ramp(tmp_path) -> Path:
-    """One signal 0, 10, 20, 30, 40 sampled at 10 Hz from t = 2.0 s: covers [2.0, 2.5)."""
+    """One signal 0, 10, 20, 30, 40 sampled at 10 Hz from t = 2.0 s: covers [2.0, 2.4] (end = last sample)."""
     folder = tmp_path / "ramp"
     write_sequence_modality(folder, (np.arange(5.0) * 10)[:, None], sampling_rate=10, start_time=2.0)
     return folder
 
 
 def test_floor_interpolation_takes_previous_sample(ramp):
-    values, valid = SequenceInterpolator(ramp).interpolate(np.array([2.0, 2.05, 2.099, 2.1, 2.45, 2.5, 1.99]))
-    assert valid.tolist() == [True, True, True, True, True, False, False]  # half-open [2.0, 2.5)
+    values, valid = SequenceInterpolator(ramp).interpolate(np.array([2.0, 2.05, 2.099, 2.1, 2.4, 2.41, 1.99]))
+    assert valid.tolist() == [True, True, True, True, True, False, False]  # closed [2.0, 2.4]
     assert values.ravel().tolist() == [0, 0, 0, 10, 40]
+    meta = yaml.safe_load((ramp / "meta.yml").read_text())
+    assert meta["end_time"] == pytest.approx(2.4) and meta["n_timestamps"] == 5  # upstream's end_time
 
 
 def test_nearest_rounding_reads_the_future(ramp):
@@ -59,16 +58,18 @@ def test_nearest_rounding_reads_the_future(ramp):
 
 def test_linear_interpolation_uses_true_sample_times(ramp):
     # upstream (before its 2026 fix) computed the weights as if start_time were 0
-    values, _ = SequenceInterpolator(ramp, interpolation_mode="linear").interpolate(np.array([2.05, 2.125, 2.45]))
+    values, _ = SequenceInterpolator(ramp, interpolation_mode="linear").interpolate(np.array([2.05, 2.125, 2.4]))
     np.testing.assert_allclose(values.ravel(), [5.0, 12.5, 40.0])
 
 
-def test_linear_interpolation_propagates_nan(tmp_path):
+def test_linear_interpolation_nans_kept_or_replaced_by_the_call_mean(tmp_path):
     write_sequence_modality(tmp_path / "s", np.array([[0.0], [np.nan], [2.0]]), sampling_rate=1)
-    values, _ = SequenceInterpolator(tmp_path / "s", interpolation_mode="linear").interpolate(
-        np.array([0.0, 0.5, 1.5, 2.5])
-    )
-    assert values[0, 0] == 0 and np.isnan(values[1, 0]) and np.isnan(values[2, 0]) and values[3, 0] == 2
+    times = np.array([0.0, 0.5, 1.5, 2.0])
+    kept, _ = SequenceInterpolator(tmp_path / "s", interpolation_mode="linear", keep_nans=True).interpolate(times)
+    assert kept[0, 0] == 0 and np.isnan(kept[1, 0]) and np.isnan(kept[2, 0]) and kept[3, 0] == 2
+    # upstream's default keep_nans=False: each NaN becomes the mean of the non-NaN values of the call, (0 + 2) / 2
+    replaced, _ = SequenceInterpolator(tmp_path / "s", interpolation_mode="linear").interpolate(times)
+    assert replaced.ravel().tolist() == [0.0, 1.0, 1.0, 2.0]
 
 
 def test_phase_shifts_per_signal(tmp_path):
@@ -84,31 +85,47 @@ def test_phase_shifts_per_signal(tmp_path):
 # ----------------------------------------------------------------------------------------- screen
 @pytest.fixture()
 def screen(tmp_path) -> Path:
-    """Frames at 0.0-0.5 s (10 Hz): image (value 1) x 2, blank (grey 7) x 2, video (10, 11)."""
+    """Upstream's layout: image (value 1) shown at 0.0 s, blank (grey 7) at 0.2 s, then a video of two frames
+    (10, 11) at 0.4 and 0.5 s: four stored frames, four timestamps."""
     folder = tmp_path / "screen"
     trials = [
-        {"modality": "image", "num_frames": 2, "data": np.ones((2, 3)), "tier": "train"},
-        {"modality": "blank", "num_frames": 2, "image_size": [2, 3], "interleave_value": 7.0, "tier": "blank"},
-        {"modality": "video", "num_frames": 2, "data": np.stack([np.full((2, 3), 10.0), np.full((2, 3), 11.0)]),
-         "tier": "test"},
+        {"modality": "image", "data": np.ones((2, 3)), "tier": "train"},
+        {"modality": "blank", "image_size": [2, 3], "interleave_value": 7.0, "tier": "blank"},
+        {"modality": "video", "data": np.stack([np.full((2, 3), 10.0), np.full((2, 3), 11.0)]), "tier": "test"},
     ]
-    write_screen_modality(folder, np.arange(6) / 10, trials)
+    write_screen_modality(folder, np.array([0.0, 0.2, 0.4, 0.5]), trials)
     return folder
 
 
 def test_screen_holds_frame_until_next(screen):
-    times = np.array([0.0, 0.15, 0.2, 0.19995, 0.45, 0.5, -0.01])
+    times = np.array([0.0, 0.15, 0.2, 0.19995, 0.45, 0.5, 0.51, -0.01])
     frames, valid = ScreenInterpolator(screen).interpolate(times)
-    assert valid.tolist() == [True, True, True, True, True, False, False]
-    # 0.19995 s is within the 0.1 ms tolerance of the frame shown at 0.2 s
-    assert frames[:, 0, 0].tolist() == [1, 1, 7, 7, 10]
-    assert frames.shape == (5, 2, 3)
+    assert valid.tolist() == [True, True, True, True, True, True, False, False]  # closed [0.0, 0.5]
+    # 0.19995 s is within the 0.1 ms tolerance of the blank shown at 0.2 s; the image is held until then
+    assert frames[:, 0, 0].tolist() == [1, 1, 7, 7, 10, 11]
+    assert frames.shape == (6, 2, 3)
+
+
+def test_written_screen_has_upstream_layout(screen):
+    assert np.load(screen / "timestamps.npy").tolist() == [0.0, 0.2, 0.4, 0.5]
+    image, blank, video = (yaml.safe_load((screen / "meta" / f"0000{i}.yml").read_text()) for i in range(3))
+    assert "num_frames" not in image and "num_frames" not in blank and video["num_frames"] == 2
+    assert [image["first_frame_idx"], blank["first_frame_idx"], video["first_frame_idx"]] == [0, 1, 2]
+    assert blank["image_size"] == [2, 3] and np.load(screen / "data" / "00000.npy").shape == (2, 3)
+    assert not (screen / "data" / "00001.npy").exists()
+
+
+def test_writer_refuses_a_held_image_with_several_frames(tmp_path):
+    with pytest.raises(ValueError, match="one frame and one timestamp"):
+        write_screen_modality(tmp_path / "s", np.arange(3.0),
+                              [{"modality": "image", "num_frames": 3, "data": np.ones((2, 2))}])
 
 
 def test_trial_table_and_conditions(screen):
     table = load_trial_table(screen)
     assert table["modality"].tolist() == ["image", "blank", "video"]
-    assert table["first_frame_idx"].tolist() == [0, 2, 4]
+    assert table["first_frame_idx"].tolist() == [0, 1, 2]
+    assert ScreenInterpolator(screen).trials["num_frames"].tolist() == [1, 1, 2]
     assert condition_mask(table, [{"tier": "train"}, {"tier": "test", "modality": "video"}]).tolist() == [
         True, False, True]
     assert condition_mask(table, {"tier": "test", "modality": "image"}).tolist() == [False, False, False]
@@ -134,8 +151,8 @@ def test_trial_table_is_cached_outside_the_data_folder(screen, tmp_path):
 # ----------------------------------------------------------------------------------------- chunks
 def _tiny_experiment(root: Path) -> Path:
     """Screen 10 Hz, 100 frames (0.0-9.9 s): train video [0, 4 s), test video [4, 6 s), train video [6, 10 s);
-    frame k has value k. Treadmill 10 Hz over [0, 10 s), value = 1000 + k, NaN at sample 80 (t = 8.0 s).
-    Responses 5 Hz over [0, 10 s), value = 2000 + k."""
+    frame k has value k. Treadmill 10 Hz over [0, 9.9 s], value = 1000 + k, NaN at sample 80 (t = 8.0 s).
+    Responses 5 Hz over [0, 10 s], value = 2000 + k."""
     frames = np.arange(100.0)[:, None, None] * np.ones((1, 4, 6))
     trials = [
         {"modality": "video", "num_frames": 40, "data": frames[:40], "tier": "train"},
@@ -146,7 +163,7 @@ def _tiny_experiment(root: Path) -> Path:
     tread = 1000 + np.arange(100.0)
     tread[80] = np.nan
     write_sequence_modality(root / "treadmill", tread[:, None], sampling_rate=10)
-    write_sequence_modality(root / "responses", (2000 + np.arange(50.0))[:, None], sampling_rate=5)
+    write_sequence_modality(root / "responses", (2000 + np.arange(51.0))[:, None], sampling_rate=5)
     write_experiment_meta(root, "tiny")
     return root
 
@@ -170,12 +187,12 @@ def tiny(tmp_path) -> Path:
 
 def test_valid_chunk_starts_worked_out_by_hand(tiny):
     ds = ChunkDataset(tiny, modality_config=_config(), seed=0)
-    # candidates 0.5, 0.6, ... < 9.4 (0.5 s margins on [0, 9.9)); a 1 s chunk must stay in a train trial:
-    # 0.5-3.0 (26 starts) and 6.0-8.9; the treadmill NaN at 8.0 s is held until 8.1 s and widened by
-    # 0.05 s: [7.95, 8.15) removes starts 7.1-8.1, leaving 6.0-7.0 (11) and 8.2-8.9 (8).
-    expected = np.round(np.r_[np.arange(5, 31), np.arange(60, 71), np.arange(82, 90)] / 10, 5)
+    # the experiment covers [0, 9.9 s]; the whole screen chunk (s ... s + 0.9) must lie in [0.5, 9.4): s <= 8.4.
+    # It must stay in a train trial: 0.5-3.0 (26 starts) and 6.0-8.4; the treadmill NaN at 8.0 s is held until
+    # 8.1 s and widened by 0.05 s: [7.95, 8.15) removes starts 7.1-8.1, leaving 6.0-7.0 (11) and 8.2-8.4 (3).
+    expected = np.round(np.r_[np.arange(5, 31), np.arange(60, 71), np.arange(82, 85)] / 10, 5)
     np.testing.assert_allclose(ds.valid_times, expected)
-    assert len(ds) == 45
+    assert len(ds) == 40
 
 
 def test_sample_values_and_timestamps(tiny):
@@ -186,7 +203,9 @@ def test_sample_values_and_timestamps(tiny):
     assert sample["treadmill"][:, 0].tolist() == list(range(1005, 1015))
     # responses at 0.5 + 0.2 + (0, 0.2, 0.4) = 0.7, 0.9, 1.1 s -> 5 Hz samples 3, 4, 5
     assert sample["responses"][:, 0].tolist() == [2003, 2004, 2005]
-    np.testing.assert_allclose(sample["timestamps"]["responses"].numpy(), [0.7, 0.9, 1.1])
+    # timestamps relative to the responses' start (0 here), float32, as upstream
+    assert sample["timestamps"]["responses"].dtype == torch.float32
+    np.testing.assert_allclose(sample["timestamps"]["responses"].numpy(), [0.7, 0.9, 1.1], rtol=1e-6)
     assert set(sample) == {"screen", "treadmill", "responses", "timestamps"}
 
 
@@ -203,15 +222,15 @@ def test_normalisation_and_resize(tiny):
 
 def test_conditions_or_of_and_and_blanks(tiny):
     ds = ChunkDataset(tiny, modality_config=_config(valid_condition=[{"tier": "train"}, {"tier": "test"}]))
-    # every trial matches: only the margins and the NaN filter remove starts: 0.5-8.9 minus 7.1-8.1
-    assert len(ds) == len(np.arange(5, 90)) - len(np.arange(71, 82))
+    # every trial matches: only the margins and the NaN filter remove starts: 0.5-8.4 minus 7.1-8.1
+    assert len(ds) == len(np.arange(5, 85)) - len(np.arange(71, 82))
 
 
 def test_stride_is_seeded_and_reproducible(tiny):
     a = ChunkDataset(tiny, modality_config=_config(sample_stride=4), seed=3)
     b = ChunkDataset(tiny, modality_config=_config(sample_stride=4), seed=3)
     np.testing.assert_array_equal(a.valid_times, b.valid_times)
-    assert len(a) in (11, 12)
+    assert len(a) == 10  # 40 starts, every 4th from a random phase
     assert np.all(np.isin(a.valid_times, ChunkDataset(tiny, modality_config=_config()).valid_times))
     torch.testing.assert_close(a[2]["screen"], b[2]["screen"])
 
@@ -228,7 +247,7 @@ def test_multisession_loader_cycles_sessions(tmp_path):
     loader = get_multisession_dataloader(paths, {"dataset": {"modality_config": _config(), "seed": 0},
                                                  "dataloader": {"batch_size": 16}})
     keys = [key for key, _ in loader]
-    assert keys == ["tiny", "other"] * 3  # ceil(45 / 16) = 3 batches per session
+    assert keys == ["tiny", "other"] * 3  # ceil(40 / 16) = 3 batches per session
     key, batch = next(iter(loader))
     assert batch["screen"].shape == (16, 1, 10, 4, 6)
     assert batch["timestamps"]["treadmill"].shape == (16, 10)
@@ -236,12 +255,12 @@ def test_multisession_loader_cycles_sessions(tmp_path):
 
 def test_experiment_interpolates_all_modalities(tiny):
     exp = Experiment(tiny)
-    values, valid = exp.interpolate(np.array([1.05, 9.95]))
-    assert values["screen"][:, 0, 0].tolist() == [10]
-    # values come for the valid times only: the screen ends at its last timestamp (9.9 s), the sequences at 10 s
+    values, valid = exp.interpolate(np.array([1.05, 9.9, 9.95]))
+    # values come for the valid times only: screen and treadmill end at 9.9 s (closed), the responses at 10 s
+    assert values["screen"][:, 0, 0].tolist() == [10, 99]
     assert values["treadmill"].ravel().tolist() == [1010, 1099]
-    assert values["responses"].ravel().tolist() == [2005, 2049]
-    assert valid["screen"].tolist() == [True, False] and valid["treadmill"].tolist() == [True, True]
+    assert values["responses"].ravel().tolist() == [2005, 2049, 2049]
+    assert valid["screen"].tolist() == [True, True, False] and valid["responses"].tolist() == [True, True, True]
     assert (exp.start_time, exp.end_time) == (0.0, 9.9)
 
 
@@ -251,7 +270,7 @@ def test_nothing_is_written_into_a_read_only_folder(tiny):
         p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     try:
         ds = ChunkDataset(tiny, modality_config=_config())
-        assert len(ds) == 45
+        assert len(ds) == 40
         assert {p: p.stat().st_mtime_ns for p in tiny.rglob("*")} == files
     finally:
         for p in [tiny, *tiny.rglob("*")]:
@@ -278,9 +297,21 @@ def test_error_meta_missing_a_key(tiny):
 def test_error_trial_meta_missing_a_key(tiny):
     path = tiny / "screen" / "meta" / "00001.yml"
     meta = yaml.safe_load(path.read_text())
+    del meta["first_frame_idx"]
+    path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(KeyError, match=r"00001.yml.*first_frame_idx"):
+        Experiment(tiny)
+
+
+def test_num_frames_is_not_required_but_must_agree(tiny):
+    path = tiny / "screen" / "meta" / "00001.yml"
+    meta = yaml.safe_load(path.read_text())
     del meta["num_frames"]
     path.write_text(yaml.safe_dump(meta))
-    with pytest.raises(KeyError, match=r"00001.yml.*num_frames"):
+    assert Experiment(tiny).devices["screen"].trials["num_frames"].tolist() == [40, 20, 40]  # from first_frame_idx
+    meta["num_frames"] = 21
+    path.write_text(yaml.safe_dump(meta))
+    with pytest.raises(BadFileError, match=r"00001.yml.*num_frames=21.*20 stored frames"):
         Experiment(tiny)
 
 
@@ -308,12 +339,16 @@ def test_error_unknown_screen_transform(tiny):
 
 
 # ----------------------------------------------------------------------------------------- converter
-def _sensorium_mouse(folder: Path) -> Path:
+_RECORDING_ORDER = (1, 0)
+
+
+def _sensorium_mouse(folder: Path, trial_idx: tuple | None = _RECORDING_ORDER, stats: bool = False) -> Path:
     """Two trials in the Sensorium layout, stored in reverse recording order; 3 and 2 frames, NaN-padded
     to 4; 2 neurons."""
     for kind in ("videos", "responses", "behavior", "pupil_center"):
         (folder / "data" / kind).mkdir(parents=True)
     (folder / "meta" / "trials").mkdir(parents=True)
+    (folder / "meta" / "neurons").mkdir(parents=True)
     lengths = {0: 2, 1: 3}  # file 0 is the second trial recorded (trial_idx 1)
     for i, n in lengths.items():
         video = np.full((36, 64, 4), np.nan, dtype=np.float32)
@@ -327,24 +362,41 @@ def _sensorium_mouse(folder: Path) -> Path:
         for kind, arr in (("videos", video), ("responses", resp), ("behavior", beh), ("pupil_center", pup)):
             np.save(folder / "data" / kind / f"{i}.npy", arr)
     np.save(folder / "meta" / "trials" / "tiers.npy", np.array(["oracle", "train"]))
-    np.save(folder / "meta" / "trials" / "trial_idx.npy", np.array([1, 0]))
+    if trial_idx is not None:
+        np.save(folder / "meta" / "trials" / "trial_idx.npy", np.asarray(trial_idx))
+    np.save(folder / "meta" / "trials" / "condition_hash.npy", np.array(["h0", "h1"]))
+    np.save(folder / "meta" / "neurons" / "unit_ids.npy", np.array([7, 9]))
+    np.save(folder / "meta" / "neurons" / "cell_motor_coordinates.npy", np.array([[0, 0, 0], [10, -5, 20]]))
+    if stats:  # statistics with a frame axis (4 frames), as some references store them
+        for kind, n in (("videos", None), ("responses", 2), ("behavior", 2), ("pupil_center", 2)):
+            d = folder / "meta" / "statistics" / kind / "all"
+            d.mkdir(parents=True)
+            shape = (36, 64) if n is None else (n, 4)
+            mean = np.zeros(shape)
+            mean[..., :2] = 2.0  # per frame 2, 2, 0, 0: mean 1, variance of the means 1
+            for name, value in (("mean", mean), ("std", np.ones(shape)), ("min", np.zeros(shape)),
+                                ("max", np.ones(shape)), ("median", np.zeros(shape))):
+                np.save(d / f"{name}.npy", value if n is not None or name != "mean" else np.full(shape, 5.0))
     return folder
 
 
 def test_convert_sensorium_mouse(tmp_path):
     mouse = _sensorium_mouse(tmp_path / "dynamic1-Video-x")
-    out = convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1)  # 3 blank frames between trials
+    out = convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1)  # 3 samples of gap, one blank trial
     exp = Experiment(out)
     assert exp.data_key == "dynamic1-Video-x"
     table = exp.devices["screen"].trials
     assert table["modality"].tolist() == ["video", "blank", "video"]
     assert table["tier"].tolist() == ["train", "blank", "oracle"]  # recording order: file 1, then file 0
-    assert table["num_frames"].tolist() == [3, 3, 2]
-    # frame times k / 30 s: frames 0-2 = file 1 (values 100-102), 3-5 blank, 6-7 = file 0 (values 0, 1);
-    # the screen's range ends at its last timestamp (7/30 s), so read just before it
-    t = np.array([0, 2, 6, 6.9]) / 30
-    values, _ = exp.interpolate(t)
-    assert values["screen"][:, 0, 0].tolist() == [100, 102, 0, 0]
+    assert table["trial_idx"].iloc[[0, 2]].tolist() == [0, 1] and table["sensorium_file"].iloc[[0, 2]].tolist() == [1, 0]
+    assert table["num_frames"].tolist() == [3, 1, 2]  # the blank: one stored frame, one timestamp
+    # samples k / 30 s: 0-2 = file 1 (values 100-102), 3-5 gap (the blank's timestamp at 3/30), 6-7 = file 0
+    np.testing.assert_allclose(exp.devices["screen"].timestamps * 30, [0, 1, 2, 3, 6, 7])
+    t = np.array([0, 2, 4, 6, 6.9, 7]) / 30
+    values, valid = exp.interpolate(t)
+    assert valid["screen"].all()  # the screen's range is closed at its last timestamp
+    # the blank's grey is the first trial's mean luminance (101)
+    assert values["screen"][:, 0, 0].tolist() == [100, 102, 101, 0, 0, 1]
     seq, _ = exp.interpolate(np.array([0, 2, 6, 7]) / 30, ["responses", "treadmill", "eye_tracker"])
     assert seq["responses"].tolist() == [[10, 20], [12, 22], [0, 0], [1, 1]]
     assert seq["treadmill"].ravel().tolist() == [4, 4, 2, 2]
@@ -353,6 +405,39 @@ def test_convert_sensorium_mouse(tmp_path):
     assert np.isnan(gap["responses"]).all()
     with pytest.raises(FileExistsError):
         convert_sensorium_mouse(mouse, out)
+
+
+def test_convert_keeps_string_trial_idx_in_file_order(tmp_path):
+    mouse = _sensorium_mouse(tmp_path / "dynamic2-Video-y", trial_idx=("b--1", "a--2"))
+    exp = Experiment(convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1))
+    table = exp.devices["screen"].trials.query("modality == 'video'")
+    # string recording ids carry no order: the files are laid out in file order, and the ids kept as strings
+    assert table["sensorium_file"].tolist() == [0, 1] and table["trial_idx"].tolist() == ["b--1", "a--2"]
+
+
+def test_convert_without_trial_idx(tmp_path):
+    from course_utils.sensorium.reader import read_mouse
+
+    mouse = _sensorium_mouse(tmp_path / "dynamic3-Video-z", trial_idx=None)
+    try:
+        read_mouse(mouse)
+    except FileNotFoundError:
+        pytest.skip("course_utils.sensorium's reader still requires meta/trials/trial_idx.npy (its owner is "
+                    "changing that); the converter itself does not")
+    exp = Experiment(convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1))
+    table = exp.devices["screen"].trials.query("modality == 'video'")
+    assert table["sensorium_file"].tolist() == [0, 1] and "trial_idx" not in table
+
+
+def test_convert_reduces_statistics_with_a_frame_axis(tmp_path):
+    mouse = _sensorium_mouse(tmp_path / "dynamic4-Video-w", stats=True)
+    out = convert_sensorium_mouse(mouse, tmp_path / "exp", gap_s=0.1)
+    # per-frame means (2, 2, 0, 0) and stds 1: mean 1, std sqrt(mean(1) + var(2, 2, 0, 0)) = sqrt(2)
+    for name, n in (("responses", 2), ("treadmill", 1), ("eye_tracker", 3)):
+        np.testing.assert_allclose(np.load(out / name / "meta" / "means.npy"), np.ones((1, n)))
+        np.testing.assert_allclose(np.load(out / name / "meta" / "stds.npy"), np.full((1, n), np.sqrt(2)))
+    # the video's statistics are per pixel: mean 5 everywhere, std 1
+    assert np.load(out / "screen" / "meta" / "means.npy") == 5.0 and np.load(out / "screen" / "meta" / "stds.npy") == 1.0
 
 
 def test_convert_rejects_non_sensorium_folder(tmp_path):

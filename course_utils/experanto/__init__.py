@@ -10,7 +10,10 @@
 * :mod:`course_utils.experanto.simulate` – the demo experiments.
 
 An own implementation of the upstream project's semantics (https://github.com/sinzlab/experanto), which is not
-installable from PyPI; the docstrings note where upstream had defects that are fixed here.
+installable from PyPI. Folders move both ways: the course writes upstream's own layout
+(:mod:`~course_utils.experanto.writer`) and reads folders upstream writes. ``ChunkDataset`` gives upstream's
+samples except four deliberate fixes, listed in one place: the docstring of
+:mod:`course_utils.experanto.dataset`.
 
 Taught in chapter 04_experanto_chunks.
 """

@@ -3,22 +3,48 @@
 A sample starts at a time ``s`` (seconds) on the screen's clock. For every modality the dataset reads
 ``chunk_size`` values at ``s + offset + arange(chunk_size) / sampling_rate`` (times rounded to
 ``10**-interpolate_precision`` s so that two sessions never drift apart by float error), interpolates them
-(see :mod:`course_utils.experanto.interpolators`), and transforms them. A start ``s`` is *valid* when
+(see :mod:`course_utils.experanto.interpolators`), and transforms them (:mod:`.transforms`). A start ``s`` is
+*valid* when
 
-1. it lies on the grid ``start + 0.5 s + k / screen_rate`` inside the range every modality covers, shrunk by
-   ``safe_interval_threshold`` (0.5 s) at both ends, and every modality's chunk times fall inside that
-   modality's half-open range;
+1. it lies on the grid ``start + 0.5 s + k / screen_rate``, where ``start`` is the latest start of all
+   modalities, and the **whole** screen chunk lies before ``end - 0.5 s`` (``end``: the earliest end of all
+   modalities; 0.5 s is ``safe_interval_threshold``); every other modality's chunk lies inside its own range;
 2. every screen frame of the chunk belongs to a trial matching ``valid_condition`` (a dict, or a list of
    dicts: OR across dicts, AND within one; ``include_blanks`` adds ``{"tier": "blank"}``);
 3. no chunk time of a modality with a ``nan_filter`` reads (or is within ``vicinity`` s of) a NaN sample.
 
-Starts are then thinned by ``sample_stride`` (every stride-th start, from a seeded random phase).
+Starts are then thinned by ``sample_stride`` (every stride-th start, from a seeded random phase). Timestamps
+come relative to the ``responses``' start time, as float32 (upstream's convention; ``normalize_timestamps=False``
+gives the raw float64 clock).
 
-Differences from upstream, all fixes: the NaN filter covers the whole time a NaN sample is *held* by floor
-interpolation (upstream only masked +-``vicinity`` around the NaN's timestamp, so an 8 Hz response NaN leaked
-into chunks whose times fell 0.05-0.125 s after it), and is checked on each modality's own chunk times, not
-only the screen's; linear interpolation uses the true sample times when ``start_time != 0``; nothing is
-written into the data folder; missing modalities and keys raise errors that name the file.
+Deliberate differences from upstream Experanto (the one list; chapter 04_experanto_chunks shows each)
+----------------------------------------------------------------------------------------------------
+Everything else gives upstream's samples: with ``upstream_clock=True`` (below) the same values, bit for bit, at
+every start both accept (``benchmarks/bench_experanto.py --upstream`` checks it).
+
+* **No drift in chunk times.** Upstream steps through a chunk by the period rounded to 1e-5 s (``3333`` units
+  at 30 Hz), so the 60th frame time of a chunk is 0.2 ms early; once the drift passes the screen's 0.1 ms
+  tolerance it reads the *previous* frame, for about half of the slots when the chunk starts on a frame. Here
+  times are ``s + k / rate`` rounded to 1e-5 s.
+* **Exact-time floor.** A time exactly on a sample reads that sample (upstream divides by the rounded period
+  and, for some exact times, reads the previous one).
+* **The NaN filter** covers the whole time a NaN sample is *held* by floor interpolation and is checked on each
+  modality's own chunk times (upstream masked +-``vicinity`` around the NaN's timestamp on the screen's times
+  only, so an 8 Hz NaN leaked into chunks whose times fell 0.05-0.125 s after it). Trial conditions are
+  checked on the frame actually read (with the screen's 0.1 ms tolerance), not on the raw time.
+* **Nothing is written into the data folder** (upstream writes ``combined_meta.json`` into ``screen/``; here
+  the trial index is cached outside, see :mod:`.index`).
+* Linear interpolation weights use the true sample times when ``start_time != 0`` (upstream fixed it in 2026).
+* ``replace_nans_with_means`` works (upstream accepts and ignores it); a ``keep_nans`` at the modality level
+  (where upstream's default config puts it, and upstream ignores it) is honoured.
+* Samples are float32 whatever the stored dtype (upstream passes float64 ``data.npy`` through as float64);
+  stds below 1e-8 of non-response modalities become 1 (upstream divides by them).
+* Errors name the file or config key and the fix (upstream mostly asserts).
+
+``upstream_clock=True`` restores the first two (drifting chunk times, upstream's floor) so the samples can be
+compared with upstream's bit for bit; it exists for that comparison only.
+
+``add_behavior_as_channels`` is supported as upstream has it, and deprecated as upstream deprecated it.
 
 Taught in chapter 04_experanto_chunks.
 """
@@ -27,6 +53,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +66,13 @@ from torch.utils.data import DataLoader, Dataset
 from .experiment import Experiment
 from .index import cached_nan_indices
 from .interpolators import ScreenInterpolator, SequenceInterpolator
-from .transforms import load_statistics, normalization_from_config, screen_transforms_from_config
+from .transforms import (
+    area_resize,
+    is_pixel_repetition,
+    load_statistics,
+    normalization_from_config,
+    screen_transforms_from_config,
+)
 
 __all__ = [
     "DEFAULT_MODALITY_CONFIG",
@@ -51,8 +84,9 @@ __all__ = [
 
 _NAN_FILTER = {"nan_filter": {"vicinity": 0.05}}
 
-#: Upstream's defaults: screen 60 frames @ 30 Hz resized to 144x256, responses 16 bins @ 8 Hz,
-#: eye tracker and treadmill 60 @ 30 Hz, NaN filters on the sequences.
+#: Upstream's defaults: screen 60 frames @ 30 Hz rescaled to 144x256 (area interpolation: 4x4 pixel
+#: repetition for 36x64 frames), responses 16 bins @ 8 Hz, eye tracker and treadmill 60 @ 30 Hz, NaN filters
+#: on the sequences.
 DEFAULT_MODALITY_CONFIG: dict[str, dict[str, Any]] = {
     "screen": {
         "sampling_rate": 30,
@@ -62,7 +96,7 @@ DEFAULT_MODALITY_CONFIG: dict[str, dict[str, Any]] = {
         "sample_stride": 1,
         "include_blanks": True,
         "transforms": {"normalization": "normalize", "Resize": {"size": [144, 256]}},
-        "interpolation": {},
+        "interpolation": {"rescale": True, "rescale_size": [144, 256]},
     },
     "responses": {
         "sampling_rate": 8,
@@ -159,24 +193,33 @@ class ChunkDataset(Dataset):
         Override every modality's ``sampling_rate`` / ``chunk_size`` (Hz / samples).
     modality_config
         Per modality: ``sampling_rate``, ``chunk_size``, ``offset`` (s), ``transforms``, ``interpolation``
-        (``interpolation_mode``, ``rounding``), ``filters`` (``nan_filter: {vicinity: s}``); the screen also
-        ``valid_condition``, ``include_blanks``, ``sample_stride``. See :data:`DEFAULT_MODALITY_CONFIG`.
+        (``interpolation_mode``, ``rounding``, ``keep_nans``; the screen's ``rescale`` and ``rescale_size``),
+        ``filters`` (``nan_filter: {vicinity: s}``); the screen also ``valid_condition``, ``include_blanks``,
+        ``sample_stride``. See :data:`DEFAULT_MODALITY_CONFIG`.
     out_keys
         Modalities to return (default: every configured modality plus ``"timestamps"``).
     seed
         Seed of the random phase of ``sample_stride`` thinning (reproducible samples).
     safe_interval_threshold
-        Margin (s) kept free at both ends of the recording.
+        Margin (s) kept free at both ends of the recording, for the whole screen chunk.
     interpolate_precision
         Decimal places (of seconds) that chunk times are rounded to.
     replace_nans_with_means
         Replace NaN values by the signal's mean (0 after z-scoring) instead of returning NaN.
     normalize_timestamps
-        Return timestamps relative to the experiment's start instead of the raw clock.
+        Return timestamps relative to the responses' start time, as float32 (upstream's convention; the
+        experiment's start if there is no ``responses`` modality); ``False``: the raw clock, float64.
     cache_data
         Read sequences into memory.
     cache_dir
         Where start-up caches go (never the data folder).
+    add_behavior_as_channels
+        Deprecated (as upstream): append the eye tracker's and treadmill's values to the screen as extra
+        channels, each constant over the frame, giving (1 + n_eye + n_treadmill, T, H, W). Needs their
+        chunk_size equal to the screen's. Use the separate ``eye_tracker``/``treadmill`` outputs instead.
+    upstream_clock
+        Reproduce upstream's drifting chunk times and its floor (see the module docstring), for bit-for-bit
+        comparisons with upstream only.
 
     Examples
     --------
@@ -201,6 +244,8 @@ class ChunkDataset(Dataset):
         normalize_timestamps: bool = True,
         cache_data: bool = False,
         cache_dir: str | Path | None = None,
+        add_behavior_as_channels: bool = False,
+        upstream_clock: bool = False,
     ) -> None:
         self.root_folder = Path(root_folder)
         config = copy.deepcopy(DEFAULT_MODALITY_CONFIG if modality_config is None else modality_config)
@@ -219,16 +264,20 @@ class ChunkDataset(Dataset):
                     )
             if cfg["sampling_rate"] <= 0 or int(cfg["chunk_size"]) < 1:
                 raise ValueError(f"modality_config[{name!r}]: sampling_rate must be > 0 and chunk_size >= 1.")
-            cfg.setdefault("offset", 0.0)
+            if cfg.get("offset") is None:
+                cfg["offset"] = 0.0
         self.modality_config = config
+        self._offsets: dict[str, np.ndarray] = {}
         self.seed = seed
         self.safe_interval_threshold = float(safe_interval_threshold)
         self.precision = int(interpolate_precision)
         self.replace_nans_with_means = replace_nans_with_means
         self.normalize_timestamps = normalize_timestamps
         self.cache_dir = cache_dir
+        self.upstream_clock = bool(upstream_clock)
+        self.add_behavior_as_channels = bool(add_behavior_as_channels)
         self.experiment = Experiment(self.root_folder, config, modalities=list(config), cache_data=cache_data,
-                                     cache_dir=cache_dir)
+                                     cache_dir=cache_dir, upstream_clock=self.upstream_clock)
         self.data_key = self.experiment.data_key
         self.out_keys = list(out_keys) if out_keys is not None else [*config, "timestamps"]
         unknown = [k for k in self.out_keys if k != "timestamps" and k not in config]
@@ -236,6 +285,11 @@ class ChunkDataset(Dataset):
             raise KeyError(f"out_keys {unknown} are not in modality_config ({list(config)}).")
         screens = [n for n, d in self.experiment.devices.items() if isinstance(d, ScreenInterpolator)]
         self.reference = screens[0] if screens else next(iter(config))
+        if self.add_behavior_as_channels:
+            self._check_behavior_channels(screens)
+        devices = self.experiment.devices
+        self._time_origin = (devices["responses"].start_time if "responses" in devices
+                             else self.experiment.start_time)
         self._init_transforms()
         self._rng = np.random.default_rng(seed)
         self._full_valid_times = self.get_full_valid_sample_times()
@@ -254,27 +308,86 @@ class ChunkDataset(Dataset):
         self.shuffle_valid_screen_times()
 
     # ------------------------------------------------------------------ set-up
+    def _check_behavior_channels(self, screens: list[str]) -> None:
+        warnings.warn(
+            "add_behavior_as_channels is deprecated (upstream Experanto deprecated it too): it copies every "
+            "behaviour value over the whole frame. Use the separate 'eye_tracker' and 'treadmill' outputs.",
+            DeprecationWarning, stacklevel=3,
+        )
+        needed = ["eye_tracker", "treadmill"]
+        if not screens or any(n not in self.modality_config for n in needed):
+            raise ValueError("add_behavior_as_channels needs 'screen', 'eye_tracker' and 'treadmill' in modality_config.")
+        sizes = {n: int(self.modality_config[n]["chunk_size"]) for n in [screens[0], *needed]}
+        if len(set(sizes.values())) != 1:
+            raise ValueError(f"add_behavior_as_channels needs equal chunk sizes (one value per frame); got {sizes}.")
+
     def _init_transforms(self) -> None:
         self._stats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._normalization: dict[str, str | None] = {}
         self._screen_transforms: dict[str, list] = {}
+        self._rescale: dict[str, Any] = {}
+        self._normalize_first: dict[str, bool] = {}
         for name, cfg in self.modality_config.items():
             device = self.experiment.devices[name]
             transforms = cfg.get("transforms") or {}
             norm = normalization_from_config(transforms)
             self._normalization[name] = norm
             if norm is not None or self.replace_nans_with_means:
-                self._stats[name] = load_statistics(device.folder)
+                n_signals = None if isinstance(device, ScreenInterpolator) else device.n_signals
+                self._stats[name] = load_statistics(device.folder, n_signals)
             if isinstance(device, ScreenInterpolator):
-                fs = screen_transforms_from_config(transforms)
                 interp = cfg.get("interpolation") or {}
-                if interp.get("rescale") and interp.get("rescale_size"):
-                    fs = screen_transforms_from_config({"Resize": {"size": interp["rescale_size"]}}) + fs
+                size = interp.get("rescale_size")
+                rescale = area_resize(size) if interp.get("rescale") and size else None
+                out_size = tuple(int(v) for v in size) if rescale is not None else tuple(device.image_size)
+                # drop a Resize to the size the frames already have (upstream's default config has one after
+                # its rescale); crops only select pixels, so they commute with normalisation exactly
+                fs, exact = [], rescale is None or is_pixel_repetition(device.image_size, out_size)
+                for f in screen_transforms_from_config(transforms):
+                    kind = getattr(f, "kind", None)
+                    if kind == "Resize" and tuple(f.size) == out_size:
+                        continue
+                    exact &= kind == "CenterCrop"
+                    out_size = tuple(f.size) if kind == "Resize" else out_size
+                    fs.append(f)
+                self._rescale[name] = rescale
                 self._screen_transforms[name] = fs
+                # normalising the small stored frames is cheaper and, when the rest only repeats or selects
+                # pixels, gives exactly the values of upstream's order (normalisation last)
+                self._normalize_first[name] = exact
 
     def _chunk_offsets(self, name: str) -> np.ndarray:
+        offsets = self._offsets.get(name)
+        if offsets is None:
+            cfg = self.modality_config[name]
+            offsets = self._offsets[name] = float(cfg["offset"]) + np.arange(int(cfg["chunk_size"])) / float(
+                cfg["sampling_rate"])
+        return offsets
+
+    def chunk_times(self, starts: np.ndarray | float, name: str) -> np.ndarray:
+        """The times (s) at which modality ``name`` is read for chunks starting at ``starts``.
+
+        ``s + offset + arange(chunk_size) / sampling_rate``, rounded to ``interpolate_precision`` decimals;
+        with ``upstream_clock`` upstream's integer steps of the rounded period instead.
+
+        Returns
+        -------
+        np.ndarray
+            (chunk_size,) for a scalar start, else (n_starts, chunk_size).
+        """
         cfg = self.modality_config[name]
-        return float(cfg["offset"]) + np.arange(int(cfg["chunk_size"])) / float(cfg["sampling_rate"])
+        if np.ndim(starts) == 0 and not self.upstream_clock:  # one sample: the hot path of __getitem__
+            return np.round(float(starts) + self._chunk_offsets(name), self.precision)
+        starts_arr = np.atleast_1d(np.asarray(starts, dtype=np.float64))
+        if self.upstream_clock:
+            scale = 10**self.precision
+            step = int(round(scale / float(cfg["sampling_rate"])))
+            ints = (np.round(starts_arr * scale).astype(np.int64)[:, None] + int(round(float(cfg["offset"]) * scale))
+                    + np.arange(int(cfg["chunk_size"]))[None, :] * step)
+            times = ints.astype(np.float64) / scale
+        else:
+            times = np.round(starts_arr[:, None] + self._chunk_offsets(name)[None, :], self.precision)
+        return times[0] if np.ndim(starts) == 0 else times
 
     def _nan_intervals(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         device = self.experiment.devices[name]
@@ -321,7 +434,9 @@ class ChunkDataset(Dataset):
             starts = candidates[b : b + block]
             ok = np.ones(len(starts), dtype=bool)
             for name, device in exp.devices.items():
-                times = np.round(starts[:, None] + self._chunk_offsets(name)[None, :], self.precision)
+                times = self.chunk_times(starts, name)
+                if name == self.reference:  # the margin holds for the whole chunk, as upstream
+                    ok &= ((times >= lo) & (times < hi)).all(axis=1)
                 ok &= device.valid_times(times).all(axis=1)
                 if name in trial_ok:
                     frames = np.clip(device.frame_indices(times), 0, len(device.timestamps) - 1)
@@ -358,20 +473,41 @@ class ChunkDataset(Dataset):
     def _transform(self, name: str, values: np.ndarray) -> torch.Tensor:
         norm = self._normalization[name]
         device = self.experiment.devices[name]
-        if name in self._stats:
-            mean, std = self._stats[name]
-            if self.replace_nans_with_means and np.isnan(values).any():
-                values = np.where(np.isnan(values), mean, values)
+        screen = isinstance(device, ScreenInterpolator)
+        stats = self._stats.get(name)
+        if stats is not None and self.replace_nans_with_means and np.isnan(values).any():
+            mean = stats[0] if not screen else stats[0].reshape(())
+            values = np.where(np.isnan(values), mean, values).astype(np.float32)
+        if not screen:
+            return torch.from_numpy(self._normalize(values, norm, stats))
+        if self._normalize_first[name]:
+            values = self._normalize(values, norm, stats)
+        tensor = torch.from_numpy(values).unsqueeze(0)  # channel axis: (1, T, H, W)
+        if self._rescale[name] is not None:
+            tensor = self._rescale[name](tensor)
+        for f in self._screen_transforms[name]:
+            tensor = f(tensor)
+        tensor = tensor.contiguous()
+        if not self._normalize_first[name] and norm is not None:  # upstream's order: normalise last
+            mean, std = (torch.tensor(float(v.reshape(())), dtype=tensor.dtype) for v in stats)
+            tensor = tensor.clone() if tensor.data_ptr() == values.ctypes.data else tensor
             if norm == "normalize":
-                values = (values - mean) / std
-            elif norm == "normalize_variance_only":
-                values = values / std
-        tensor = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))
-        if isinstance(device, ScreenInterpolator):
-            tensor = tensor.unsqueeze(0)  # channel axis: (1, T, H, W)
-            for f in self._screen_transforms[name]:
-                tensor = f(tensor)
+                tensor.sub_(mean)
+            tensor.div_(std)
         return tensor
+
+    @staticmethod
+    def _normalize(values: np.ndarray, norm: str | None, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        if norm is None:
+            return values
+        mean, std = stats
+        if values.ndim == 3:  # screen frames (T, H, W): scalar statistics
+            mean, std = mean.reshape(()), std.reshape(())
+        if norm == "normalize":
+            values -= mean
+        values /= std
+        return values
 
     def __getitem__(self, idx: int) -> dict[str, Any]:
         if not -len(self) <= idx < len(self):
@@ -379,20 +515,35 @@ class ChunkDataset(Dataset):
         start = float(self._valid_screen_times[idx])
         sample: dict[str, Any] = {}
         timestamps = {}
-        t0 = self.experiment.start_time if self.normalize_timestamps else 0.0
+        wanted = set(self.out_keys)
+        if self.add_behavior_as_channels and "screen" in wanted:
+            wanted |= {"eye_tracker", "treadmill"}
         for name in self.modality_config:
-            if name not in self.out_keys and "timestamps" not in self.out_keys:
+            if name not in wanted and "timestamps" not in wanted:
                 continue
-            times = np.round(start + self._chunk_offsets(name), self.precision)
-            timestamps[name] = torch.from_numpy(times - t0)
-            if name in self.out_keys:
+            times = self.chunk_times(start, name)
+            if self.normalize_timestamps:
+                timestamps[name] = torch.from_numpy((times - self._time_origin).astype(np.float32))
+            else:
+                timestamps[name] = torch.from_numpy(times)
+            if name in wanted:
                 values, valid = self.experiment.devices[name].interpolate(times)
                 if not valid.all():  # cannot happen for a valid start; a clear message if the folder changed
                     raise RuntimeError(f"{name}: chunk at {start:.3f} s leaves the recording; rebuild the dataset.")
                 sample[name] = self._transform(name, values)
+        if self.add_behavior_as_channels and "screen" in sample:
+            sample["screen"] = _behavior_as_channels(sample["screen"], sample["eye_tracker"], sample["treadmill"])
+        out = {k: v for k, v in sample.items() if k in self.out_keys}
         if "timestamps" in self.out_keys:
-            sample["timestamps"] = timestamps
-        return sample
+            out["timestamps"] = timestamps
+        return out
+
+
+def _behavior_as_channels(screen: torch.Tensor, *behaviour: torch.Tensor) -> torch.Tensor:
+    """(C, T, H, W) screen + (T, c_i) behaviour -> (C + sum c_i, T, H, W), each value constant over the frame."""
+    _, t, h, w = screen.shape
+    extra = [b.T[:, :, None, None].expand(-1, t, h, w) for b in behaviour]
+    return torch.cat([screen, *extra], dim=0).contiguous()
 
 
 class MultiSessionLoader:

@@ -5,19 +5,20 @@ Taught in chapter 04_experanto_chunks.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..fileio import BadFileError, read_json
 from .interpolators import ScreenInterpolator, SequenceInterpolator, read_modality_meta
 
 __all__ = ["Experiment", "data_key_of"]
 
 
 def data_key_of(root: str | Path) -> str:
-    """The experiment's name: ``data_key`` (or ``scan_key``) from ``meta.json``, else the folder's name.
+    """The experiment's name, as upstream derives it: ``data_key`` from ``meta.json``, else its ``scan_key``
+    (``animal_id-session-scan_idx``), else the folder's name.
 
     Examples
     --------
@@ -29,10 +30,18 @@ def data_key_of(root: str | Path) -> str:
     root = Path(root)
     meta_path = root / "meta.json"
     if meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        for key in ("data_key", "scan_key"):
-            if key in meta:
-                return str(meta[key])
+        meta = read_json(meta_path, fix='It holds the experiment\'s name, e.g. {"data_key": "mouse_A"}: fix or delete it.')
+        if isinstance(meta, dict) and "data_key" in meta:
+            return str(meta["data_key"])
+        if isinstance(meta, dict) and "scan_key" in meta:
+            key = meta["scan_key"]
+            if isinstance(key, dict):
+                try:
+                    return f"{key['animal_id']}-{key['session']}-{key['scan_idx']}"
+                except KeyError as err:
+                    raise BadFileError(meta_path, f"scan_key lacks {err}.", "Give animal_id, session and scan_idx, "
+                                       "or a data_key.") from err
+            return str(key)
     return root.name
 
 
@@ -44,14 +53,18 @@ class Experiment:
     root
         The experiment folder; every subfolder with a ``meta.yml`` is a modality.
     modality_config
-        Per modality, an optional ``interpolation`` dict (``interpolation_mode``, ``rounding``); modalities
-        not named in the config are still opened (with the defaults) unless ``modalities`` restricts them.
+        Per modality, an optional ``interpolation`` dict (``interpolation_mode``, ``rounding``,
+        ``keep_nans``; ``keep_nans`` may also sit at the modality level, where upstream's default config puts
+        it); modalities not named in the config are still opened (with the defaults) unless ``modalities``
+        restricts them. Screen frames come at their stored size (``ChunkDataset`` applies ``rescale``).
     modalities
         Open only these modalities (error if one is missing from the folder).
     cache_data
         Read sequences into memory instead of memory-mapping them.
     cache_dir
         Where start-up caches live (never inside ``root``).
+    upstream_clock
+        Sequences compute sample indices as upstream does (see :mod:`.interpolators`); for comparisons only.
 
     Examples
     --------
@@ -70,6 +83,7 @@ class Experiment:
         modalities: list[str] | None = None,
         cache_data: bool = False,
         cache_dir: str | Path | None = None,
+        upstream_clock: bool = False,
     ) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
@@ -91,7 +105,8 @@ class Experiment:
         for name in wanted:
             folder = self.root / name
             kind = read_modality_meta(folder)["modality"]
-            interp_cfg = dict((modality_config.get(name) or {}).get("interpolation") or {})
+            cfg = modality_config.get(name) or {}
+            interp_cfg = dict(cfg.get("interpolation") or {})
             if kind == "screen":
                 self.devices[name] = ScreenInterpolator(folder, cache_dir=cache_dir)
             elif kind == "sequence":
@@ -100,6 +115,8 @@ class Experiment:
                     interpolation_mode=interp_cfg.get("interpolation_mode", "nearest_neighbor"),
                     rounding=interp_cfg.get("rounding", "floor"),
                     cache_data=cache_data,
+                    keep_nans=bool(interp_cfg.get("keep_nans", cfg.get("keep_nans", False))),
+                    upstream_clock=upstream_clock,
                 )
             else:
                 raise ValueError(f"{folder / 'meta.yml'}: unknown modality {kind!r} (screen or sequence).")
@@ -117,7 +134,7 @@ class Experiment:
 
     @property
     def end_time(self) -> float:
-        """End (exclusive) of the range where every modality has data (s)."""
+        """End (inclusive) of the range where every modality has data (s)."""
         return min(d.valid_end for d in self.devices.values())
 
     def interpolate(

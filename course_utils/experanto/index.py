@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,14 @@ import pandas as pd
 import platformdirs
 import yaml
 
+from ..fileio import BadFileError, read_yaml
+
 __all__ = ["index_cache_dir", "load_trial_table", "build_index", "cached_nan_indices", "TRIAL_KEYS"]
 
 ENV_CACHE = "COURSE_EXPERANTO_CACHE"
-TRIAL_KEYS = ("modality", "first_frame_idx", "num_frames")
+TRIAL_KEYS = ("modality", "first_frame_idx")  # num_frames: videos only, and derivable
+_FIX = "Fix or regenerate the trial file (course_utils.experanto.writer writes them)."
+_TRIAL_FILE = re.compile(r"\d+\.yml")  # upstream reads numbered files only (00000.yml ...)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available: ~10x faster
 
 
@@ -54,12 +59,19 @@ def _fingerprint(paths: list[os.DirEntry] | list[Path], extra: str) -> str:
 def _parse_trials(meta_dir: Path, entries: list[os.DirEntry]) -> list[dict]:
     rows = []
     for entry in entries:
-        meta = yaml.load(Path(entry.path).read_text(), Loader=_Loader)  # noqa: S506 (a safe loader)
+        path = Path(entry.path)
+        try:
+            meta = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a safe loader)
+        except (yaml.YAMLError, UnicodeDecodeError):
+            read_yaml(path, fix=_FIX)  # the pure-Python parser's message, with line and column
+            raise
         if not isinstance(meta, dict):
-            raise ValueError(f"{entry.path} is not a YAML mapping.")
+            raise BadFileError(path, f"is not a YAML mapping (got {type(meta).__name__}).", _FIX)
         missing = [k for k in TRIAL_KEYS if k not in meta]
         if missing:
             raise KeyError(f"{entry.path} lacks {missing}: every screen trial needs {list(TRIAL_KEYS)}.")
+        if not isinstance(meta["first_frame_idx"], int) or isinstance(meta["first_frame_idx"], bool):
+            raise BadFileError(path, f"first_frame_idx must be an integer; got {meta['first_frame_idx']!r}.", _FIX)
         meta["stem"] = entry.name[: -len(".yml")]
         rows.append(meta)
     return rows
@@ -78,16 +90,19 @@ def load_trial_table(screen_folder: str | Path, cache_dir: str | Path | None = N
     Returns
     -------
     pandas.DataFrame
-        Columns ``stem`` (file stem), ``modality``, ``first_frame_idx``, ``num_frames``, ``image_size``,
-        ``tier`` ... (every key found in the YAML files), sorted by ``first_frame_idx``.
+        Columns ``stem`` (file stem), ``modality``, ``first_frame_idx``, ``image_size``, ``tier`` ...
+        (every key found in the YAML files; ``num_frames`` only if some file has it), sorted by
+        ``first_frame_idx``. :class:`~course_utils.experanto.interpolators.ScreenInterpolator` completes
+        ``num_frames`` (stored frames per trial).
 
     Examples
     --------
     >>> import tempfile; from course_utils.experanto.writer import write_screen_modality
-    >>> d = tempfile.mkdtemp(); write_screen_modality(d, np.arange(2.0), [{"modality": "image",
-    ...     "num_frames": 2, "data": np.zeros((2, 2)), "tier": "train"}])
+    >>> d = tempfile.mkdtemp(); write_screen_modality(d, np.arange(2.0), [
+    ...     {"modality": "image", "data": np.zeros((2, 2)), "tier": "train"},
+    ...     {"modality": "blank", "image_size": [2, 2], "interleave_value": 0.0, "tier": "blank"}])
     >>> load_trial_table(d, cache_dir="")[["stem", "modality", "tier"]].values.tolist()
-    [['00000', 'image', 'train']]
+    [['00000', 'image', 'train'], ['00001', 'blank', 'blank']]
 
     Taught in chapter 04_experanto_chunks.
     """
@@ -95,9 +110,10 @@ def load_trial_table(screen_folder: str | Path, cache_dir: str | Path | None = N
     meta_dir = folder / "meta"
     if not meta_dir.is_dir():
         raise FileNotFoundError(f"{meta_dir} is missing: the screen needs one meta/<trial>.yml per trial.")
-    entries = sorted((e for e in os.scandir(meta_dir) if e.name.endswith(".yml")), key=lambda e: e.name)
+    entries = sorted((e for e in os.scandir(meta_dir) if _TRIAL_FILE.fullmatch(e.name)),
+                     key=lambda e: int(e.name[:-4]))
     if not entries:
-        raise FileNotFoundError(f"{meta_dir} holds no <trial>.yml files.")
+        raise FileNotFoundError(f"{meta_dir} holds no numbered trial files (00000.yml, 00001.yml ...).")
     use_cache = cache_dir is None or bool(cache_dir)
     cache_file = None
     if use_cache:

@@ -10,29 +10,42 @@ The semantics are upstream Experanto's, written down (upstream left them implici
   available to show the difference; the default is ``"floor"``.
 * ``interpolation_mode="linear"``: weighted average of samples ``k`` and ``k + 1``. Upstream forgot
   ``start_time`` in the weights until a 2026 fix; here the weights are computed from the true sample times.
+  With ``keep_nans=False`` (upstream's default) a NaN in the result is replaced by the mean of that signal
+  over the times of the same call, as upstream does; ``keep_nans=True`` returns the NaN.
 * **Screen**: frame ``searchsorted(timestamps, t + 1e-4) - 1``, i.e. the frame on display at ``t`` (held
-  until the next frame; the 0.1 ms tolerance absorbs rounding of timestamps).
-* **Intervals are half-open** ``[start, end)``: a time equal to ``end`` is outside.
+  until the next frame; the 0.1 ms tolerance absorbs rounding of timestamps). An image, blank or invalid
+  trial stores one frame and one timestamp (its onset) and stays on screen until the next trial's onset.
+* **Ranges are closed**: a sequence covers ``[start_time, end_time]`` where ``end_time`` is the time of its
+  last sample; the screen covers ``[first timestamp, last timestamp]``.
+* **Exact-time floor** (a fix): a time that is exactly a sample's time reads that sample. Upstream divides
+  by the rounded period, ``floor((t - start) / (1 / rate))``, which for some exact times gives
+  ``k - 1e-15`` and so the previous sample; ``upstream_clock=True`` reproduces that for side-by-side checks.
+
+Every file is read with :mod:`course_utils.fileio`: a broken YAML file, a truncated or pickled ``.npy`` or
+an array of the wrong shape raises :class:`~course_utils.fileio.BadFileError` naming the file and the fix.
 
 Taught in chapter 04_experanto_chunks.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from ..fileio import BadFileError, load_npy, read_yaml
 from .index import load_trial_table
 
 __all__ = ["SequenceInterpolator", "ScreenInterpolator", "read_modality_meta", "SEQUENCE_META_KEYS"]
 
-SEQUENCE_META_KEYS = ("sampling_rate", "start_time", "end_time", "n_signals", "n_timestamps")
+SEQUENCE_META_KEYS = ("sampling_rate", "start_time", "end_time", "n_signals")
 INTERPOLATION_MODES = ("nearest_neighbor", "linear")
 ROUNDINGS = ("floor", "nearest")
 SCREEN_TOLERANCE_S = 1e-4
+FLOOR_TOLERANCE = 1e-9  # in samples: a time exactly on a sample reads that sample despite float error
+REGENERATE = "Regenerate the folder (course_utils.experanto.writer) or fix the file by hand."
 
 
 def read_modality_meta(folder: Path) -> dict[str, Any]:
@@ -51,9 +64,10 @@ def read_modality_meta(folder: Path) -> dict[str, Any]:
         raise FileNotFoundError(
             f"{path} is missing: every modality folder needs a meta.yml (see course_utils.experanto.writer)."
         )
-    meta = yaml.safe_load(path.read_text())
+    meta = read_yaml(path, fix=REGENERATE)
     if not isinstance(meta, dict) or "modality" not in meta:
-        raise ValueError(f"{path} must be a mapping with a `modality` key (screen or sequence); got {meta!r}.")
+        raise BadFileError(path, f"must be a mapping with a `modality` key (screen or sequence); got {meta!r}.",
+                           REGENERATE)
     return meta
 
 
@@ -70,14 +84,19 @@ class SequenceInterpolator:
         ``"floor"`` (default, causal) or ``"nearest"`` (rounds to the closest sample: may use the future).
     cache_data
         Load the whole array into memory instead of reading the memory map.
+    keep_nans
+        Linear mode only: keep NaNs (``True``) or replace them by the signal's mean over the queried times
+        (``False``, upstream's default).
+    upstream_clock
+        Compute sample indices as upstream does (no exact-time tolerance); for side-by-side checks only.
 
     Examples
     --------
     >>> import tempfile; from course_utils.experanto.writer import write_sequence_modality
     >>> d = tempfile.mkdtemp(); write_sequence_modality(d, np.arange(5.0)[:, None], sampling_rate=10, start_time=1.0)
-    >>> values, valid = SequenceInterpolator(d).interpolate(np.array([1.0, 1.19, 1.5]))
+    >>> values, valid = SequenceInterpolator(d).interpolate(np.array([1.0, 1.19, 1.4, 1.41]))
     >>> values.ravel().tolist(), valid.tolist()
-    ([0.0, 1.0], [True, True, False])
+    ([0.0, 1.0, 4.0], [True, True, True, False])
 
     Taught in chapter 04_experanto_chunks.
     """
@@ -88,14 +107,15 @@ class SequenceInterpolator:
         interpolation_mode: str = "nearest_neighbor",
         rounding: str = "floor",
         cache_data: bool = False,
+        keep_nans: bool = False,
+        upstream_clock: bool = False,
     ) -> None:
         self.folder = Path(folder)
         meta = read_modality_meta(self.folder)
+        meta_path = self.folder / "meta.yml"
         missing = [k for k in SEQUENCE_META_KEYS if k not in meta]
         if missing:
-            raise KeyError(
-                f"{self.folder / 'meta.yml'} lacks {missing}: a sequence modality needs {list(SEQUENCE_META_KEYS)}."
-            )
+            raise KeyError(f"{meta_path} lacks {missing}: a sequence modality needs {list(SEQUENCE_META_KEYS)}.")
         if interpolation_mode not in INTERPOLATION_MODES:
             raise ValueError(f"interpolation_mode must be one of {INTERPOLATION_MODES}; got {interpolation_mode!r}.")
         if rounding not in ROUNDINGS:
@@ -103,20 +123,35 @@ class SequenceInterpolator:
         self.meta = meta
         self.interpolation_mode = interpolation_mode
         self.rounding = rounding
-        self.sampling_rate = float(meta["sampling_rate"])
-        self.start_time = float(meta["start_time"])
-        self.end_time = float(meta["end_time"])
-        self.n_signals = int(meta["n_signals"])
-        self.n_timestamps = int(meta["n_timestamps"])
+        self.keep_nans = bool(keep_nans)
+        self.upstream_clock = bool(upstream_clock)
+        try:
+            self.sampling_rate = float(meta["sampling_rate"])
+            self.start_time = float(meta["start_time"])
+            meta_end = float(meta["end_time"])
+            self.n_signals = int(meta["n_signals"])
+        except (TypeError, ValueError) as err:
+            raise BadFileError(meta_path, f"has a non-numeric sampling_rate, start_time, end_time or n_signals "
+                               f"({err}).", REGENERATE) from err
+        if not self.sampling_rate > 0:
+            raise BadFileError(meta_path, f"sampling_rate must be positive; got {self.sampling_rate}.", REGENERATE)
         self.cache_data = cache_data
         self.data = self._open_data()
+        self.n_timestamps = int(self.data.shape[0])
         shifts_path = self.folder / "meta" / "phase_shifts.npy"
         if meta.get("phase_shift_per_signal", False):
-            if not shifts_path.is_file():
-                raise FileNotFoundError(f"{self.folder / 'meta.yml'} sets phase_shift_per_signal but {shifts_path} is missing.")
-            self.phase_shifts = np.load(shifts_path, allow_pickle=False).astype(np.float64).reshape(-1)
+            shifts = load_npy(shifts_path, fix="meta.yml sets phase_shift_per_signal: the file must hold one "
+                              "shift (s) per signal. " + REGENERATE)
+            if shifts.size != self.n_signals:
+                raise BadFileError(shifts_path, f"has {shifts.size} values for {self.n_signals} signals.",
+                                   REGENERATE)
+            self.phase_shifts = np.asarray(shifts, dtype=np.float64).reshape(-1)
         else:
             self.phase_shifts = None
+        # end_time is the last sample's time (upstream's convention); a larger value (this course's folders
+        # before 2026 wrote the end of the last sample's interval) is capped there
+        last_sample = self.start_time + (self.n_timestamps - 1) / self.sampling_rate
+        self.end_time = min(meta_end, last_sample)
         # the times at which *every* signal has a sample: the modality's valid range
         lo = 0.0 if self.phase_shifts is None else float(self.phase_shifts.max())
         hi = 0.0 if self.phase_shifts is None else float(self.phase_shifts.min())
@@ -126,19 +161,31 @@ class SequenceInterpolator:
     def _open_data(self) -> np.ndarray:
         meta = self.meta
         mem_path, npy_path = self.folder / "data.mem", self.folder / "data.npy"
-        if mem_path.is_file():
-            expected = self.n_timestamps * self.n_signals * np.dtype(meta.get("dtype", "float32")).itemsize
+        use_mem = meta.get("is_mem_mapped", mem_path.is_file()) and mem_path.is_file()
+        if use_mem:
+            dtype = meta.get("dtype", "float32")
+            n_timestamps = meta.get("n_timestamps")
+            if n_timestamps is None:
+                raise KeyError(f"{self.folder / 'meta.yml'} lacks n_timestamps, which data.mem needs (it has no header).")
+            expected = int(n_timestamps) * self.n_signals * np.dtype(dtype).itemsize
             if mem_path.stat().st_size != expected:
-                raise ValueError(
-                    f"{mem_path} has {mem_path.stat().st_size} bytes but meta.yml promises {expected} "
-                    f"({self.n_timestamps} x {self.n_signals} {meta.get('dtype', 'float32')}): fix n_timestamps/dtype."
+                raise BadFileError(
+                    mem_path,
+                    f"has {mem_path.stat().st_size} bytes but meta.yml promises {expected} ({n_timestamps} x "
+                    f"{self.n_signals} {dtype}): the file is truncated or meta.yml is wrong.",
+                    "Copy or regenerate data.mem, or fix n_timestamps/n_signals/dtype in meta.yml.",
                 )
-            data = np.memmap(mem_path, dtype=meta.get("dtype", "float32"), mode="r",
-                             shape=(self.n_timestamps, self.n_signals))
+            data = np.memmap(mem_path, dtype=dtype, mode="r", shape=(int(n_timestamps), self.n_signals))
         elif npy_path.is_file():
-            data = np.load(npy_path, mmap_mode="r", allow_pickle=False)
+            data = load_npy(npy_path, mmap_mode="r", ndim=2, fix=REGENERATE)
+            if data.shape[1] != self.n_signals or data.shape[0] != int(meta.get("n_timestamps", data.shape[0])):
+                raise BadFileError(
+                    npy_path, f"has shape {data.shape} but meta.yml says {meta.get('n_timestamps')} timestamps x "
+                    f"{self.n_signals} signals.", REGENERATE)
         else:
             raise FileNotFoundError(f"{self.folder} has neither data.mem nor data.npy.")
+        if data.shape[0] == 0:
+            raise BadFileError(mem_path if use_mem else npy_path, "holds no samples.", REGENERATE)
         return np.asarray(data) if self.cache_data else data
 
     def __getstate__(self) -> dict:
@@ -155,16 +202,21 @@ class SequenceInterpolator:
             self.data = self._open_data()
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
-        """True where ``times`` lie in the half-open range ``[valid_start, valid_end)``."""
+        """True where ``times`` lie in the closed range ``[valid_start, valid_end]``."""
         times = np.asarray(times)
-        return (times >= self.valid_start) & (times < self.valid_end)
+        return (times >= self.valid_start) & (times <= self.valid_end)
 
     def _sample_position(self, times: np.ndarray) -> np.ndarray:
         """Fractional sample index of each time, (T,) or (T, n_signals) with phase shifts."""
         rel = times - self.start_time
         if self.phase_shifts is not None:
             rel = rel[:, None] - self.phase_shifts[None, :]
+        if self.upstream_clock:
+            return rel / (1.0 / self.sampling_rate)
         return rel * self.sampling_rate
+
+    def _floor(self, pos: np.ndarray) -> np.ndarray:
+        return np.floor(pos if self.upstream_clock else pos + FLOOR_TOLERANCE)
 
     def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Signals at ``times`` (s).
@@ -172,7 +224,7 @@ class SequenceInterpolator:
         Returns
         -------
         values : np.ndarray
-            (n_valid, n_signals) float, for the valid times only (as upstream).
+            (n_valid, n_signals) float32, for the valid times only (as upstream).
         valid : np.ndarray
             (len(times),) bool, which times were inside the modality's range.
         """
@@ -181,13 +233,12 @@ class SequenceInterpolator:
         pos = self._sample_position(times[valid])
         last = self.n_timestamps - 1
         if self.interpolation_mode == "nearest_neighbor":
-            # tiny epsilon: a time that is exactly a sample time must not floor to the previous sample
-            idx = np.floor(pos + 1e-9) if self.rounding == "floor" else np.floor(pos + 0.5)
+            idx = self._floor(pos) if self.rounding == "floor" else np.floor(pos + 0.5)
             idx = np.clip(idx.astype(np.int64), 0, last)
             if idx.ndim == 1:
                 return self._rows(idx), valid
             return self._gather(idx), valid
-        lower = np.clip(np.floor(pos + 1e-9).astype(np.int64), 0, last)
+        lower = np.clip(self._floor(pos).astype(np.int64), 0, last)
         upper = np.minimum(lower + 1, last)
         weight_upper = np.clip(pos - lower, 0.0, 1.0)  # from the true sample times (start_time included)
         if lower.ndim == 1:
@@ -196,7 +247,12 @@ class SequenceInterpolator:
             lo, up, w = self._gather(lower), self._gather(upper), weight_upper
         # where both neighbours are the same sample (end of the recording) or w == 0, no NaN from 0 * NaN
         out = lo + w * (up - lo)
-        out = np.where(w == 0, lo, out)
+        out = np.where(w == 0, lo, out).astype(np.float32)
+        if not self.keep_nans and np.isnan(out).any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN signal stays NaN
+                means = np.nanmean(out, axis=0)
+            out = np.where(np.isnan(out), means[None, :], out)
         return out, valid
 
     def _rows(self, idx: np.ndarray) -> np.ndarray:
@@ -228,20 +284,26 @@ class ScreenInterpolator:
     ----------
     folder
         ``<experiment>/screen``.
-    rescale_size
-        Optional (H, W): frames are resized (bilinear) when read; ``None`` keeps the stored size.
     cache_dir
         Where the trial index (parsed once from ``meta/*.yml``) is cached; never the data folder.
+
+    Notes
+    -----
+    A trial owns the stored frames from its ``first_frame_idx`` up to the next trial's: one for an image,
+    blank or invalid trial (upstream's layout; its YAML needs no ``num_frames``), one per frame for a video
+    (its ``num_frames``, if given, must agree). If the screen's ``meta.yml`` sets ``use_stimuli_names``, a
+    trial's array is ``data/<stimulus_name>.npy`` instead of ``data/<trial>.npy``.
 
     Examples
     --------
     >>> import tempfile; from course_utils.experanto.writer import write_screen_modality
     >>> d = tempfile.mkdtemp()
-    >>> write_screen_modality(d, np.array([0.0, 0.1, 0.2]),
-    ...     [{"modality": "video", "num_frames": 3, "data": np.arange(3.0)[:, None, None] * np.ones((1, 2, 2))}])
-    >>> frames, valid = ScreenInterpolator(d).interpolate(np.array([0.0, 0.05, 0.19995]))
-    >>> frames[:, 0, 0].tolist()
-    [0.0, 0.0, 2.0]
+    >>> write_screen_modality(d, np.array([0.0, 0.1, 0.2, 0.5]),
+    ...     [{"modality": "video", "data": np.arange(3.0)[:, None, None] * np.ones((1, 2, 2))},
+    ...      {"modality": "image", "data": np.full((2, 2), 9.0)}])
+    >>> frames, valid = ScreenInterpolator(d).interpolate(np.array([0.0, 0.05, 0.19995, 0.3, 0.5, 0.6]))
+    >>> frames[:, 0, 0].tolist(), valid.tolist()
+    ([0.0, 0.0, 2.0, 2.0, 9.0], [True, True, True, True, True, False])
 
     Taught in chapter 04_experanto_chunks.
     """
@@ -251,31 +313,54 @@ class ScreenInterpolator:
         meta = read_modality_meta(self.folder)
         if meta["modality"] != "screen":
             raise ValueError(f"{self.folder / 'meta.yml'} says modality={meta['modality']!r}, expected 'screen'.")
+        self.meta = meta
         ts_path = self.folder / "timestamps.npy"
         if not ts_path.is_file():
             raise FileNotFoundError(f"{ts_path} is missing: the screen needs one timestamp per stored frame.")
-        self.timestamps = np.load(ts_path, allow_pickle=False).astype(np.float64)
+        self.timestamps = np.asarray(load_npy(ts_path, ndim=1, fix=REGENERATE), dtype=np.float64)
+        if len(self.timestamps) == 0 or np.any(np.diff(self.timestamps) <= 0):
+            raise BadFileError(ts_path, "must hold at least one timestamp, strictly increasing.", REGENERATE)
         self.trials = load_trial_table(self.folder, cache_dir=cache_dir)
-        first = self.trials["first_frame_idx"].to_numpy(np.int64)
+        self.trials["num_frames"] = self._frames_per_trial()
         n = self.trials["num_frames"].to_numpy(np.int64)
-        if int(n.sum()) != len(self.timestamps):
-            raise ValueError(
-                f"{self.folder}: the trials' num_frames add up to {int(n.sum())} but timestamps.npy has "
-                f"{len(self.timestamps)} entries."
-            )
+        first = self.trials["first_frame_idx"].to_numpy(np.int64)
         self.frame_trial = np.repeat(np.arange(len(n)), n)  # trial of each stored frame
         self.frame_in_trial = np.arange(len(self.timestamps)) - np.repeat(first, n)
         self.start_time = float(self.timestamps[0])
         self.end_time = float(self.timestamps[-1])
         self.valid_start, self.valid_end = self.start_time, self.end_time
-        self.sampling_rate = float(1.0 / np.median(np.diff(self.timestamps))) if len(self.timestamps) > 1 else 1.0
-        sizes = [tuple(s) for s in self.trials["image_size"] if s is not None]
+        rate = meta.get("frame_rate")
+        self.sampling_rate = float(rate) if rate else (
+            float(1.0 / np.median(np.diff(self.timestamps))) if len(self.timestamps) > 1 else 1.0)
+        sizes = [tuple(int(v) for v in s) for s in self.trials["image_size"] if isinstance(s, (list, tuple))]
         if not sizes:
-            raise ValueError(f"{self.folder}: no trial states an image_size.")
+            raise BadFileError(self.folder / "meta", "no trial states an image_size.", REGENERATE)
         self.image_size = sizes[0]
         self.modalities = self.trials["modality"].to_numpy()
         self.interleave = self.trials.get("interleave_value")
+        self.use_stimuli_names = bool(meta.get("use_stimuli_names", False))
         self._arrays: dict[int, np.ndarray] = {}
+
+    def _frames_per_trial(self) -> np.ndarray:
+        """Stored frames of each trial, from the ``first_frame_idx`` of consecutive trials."""
+        first = self.trials["first_frame_idx"].to_numpy(np.int64)
+        stems = self.trials["stem"].tolist()
+        span = np.diff(np.r_[first, len(self.timestamps)])
+        if first[0] != 0 or np.any(span < 1):
+            bad = 0 if first[0] != 0 else int(np.flatnonzero(span < 1)[0])
+            raise BadFileError(
+                self.folder / "meta" / f"{stems[bad]}.yml",
+                f"first_frame_idx={int(first[bad])} does not fit: trials must start at stored frame 0 and each "
+                f"own at least one of the {len(self.timestamps)} frames of timestamps.npy.", REGENERATE)
+        stated = self.trials["num_frames"] if "num_frames" in self.trials else None
+        for i in np.flatnonzero(self.trials["modality"].to_numpy() == "video"):
+            value = None if stated is None else stated.iat[i]
+            if value is not None and value == value and int(value) != span[i]:
+                raise BadFileError(
+                    self.folder / "meta" / f"{stems[i]}.yml",
+                    f"says num_frames={int(value)} but the next trial starts {span[i]} stored frames later.",
+                    REGENERATE)
+        return span
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -283,9 +368,9 @@ class ScreenInterpolator:
         return state
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
-        """True where ``times`` lie in ``[first timestamp, last timestamp)``."""
+        """True where ``times`` lie in ``[first timestamp, last timestamp]``."""
         times = np.asarray(times)
-        return (times >= self.start_time) & (times < self.end_time)
+        return (times >= self.start_time) & (times <= self.end_time)
 
     def frame_indices(self, times: np.ndarray) -> np.ndarray:
         """Stored frame on display at each time: ``searchsorted(timestamps, t + 1e-4) - 1`` (-1 = before)."""
@@ -293,12 +378,28 @@ class ScreenInterpolator:
 
     def _trial_array(self, trial: int) -> np.ndarray:
         arr = self._arrays.get(trial)
-        if arr is None:
-            path = self.folder / "data" / f"{self.trials['stem'].iat[trial]}.npy"
-            if not path.is_file():
-                raise FileNotFoundError(f"{path} is missing (trial {trial} is a {self.modalities[trial]}).")
-            arr = np.load(path, mmap_mode="r", allow_pickle=False)
-            self._arrays[trial] = arr
+        if arr is not None:
+            return arr
+        stem = self.trials["stem"].iat[trial]
+        name = self.trials["stimulus_name"].iat[trial] if self.use_stimuli_names else stem
+        path = self.folder / "data" / f"{name}.npy"
+        kind = self.modalities[trial]
+        yml = self.folder / "meta" / f"{stem}.yml"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: {yml.name} describes a {kind} trial, whose frames live there.")
+        fix = f"Restore or regenerate it: {yml.name} describes a {kind} of {self.image_size[0]}x{self.image_size[1]} pixels."
+        arr = load_npy(path, mmap_mode="r", ndim=3 if kind == "video" else (2, 3), fix=fix)
+        if arr.ndim == 2:
+            arr = arr[None]
+        n = int(self.trials["num_frames"].iat[trial])
+        if tuple(arr.shape[1:]) != tuple(self.image_size) or (kind == "video" and arr.shape[0] < n) or (
+                kind != "video" and arr.shape[0] != 1):
+            want = f"({n}, {self.image_size[0]}, {self.image_size[1]})" if kind == "video" else \
+                f"({self.image_size[0]}, {self.image_size[1]})"
+            raise BadFileError(path, f"has shape {arr.shape}; the {kind} trial {yml.name} needs {want}.", fix)
+        if not np.issubdtype(arr.dtype, np.number):
+            raise BadFileError(path, f"holds {arr.dtype} values, not numbers.", fix)
+        self._arrays[trial] = arr
         return arr
 
     def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +409,7 @@ class ScreenInterpolator:
         idx = self.frame_indices(times[valid])
         out = np.empty((len(idx), *self.image_size), dtype=np.float32)
         trials = self.frame_trial[idx]
-        # one read per run of frames from the same trial (a chunk spans one or two trials)
+        # one read per run of frames from the same trial (a chunk spans one or a few trials)
         breaks = np.flatnonzero(np.diff(trials)) + 1
         for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(idx)], strict=True):
             trial = int(trials[lo])
@@ -319,7 +420,7 @@ class ScreenInterpolator:
                 f0, f1 = int(frames.min()), int(frames.max())
                 out[lo:hi] = arr[f0 : f1 + 1][frames - f0]
             elif kind == "image":
-                out[lo:hi] = self._trial_array(trial)
+                out[lo:hi] = self._trial_array(trial)[0]
             else:  # blank or invalid: a uniform grey screen
                 value = self.interleave.iat[trial] if self.interleave is not None else None
                 out[lo:hi] = 0.0 if value is None or value != value else float(value)

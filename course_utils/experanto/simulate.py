@@ -9,7 +9,8 @@
                                      100 Hz with a dropout), clock starting at 12 s
     out_dir/SIMULATOR_GROUND_TRUTH/mixed.npz   the model behind ``mixed`` (not part of the format)
 
-In ``mixed`` each neuron responds to the mean luminance of the screen 0.1 s earlier (a visual latency) and
+In ``mixed`` the screen follows upstream's layout: a video stores one frame and one timestamp per displayed
+frame, an image, blank or invalid trial one of each (its onset), held until the next trial. Each neuron responds to the mean luminance of the screen 0.1 s earlier (a visual latency) and
 to running speed, through a softplus: ``rate_j(t) = softplus(w_j * (lum(t - 0.1) - 128) / 40 + b_j *
 speed(t) / 10 + c_j)``, sampled at the neuron's own time ``start + k / 7.5 + phase_shift_j``.
 
@@ -97,8 +98,10 @@ def write_mixed_experiment(
     screen_rate = 30.0
     yy, xx = np.mgrid[0:_H, 0:_W]
 
-    # --- screen: a random sequence of trials
-    trials, lum = [], []
+    # --- screen: a random sequence of trials on a 30 Hz monitor. A video stores every frame and its
+    # timestamp; an image, blank or invalid trial stores one frame and one timestamp (its onset) and stays on
+    # screen until the next trial's onset, as in upstream's layout.
+    trials, lum, stored = [], [], []
     kinds = rng.choice(["image", "video", "blank", "invalid"], size=400, p=[0.35, 0.3, 0.3, 0.05])
     n_frames_total = 0
     for kind in kinds:
@@ -109,37 +112,38 @@ def write_mixed_experiment(
             n = 15
             base = rng.uniform(40, 220)
             img = np.clip(base + 40 * np.sin(xx / rng.uniform(3, 9) + rng.uniform(0, 6)), 0, 255).astype(np.float32)
-            trials.append({"modality": "image", "num_frames": n, "data": img, "tier": tier, "stim_type": "image"})
+            trials.append({"modality": "image", "data": img, "tier": tier, "stim_type": "image"})
             lum += [float(img.mean())] * n
         elif kind == "video":
             n = int(rng.integers(60, 121))
             drift = np.linspace(rng.uniform(40, 120), rng.uniform(140, 220), n)[:, None, None]
             phase = np.arange(n)[:, None, None] * rng.uniform(0.1, 0.4)
             vid = np.clip(drift + 30 * np.sin(xx[None] / 5.0 + phase), 0, 255).astype(np.float32)
-            trials.append({"modality": "video", "num_frames": n, "data": vid, "tier": tier, "stim_type": "video"})
+            trials.append({"modality": "video", "data": vid, "tier": tier, "stim_type": "video"})
             lum += list(vid.mean(axis=(1, 2)).astype(float))
         elif kind == "blank":
             n = 15
-            trials.append({"modality": "blank", "num_frames": n, "image_size": [_H, _W], "interleave_value": 128.0,
+            trials.append({"modality": "blank", "image_size": [_H, _W], "interleave_value": 128.0,
                            "tier": "blank", "stim_type": "blank"})
             lum += [128.0] * n
         else:
             n = 30
-            trials.append({"modality": "invalid", "num_frames": n, "image_size": [_H, _W], "interleave_value": 0.0,
+            trials.append({"modality": "invalid", "image_size": [_H, _W], "interleave_value": 0.0,
                            "tier": "invalid", "stim_type": "invalid"})
             lum += [0.0] * n
+        stored += list(range(n_frames_total, n_frames_total + (n if kind == "video" else 1)))
         n_frames_total += n
     for i, t in enumerate(trials):
         t["trial_idx"] = i
     jitter = rng.uniform(-0.002, 0.002, n_frames_total)
-    timestamps = t0 + np.arange(n_frames_total) / screen_rate + jitter
-    write_screen_modality(folder / "screen", timestamps, trials)
+    frame_times = t0 + np.arange(n_frames_total) / screen_rate + jitter  # every monitor frame
+    write_screen_modality(folder / "screen", frame_times[stored], trials, frame_rate=screen_rate)
     lum = np.asarray(lum)
-    end = timestamps[-1]
+    end = frame_times[-1]
 
     def lum_at(t: np.ndarray) -> np.ndarray:  # luminance on screen at t (held frame)
-        idx = np.clip(np.searchsorted(timestamps, t + 1e-4) - 1, 0, len(lum) - 1)
-        return np.where(t < timestamps[0], 128.0, lum[idx])
+        idx = np.clip(np.searchsorted(frame_times, t + 1e-4) - 1, 0, len(lum) - 1)
+        return np.where(t < frame_times[0], 128.0, lum[idx])
 
     # --- treadmill (100 Hz) with a dropout
     tread_rate = 100.0

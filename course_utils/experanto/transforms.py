@@ -7,7 +7,17 @@ each option is spelled out here:
 * ``"normalize_variance_only"``: ``x / std`` (keeps zero at zero: right for non-negative responses).
 * ``None``: raw values.
 
-Stds below ``std_threshold`` are replaced by 1 so a silent neuron does not become infinite.
+Stds of the ``responses`` below 1 % of their mean std are raised to that 1 % (upstream's and neuralpredictors'
+rule, so that a silent neuron does not blow up); stds of other modalities below ``1e-8`` become 1.
+
+Two resizes, as upstream has two:
+
+* ``interpolation: {rescale: True, rescale_size: [H, W]}`` (upstream's default) resizes frames as OpenCV's
+  area interpolation (``cv2.INTER_AREA``) does: block averages when shrinking, and when enlarging by an
+  integer factor, such as 36x64 -> 144x256, exact pixel repetition (each pixel becomes a 4x4 block).
+  :func:`area_resize` gives the same values without OpenCV.
+* ``transforms: {Resize: {size: [H, W]}}`` is torchvision's ``Resize``: bilinear, antialiased when shrinking
+  (:func:`resize_weights`). A no-op when the frames already have that size.
 
 Taught in chapter 04_experanto_chunks.
 """
@@ -23,24 +33,65 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["NORMALIZATIONS", "load_statistics", "normalization_from_config", "screen_transforms_from_config"]
+from ..fileio import BadFileError, load_npy
+
+__all__ = [
+    "NORMALIZATIONS",
+    "area_resize",
+    "area_weights",
+    "load_statistics",
+    "normalization_from_config",
+    "screen_transforms_from_config",
+]
 
 NORMALIZATIONS = ("normalize", "standardize", "normalize_variance_only", None)
+RESPONSE_STD_FRACTION = 0.01
 
 
-def load_statistics(folder: Path, std_threshold: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
-    """``meta/means.npy`` and ``meta/stds.npy`` of a modality, as float32 rows (1, n) or scalars.
+def load_statistics(
+    folder: Path, n_signals: int | None = None, std_threshold: float = 1e-8
+) -> tuple[np.ndarray, np.ndarray]:
+    """``meta/means.npy`` and ``meta/stds.npy`` of a modality, as float32 rows (1, n) or (1, 1).
+
+    Parameters
+    ----------
+    folder
+        The modality folder.
+    n_signals
+        For sequences, the number of signals: the files must hold one value per signal (any shape with that
+        many values: (n,), (1, n) or (n, 1)). ``None`` (the screen): one value.
+    std_threshold
+        Stds below it become 1 (a constant signal stays finite); for ``responses`` the 1 % rule applies
+        instead (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); (d / "meta").mkdir()
+    >>> np.save(d / "meta" / "means.npy", np.zeros(3)); np.save(d / "meta" / "stds.npy", np.array([2.0, 0, 1]))
+    >>> load_statistics(d, n_signals=3)[1].tolist()
+    [[2.0, 1.0, 1.0]]
 
     Taught in chapter 04_experanto_chunks.
     """
-    paths = [folder / "meta" / "means.npy", folder / "meta" / "stds.npy"]
-    for path in paths:
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: normalisation needs the modality's means and stds "
-                                    "(or set the modality's transforms normalization to None).")
-    mean, std = (np.load(p, allow_pickle=False).astype(np.float32) for p in paths)
-    std = np.where(np.abs(std) < std_threshold, 1.0, std).astype(np.float32)
-    return mean, std
+    folder = Path(folder)
+    fix = ("Normalisation needs the modality's means and stds: regenerate them (course_utils.experanto.writer) "
+           "or set the modality's transforms normalization to None.")
+    stats = []
+    for name in ("means", "stds"):
+        path = folder / "meta" / f"{name}.npy"
+        values = np.asarray(load_npy(path, fix=fix), dtype=np.float64)
+        expected = 1 if n_signals is None else n_signals
+        if values.size != expected:
+            what = "one value (the screen's mean or std)" if n_signals is None else f"one value per signal ({n_signals})"
+            raise BadFileError(path, f"has shape {values.shape}; expected {what}.", fix)
+        stats.append(values.reshape(1, expected))
+    mean, std = stats
+    if folder.name == "responses":
+        floor = RESPONSE_STD_FRACTION * np.nanmean(std)
+        std = np.where(std < floor, floor, std)
+    else:
+        std = np.where(np.abs(std) < std_threshold, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def normalization_from_config(transforms: dict[str, Any] | None) -> str | None:
@@ -65,6 +116,119 @@ def normalization_from_config(transforms: dict[str, Any] | None) -> str | None:
         if transforms.get(old):
             return "normalize" if old == "standardize" else old
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def area_weights(n_in: int, n_out: int, shrink_both: bool) -> np.ndarray:
+    """(n_out, n_in) float32 weights of OpenCV's ``INTER_AREA`` resize along one axis.
+
+    OpenCV does true area averaging only when neither axis grows (``shrink_both``): output pixel ``i`` covers
+    input ``[i * s, (i + 1) * s)`` with ``s = n_in / n_out`` and averages the pixels it overlaps, weighted by
+    the overlap. When an axis grows, OpenCV emulates area interpolation with two-tap weights: output ``i``
+    reads input ``k = floor(i * s)`` and ``k + 1`` with weight ``f = (i + 1) - (k + 1) / s`` (0 when
+    ``f <= 0``, else its fractional part) on ``k + 1``; for an integer factor ``f`` is always 0, so each input
+    pixel is repeated. The arithmetic (double precision, then float32 weights) follows OpenCV's.
+
+    Examples
+    --------
+    >>> area_weights(2, 4, False).tolist()
+    [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
+    >>> area_weights(4, 10, False)[2].tolist()
+    [0.5, 0.5, 0.0, 0.0]
+    >>> area_weights(4, 2, True).tolist()
+    [[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]
+
+    Taught in chapter 04_experanto_chunks.
+    """
+    inv_scale = n_out / n_in
+    scale = 1.0 / inv_scale
+    weights = np.zeros((n_out, n_in), dtype=np.float32)
+    if shrink_both:
+        for i in range(n_out):
+            lo = i * scale
+            hi = lo + scale
+            cell = min(scale, n_in - lo)
+            first, last = int(np.ceil(lo)), int(np.floor(hi))
+            last = min(last, n_in - 1)
+            first = min(first, last)
+            if first - lo > 1e-3:
+                weights[i, first - 1] += np.float32((first - lo) / cell)
+            weights[i, first:last] += np.float32(1.0 / cell)
+            if hi - last > 1e-3:
+                weights[i, last] += np.float32(min(hi - last, 1.0, cell) / cell)
+        return weights
+    for i in range(n_out):
+        k = int(np.floor(i * scale))
+        f = float(np.float32((i + 1) - (k + 1) * inv_scale))
+        f = 0.0 if f <= 0 else f - np.floor(f)
+        if k >= n_in - 1:
+            k, f = n_in - 1, 0.0
+        weights[i, k] += np.float32(1.0) - np.float32(f)
+        if f:
+            weights[i, k + 1] += np.float32(f)
+    return weights
+
+
+def _repeat_factor(weights: np.ndarray) -> int:
+    """The integer factor if ``weights`` is pure pixel repetition, else 0."""
+    n_out, n_in = weights.shape
+    if n_out % n_in:
+        return 0
+    factor = n_out // n_in
+    return factor if np.array_equal(weights, np.repeat(np.eye(n_in, dtype=np.float32), factor, axis=0)) else 0
+
+
+def area_resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A resize of (..., H, W) frames to ``size`` that gives OpenCV's ``INTER_AREA`` values.
+
+    Integer enlargements are pure pixel repetition (one copy, no arithmetic); everything else is a product
+    with the two :func:`area_weights` matrices.
+
+    Examples
+    --------
+    >>> area_resize([4, 6])(torch.arange(6.0).reshape(1, 2, 3))[0, :2].tolist()
+    [[0.0, 0.0, 1.0, 1.0, 2.0, 2.0], [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]]
+
+    Taught in chapter 04_experanto_chunks.
+    """
+    size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
+
+    def resize(x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if (h, w) == size:
+            return x
+        shrink_both = size[0] <= h and size[1] <= w
+        wy, wx = area_weights(h, size[0], shrink_both), area_weights(w, size[1], shrink_both)
+        fy, fx = _repeat_factor(wy), _repeat_factor(wx)
+        lead = x.shape[:-2]
+        frames = x.reshape(-1, h, w)
+        if fy and fx:  # widen the rows (a small copy), then copy each wide row fy times: two streaming passes
+            n = frames.shape[0]
+            wide = frames[:, :, :, None].expand(n, h, w, fx).reshape(n, h, size[1])
+            out = torch.empty(n, h, fy, size[1], dtype=x.dtype)
+            out.copy_(wide[:, :, None, :].expand(n, h, fy, size[1]))
+        else:
+            out = torch.from_numpy(wy).to(x.dtype) @ (frames @ torch.from_numpy(wx.T.copy()).to(x.dtype))
+        return out.reshape(*lead, *size)
+
+    return resize
+
+
+def is_pixel_repetition(in_size: tuple[int, int], out_size: tuple[int, int]) -> bool:
+    """True if the area resize from ``in_size`` to ``out_size`` only repeats pixels (exact, commutes with
+    normalisation).
+
+    Examples
+    --------
+    >>> is_pixel_repetition((36, 64), (144, 256)), is_pixel_repetition((36, 64), (100, 200))
+    (True, False)
+    """
+    h, w = in_size
+    shrink_both = out_size[0] <= h and out_size[1] <= w
+    if shrink_both:
+        return tuple(out_size) == tuple(in_size)
+    return bool(_repeat_factor(area_weights(h, out_size[0], False))
+                and _repeat_factor(area_weights(w, out_size[1], False)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -115,7 +279,7 @@ def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
     size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
 
     def resize(x: torch.Tensor) -> torch.Tensor:  # x: (C, T, H, W)
-        if tuple(x.shape[-2:]) == size:
+        if tuple(x.shape[-2:]) == size:  # torchvision's Resize also returns the input then
             return x
         c, t, h, w = x.shape
         # bilinear, antialiased when shrinking, as torchvision.transforms.v2.Resize does on tensors
@@ -129,6 +293,7 @@ def _resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         torch.matmul(wy, frames, out=out)
         return out.reshape(c, t, *size)
 
+    resize.kind, resize.size = "Resize", size  # type: ignore[attr-defined]
     return resize
 
 
@@ -140,6 +305,7 @@ def _center_crop(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
         top, left = max((h - size[0]) // 2, 0), max((w - size[1]) // 2, 0)
         return x[..., top : top + size[0], left : left + size[1]]
 
+    crop.kind, crop.size = "CenterCrop", size  # type: ignore[attr-defined]
     return crop
 
 
