@@ -288,7 +288,7 @@ class _FileCheck:
         got = sorted(set(frames.tolist())) if frames.min() != frames.max() else [int(frames[0])]
         if len(got) == 1 and got[0] in accepted:
             return
-        rules = " or ".join(f"{rule.n_frames(trial_frames)} ({rule.describe()})" for rule in self.rules)
+        rules = " or ".join(f"{rule.n_frames(trial_frames)} ({rule})" for rule in self.rules)
         hint = ""
         if len(got) > 1:
             hint = " (the neurons of one trial must all have the same number of frames)"
@@ -301,8 +301,8 @@ class _FileCheck:
         elif trial_frames > SCORED_FRAMES and got == [trial_frames - 50]:
             hint = " (only the first 300 frames count: cut the prediction at frame 300)"
         shown = got if len(got) <= 4 else [got[0], "...", got[-1]]
-        self.add(f"frame count: {shown} frames per neuron, expected {rules} for a trial of {trial_frames} "
-                 f"frames{hint}", mouse, trial)
+        self.add(f"frame count: {shown} frames per neuron, expected {rules} for a trial of {trial_frames} frames "
+                 f"(from frame 50, of the first {SCORED_FRAMES}){hint}", mouse, trial)
 
     def finish(self, scored: Collection[str]) -> None:
         missing: dict[str, list[int]] = {}
