@@ -247,7 +247,8 @@ for ndim, raw, normalised in raw_vs_normalised.values():
 # ### Exercise 9.1 — Single-trial correlation by hand
 # Write `my_correlation(predictions, responses)`: two lists of (neurons, frames) arrays, one per trial, full
 # length. Implement the competition's metric with NumPy only (skip 50 frames, concatenate, Pearson per neuron
-# with `ddof=0` and `eps=1e-8` added to each std, NaN to 0, mean over neurons).
+# with `ddof=0` and `eps=1e-8` added to each std, NaN to 0, mean over neurons). The check's trials are shorter
+# than 300 frames, so the 300-frame cut never applies to them.
 
 # %% tags=["solution"]
 def my_correlation(predictions, responses):

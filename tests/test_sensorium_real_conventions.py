@@ -170,6 +170,12 @@ def test_statistics_with_a_frame_axis_are_reduced_explicitly(demo_root, tmp_path
     with pytest.raises(ValueError, match="frame_reduction"):
         first.statistics("responses", frame_reduction="sum")
     folder = _copy_mouse(demo_root, tmp_path, 1)
+    for stat in ("mean", "std"):  # a frame axis stored first is moved last
+        path = folder / f"meta/statistics/responses/all/{stat}.npy"
+        np.save(path, np.tile(np.load(path), (4, 1)))  # (4 frames, 5 neurons)
+    flipped = read_mouse(folder).statistics("responses", frame_reduction="none")
+    assert flipped["std"].shape == (5, 4) and flipped["min"].shape == (5,)
+    np.testing.assert_allclose(read_mouse(folder).statistics("responses")["std"], flipped["std"][:, 0])
     bad = folder / "meta/statistics/responses/all/std.npy"
     np.save(bad, np.ones((7, 3)))  # 7 rows for 5 neurons
     with pytest.raises(BadFileError, match="std.npy.*expected \\(5,\\) or \\(5, frames\\)"):

@@ -363,11 +363,18 @@ class SensoriumMouse:
 
     # ------------------------------------------------------------------------------------- statistics
 
-    def _stat_shape_ok(self, kind: str, shape: tuple[int, ...]) -> bool:
+    def _frames_last(self, kind: str, value: np.ndarray) -> np.ndarray | None:
+        """The statistic with its neuron (channel) axis first and a frame axis, if any, last; None if invalid."""
         rows = self._expected_rows(kind)
         if rows is None:  # videos: one number (or per pixel), optionally per frame
-            return True
-        return len(shape) in (1, 2) and shape[0] == rows
+            return value
+        if value.ndim == 1 and value.shape[0] == rows:
+            return value
+        if value.ndim == 2 and value.shape[0] == rows:
+            return value
+        if value.ndim == 2 and value.shape[1] == rows:  # stored (frames, neurons): frames go last
+            return value.T
+        return None
 
     def statistics(self, kind: str, frame_reduction: str = "pool") -> dict[str, np.ndarray]:
         """The statistics shipped with the mouse: ``{min, max, mean, median, std}`` arrays, float64.
@@ -380,7 +387,8 @@ class SensoriumMouse:
             The released statistics are per neuron (per channel; one number for videos) in some references and
             carry an extra *frame* axis (statistics over trials per frame slot) in others. ``"pool"`` reduces
             that axis with :func:`reduce_frame_axis` (videos: to one number), so the result is always per neuron
-            / per channel; ``"none"`` returns the arrays as stored.
+            / per channel; ``"none"`` returns the arrays as stored, except that a frame axis stored first
+            (frames, neurons) is moved last, so neurons (channels) are always the first axis.
 
         Taught in chapter 03_sensorium_data.
         """
@@ -392,10 +400,11 @@ class SensoriumMouse:
         raw = {}
         for stat in STATISTICS:
             path = folder / f"{stat}.npy"
-            value = _load(path).astype(np.float64)
-            if not self._stat_shape_ok(kind, value.shape):
+            value = self._frames_last(kind, _load(path).astype(np.float64))
+            if value is None:
                 rows = self._expected_rows(kind)
-                raise BadFileError(path, f"has shape {value.shape}; expected ({rows},) or ({rows}, frames).", _REFETCH)
+                raise BadFileError(path, f"has shape {_load(path, mmap=True).shape}; expected ({rows},) or "
+                                   f"({rows}, frames) (or (frames, {rows})).", _REFETCH)
             raw[stat] = value
         if frame_reduction == "none":
             return raw
@@ -403,9 +412,7 @@ class SensoriumMouse:
             pooled = {s: reduce_frame_axis(s, raw[s].reshape(1, -1), raw["mean"].reshape(1, -1))[0]
                       if raw[s].size > 1 else raw[s].reshape(()) for s in STATISTICS}
             return {s: np.asarray(v, dtype=np.float64) for s, v in pooled.items()}
-        if raw["std"].ndim == 1:
-            return raw
-        if raw["mean"].shape != raw["std"].shape:
+        if raw["std"].ndim == 2 and raw["mean"].shape != raw["std"].shape:
             raise BadFileError(folder / "mean.npy", f"has shape {raw['mean'].shape} but std.npy has "
                                f"{raw['std'].shape}; the per-frame std can only be pooled with per-frame means.",
                                _REFETCH)

@@ -169,7 +169,7 @@ def write_demo_mice(
     n_neurons: int = 120,
     n_train: int = 30,
     n_oracle_clips: int = 4,
-    n_repeats: int = 3,
+    n_repeats: int = 5,
     max_frames: int = 90,
     min_frames: int = 70,
 ) -> None:
@@ -190,8 +190,8 @@ def write_demo_mice(
     n_train
         Training trials per mouse (distinct clips).
     n_oracle_clips, n_repeats
-        The oracle tier has ``n_oracle_clips`` clips shown ``n_repeats`` times each; the main test tiers
-        have 2 clips x ``n_repeats`` and the bonus tiers 1 clip x ``n_repeats``.
+        The oracle tier has ``n_oracle_clips`` clips shown ``n_repeats`` times each (real mice: 5-10); the
+        main test tiers have 2 clips x ``n_repeats`` and the bonus tiers 1 clip x ``n_repeats``.
     max_frames, min_frames
         Clip lengths are drawn between these (30 Hz frames); a repeat may end up to 2 frames earlier; every
         array is NaN-padded to ``max_frames``.

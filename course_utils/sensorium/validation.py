@@ -291,15 +291,15 @@ class _FileCheck:
         rules = " or ".join(f"{rule.n_frames(trial_frames)} ({rule})" for rule in self.rules)
         hint = ""
         if len(got) > 1:
-            hint = " (the neurons of one trial must all have the same number of frames)"
+            hint = "; the neurons of one trial must all have the same number of frames"
         elif got == [TOP_TEAMS_FRAME_RULE.n_frames(trial_frames)] and TOP_TEAMS_FRAME_RULE not in self.rules:
-            hint = f" (that is the winners' {TOP_TEAMS_FRAME_RULE} rule)"
+            hint = f"; that is the winners' {TOP_TEAMS_FRAME_RULE} rule"
         elif got == [SUBMISSION_FRAME_RULE.n_frames(trial_frames)] and SUBMISSION_FRAME_RULE not in self.rules:
-            hint = f" (that is the starter kit's {SUBMISSION_FRAME_RULE} rule)"
+            hint = f"; that is the starter kit's {SUBMISSION_FRAME_RULE} rule"
         elif got == [trial_frames]:
-            hint = " (the whole trial: drop the first 50 frames)"
+            hint = "; that is the whole trial: drop the first 50 frames"
         elif trial_frames > SCORED_FRAMES and got == [trial_frames - 50]:
-            hint = " (only the first 300 frames count: cut the prediction at frame 300)"
+            hint = f"; only the first {SCORED_FRAMES} frames count: cut the prediction there"
         shown = got if len(got) <= 4 else [got[0], "...", got[-1]]
         self.add(f"frame count: {shown} frames per neuron, expected {rules} for a trial of {trial_frames} frames "
                  f"(from frame 50, of the first {SCORED_FRAMES}){hint}", mouse, trial)
