@@ -194,7 +194,7 @@ def _measure(method: str, path: str, root: str) -> None:
 def bench_memory() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench_sensorium_memory_"))
     print(f"\nValidator peak memory (each run in a fresh process; {N_NEURONS} neurons x {N_FRAMES} frames per row)")
-    print(f"{'file':<34} {'values':>11} {'file MB':>8} {'method':>16} {'seconds':>8} {'peak RSS MB':>12} "
+    print(f"{'file':<34} {'values':>11} {'file kB':>9} {'method':>16} {'seconds':>8} {'peak RSS MB':>12} "
           f"{'arrow MB':>9} {'python MB':>10}")
     for n_rows, constant in [(4, False), (16, False), (6, True)]:
         root = work / f"data_{n_rows}_{int(constant)}"
@@ -208,7 +208,7 @@ def bench_memory() -> None:
             out = subprocess.run([sys.executable, __file__, "--_measure", method, str(path), str(root)],
                                  capture_output=True, text=True, check=True)
             peaks = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{label:<34} {n_values:>11,} {path.stat().st_size / 1e6:>8.1f} {method:>16} "
+            print(f"{label:<34} {n_values:>11,} {path.stat().st_size / 1e3:>9,.0f} {method:>16} "
                   f"{peaks['seconds']:>8.1f} {peaks['rss_mb']:>12.0f} {peaks['arrow_mb']:>9.0f} "
                   f"{peaks['python_mb']:>10.1f}")
         path.unlink()
