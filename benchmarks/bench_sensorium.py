@@ -41,6 +41,14 @@ def bench_training(args: argparse.Namespace) -> None:
     import torch
 
     from course_utils.manifest import load_manifest
+
+    torch.set_num_threads(args.threads)
+    params = load_manifest()["sources"]["sensorium2023"]["modes"]["demo"]["params"]
+    with tempfile.TemporaryDirectory(prefix="bench_sensorium_") as tmp:
+        _train_and_score(args, Path(tmp), params)
+
+
+def _train_and_score(args: argparse.Namespace, root: Path, params: dict) -> None:
     from course_utils.sensorium import (
         TrainConfig,
         load_ground_truth,
@@ -53,9 +61,6 @@ def bench_training(args: argparse.Namespace) -> None:
         write_demo_mice,
     )
 
-    torch.set_num_threads(args.threads)
-    params = load_manifest()["sources"]["sensorium2023"]["modes"]["demo"]["params"]
-    root = Path(tempfile.mkdtemp(prefix="bench_sensorium_"))
     started = time.perf_counter()
     write_demo_mice(root, **params)
     print(f"demo data ({params}) written in {time.perf_counter() - started:.1f} s")
