@@ -29,6 +29,16 @@
 # activity, resampled to the video's 30 Hz, and shipped with the mouse's pupil size, running speed and eye
 # position. Participants trained models on the training trials and submitted predicted responses for test
 # videos whose responses were withheld. This chapter is about the data; chapter 9 trains a model and submits.
+#
+# ```{admonition} What changed in this edition, and why
+# :class: note
+# Checked against the real release, the starter kit and the winners' code, the data have conventions an earlier
+# version of this chapter (and of its demo) missed: `trial_idx` holds strings or is absent, repeats of one clip
+# can differ by a frame or two, responses are very sparse, only the first 300 frames of a trial count, and the
+# statistics may carry a frame axis. The demo mice now follow the real release in each of these (the two demo
+# mice differ where real mice differ), and the reader accepts both forms, so what you learn here holds on a real
+# mouse. Each point is shown where it comes up below.
+# ```
 
 # %% tags=["setup"]
 # Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
@@ -50,7 +60,7 @@ import course_utils
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
 from course_utils.plotting import use_course_style
-from course_utils.sensorium import list_mice, read_mouse, trial_length
+from course_utils.sensorium import SCORED_FRAMES, list_mice, read_mouse, trial_length
 
 use_course_style()
 course_utils.banner("sensorium2023")
@@ -77,12 +87,30 @@ for path in sorted(folder.rglob("*"))[:40]:
 
 # %% [markdown]
 # `course_utils.sensorium.read_mouse` reads the tables at once and the trial arrays on demand (a real mouse
-# has about 700 trials and 10 GB of arrays). The folder's name is the mouse's name in a submission.
+# has about 700 trials and 10 GB of arrays; recently used trials are kept in memory up to 1 GB). The folder's
+# name is the mouse's name in a submission.
 
 # %%
 mouse = read_mouse(folder)
 print(mouse.name)
 print(f"{mouse.n_trials} trials, {mouse.n_neurons} neurons")
+
+# %% [markdown]
+# The trials are the files `0.npy`, `1.npy`, ... and the file number is how everything refers to a trial
+# (tiers, hashes, a submission's `trial_indices`). `meta/trials/trial_idx.npy` is *not* needed: in the
+# competition it holds hashed recording ids (strings; image trials look like `"a--b"`), and the earlier mice
+# do not have it at all. The reader gives it as stored, or `None`; the files are shuffled, so the order in which
+# trials were recorded is unknown unless `trial_idx` holds plain numbers.
+
+# %%
+for other in mice_folders:
+    m = read_mouse(other)
+    if m.trial_idx is None:
+        shown = "absent"
+    else:
+        pairs = [t for t in m.trial_idx.tolist() if "--" in str(t)]
+        shown = f"{m.trial_idx.tolist()[:3]} ..., {len(pairs)} of the form 'a--b' (e.g. {pairs[:1]})"
+    print(f"{m.name[:14]}: trial_idx {shown}; recording order known: {m.has_recording_order}")
 
 # %% [markdown]
 # ## 3.2 One trial: video, responses, behaviour
@@ -94,9 +122,9 @@ print(f"{mouse.n_trials} trials, {mouse.n_neurons} neurons")
 # | `data/behavior/<i>.npy` | (2, T) | pupil dilation and running speed |
 # | `data/pupil_center/<i>.npy` | (2, T) | eye position (x, y) |
 #
-# Every trial is stored with the same number of frames (300 in the real data): a shorter trial is **padded with
-# NaN** after its end. Its true length is the index of the first NaN in one pixel's time course,
-# `video[0, 0, :]`.
+# Every trial is stored with the same number of frames (about 300 in the real data): a shorter trial is
+# **padded with NaN** after its end. Its true length is the index of the first NaN in one pixel's time course,
+# `video[0, 0, :]`. Only the first 300 frames of a trial (`SCORED_FRAMES`) count in the competition.
 
 # %%
 trial = int(mouse.trials("train")[0])
@@ -106,7 +134,8 @@ arrays = mouse.load_trial(trial, trim=False)
 # %%
 video = arrays["videos"]
 n_frames = trial_length(video)
-print(f"trial {trial}: {n_frames} frames of {video.shape[-1]} stored ({n_frames / 30:.1f} s at 30 Hz)")
+print(f"trial {trial}: {n_frames} frames of {video.shape[-1]} stored ({n_frames / 30:.1f} s at 30 Hz); "
+      f"scored: the first {min(n_frames, SCORED_FRAMES)}")
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(10, 1.9))
@@ -136,9 +165,28 @@ plt.show()
 
 # %% [markdown]
 # Responses are non-negative (deconvolved calcium, not spike counts), neurons differ several-fold in how
-# active they are, each one fluctuates with the video, and the behaviour traces are slow. (Real deconvolved
-# activity is sparser and noisier than the demo's.) Running and pupil dilation
-# change how strongly neurons respond: a model that ignores them leaves that variance unexplained.
+# active they are, each one fluctuates with the video, and the behaviour traces are slow. Running and pupil
+# dilation change how strongly neurons respond: a model that ignores them leaves that variance unexplained.
+#
+# Deconvolved activity is **sparse**: most frames hold almost nothing, a few hold large events. In a real mouse
+# the median response is about 1e-6 while the mean is about 1; the demo is built the same way. A mean or a
+# squared error is dominated by the rare events, which is one reason the models use a Poisson loss.
+
+# %%
+train_values = np.concatenate([mouse.load("responses", t, trim=True) for t in mouse.trials("train")], axis=1)
+median, mean = float(np.median(train_values)), float(train_values.mean())
+print(f"training responses: median {median:.1e}, mean {mean:.2f}, max {train_values.max():.0f}, "
+      f"{(train_values < 1e-3).mean():.0%} of values below 0.001")
+
+# %% tags=["remove-cell"]
+assert median < mean / 100, "the text says the median is far below the mean"
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.hist(train_values.ravel(), bins=np.geomspace(1e-8, train_values.max() + 1, 60))
+ax.set(xscale="log", yscale="log", xlabel="response (a.u., log scale)", ylabel="frames x neurons",
+       title="Sparse activity: a floor of tiny values, rare large events")
+plt.show()
 
 # %% [markdown]
 # ### Exercise 3.1 — True trial length
@@ -195,14 +243,23 @@ check_exercise("3.2", tier_counts, mouse.tiers)
 # Oracle and test clips were shown several times. `meta/trials/condition_hash.npy` identifies the clip: repeats
 # share a hash. Repeats are what make a **noise ceiling** possible (chapter 9): the same video gives different
 # responses on each repeat, because of noise and of the animal's changing state.
+#
+# Repeats need not have the same length: the recording of one repeat can end a frame or two before another's.
+# Anything that averages repeats must first align them (at their first frame) and cut them to the shortest; the
+# metrics of chapter 9 do that.
 
 # %%
 oracle = mouse.trials("oracle")
 oracle_hash = mouse.condition_hash[oracle]
 first_clip = oracle[oracle_hash == oracle_hash[0]]
-print(f"clip {oracle_hash[0]} was shown in trials {first_clip.tolist()}")
-same_video = all(np.array_equal(mouse.load("videos", first_clip[0]), mouse.load("videos", t)) for t in first_clip)
-print(f"identical videos: {same_video}")
+lengths = mouse.trial_lengths[first_clip]
+print(f"clip {oracle_hash[0]} was shown in trials {first_clip.tolist()}, with {lengths.tolist()} frames")
+common = int(lengths.min())
+same_video = all(np.array_equal(mouse.load("videos", first_clip[0])[..., :common], mouse.load("videos", t)[..., :common])
+                 for t in first_clip)
+print(f"identical videos over their common {common} frames: {same_video}")
+spread = [int(np.ptp(mouse.trial_lengths[mouse.condition_hash == h])) for h in np.unique(oracle_hash)]
+print(f"length differences between repeats, per oracle clip: {spread} frames")
 
 # %%
 neuron = int(np.argmax([mouse.load("responses", t, trim=True).mean(axis=1) for t in first_clip][0]))
@@ -234,7 +291,8 @@ check_exercise("3.3", n_clips, repeats_per_clip, mouse.condition_hash[mouse.tria
 # ## 3.5 Neurons and where they are
 #
 # `meta/neurons/unit_ids.npy` holds each neuron's id (the order of the rows of `responses`, and what a
-# submission lists as `neuron_ids`); `cell_motor_coordinates.npy` their positions in µm in the imaged volume.
+# submission lists as `neuron_ids`); `cell_motor_coordinates.npy` their positions in the imaged volume, as
+# whole micrometres relative to the microscope's reference point (so negative values are normal).
 # Neighbouring neurons in V1 see neighbouring parts of the visual field (retinotopy): chapter 9 uses this to
 # check what a trained model learnt.
 
@@ -252,14 +310,28 @@ plt.show()
 # `meta/statistics/<kind>/all/{min,max,mean,median,std}.npy` hold statistics of each kind: one number for the
 # videos, one per neuron for the responses, one per channel for behaviour and pupil centre. The starter kit
 # normalises with them: videos to zero mean and unit std, **responses divided by their std only** (they stay
-# non-negative, as a Poisson model needs), behaviour divided by its std.
+# non-negative, as a Poisson model needs; a neuron whose std is below 1 % of the mean std is divided by that
+# floor instead), behaviour divided by its std.
+#
+# The references disagree on one point: in some, these statistics carry an extra **frame axis** (computed over
+# trials separately for each frame slot), in others not. The reader accepts both and reduces the frame axis
+# only when asked, explicitly: `frame_reduction="pool"` (the default) pools the frame slots into one value per
+# neuron (for the std: the pooled standard deviation, from the per-frame means and stds); `"none"` returns what
+# the file holds. The two demo mice ship one form each.
+
+# %%
+for other in mice_folders:
+    m = read_mouse(other)
+    stored = m.statistics("responses", frame_reduction="none")["std"].shape
+    print(f"{m.name[:14]}: std.npy stored as {stored}, pooled to {m.statistics('responses')['std'].shape}")
 
 # %%
 stats = mouse.statistics("responses")
 print({name: value.shape for name, value in stats.items()})
-train_responses = np.concatenate([mouse.load("responses", t, trim=True) for t in mouse.trials("train")], axis=1)
-print("largest difference from the training trials' std:",
-      float(np.abs(train_responses.std(axis=1) - stats["std"]).max()))
+train_responses = train_values  # the training trials, concatenated above
+recomputed = train_responses.std(axis=1)
+print(f"released std vs. the training trials' std: median relative difference "
+      f"{float(np.median(np.abs(recomputed - stats['std']) / recomputed)):.1%}")
 
 # %%
 fig, ax = plt.subplots(figsize=(4.5, 3.5))
@@ -269,7 +341,9 @@ plt.show()
 
 # %% [markdown]
 # Neurons differ several-fold in scale: without normalisation a model's loss is dominated by the most active
-# ones. (In the demo the statistics are those of the training trials, as the recomputation shows.)
+# ones. (In the demo the statistics are those of the training trials, as the recomputation shows; pooling
+# per-frame statistics is close to, not exactly, the statistic over all frames, because late frame slots pool
+# fewer trials.)
 
 # %% [markdown]
 # ### Exercise 3.4 — Normalise responses like the starter kit
@@ -287,12 +361,14 @@ check_exercise("3.4", normalise)
 # %% [markdown]
 # ## Summary
 #
-# * A Sensorium mouse is a folder: `data/<kind>/<i>.npy` per trial, `meta/` for neurons, trials and statistics.
+# * A Sensorium mouse is a folder: `data/<kind>/<i>.npy` per trial, `meta/` for neurons, trials and statistics;
+#   the file number identifies a trial (`trial_idx` may be hashed strings, or absent).
 # * Videos are (36, 64, T) with time last; trials are NaN-padded, the true length is the first NaN of
-#   `video[0, 0, :]`.
+#   `video[0, 0, :]`; only the first 300 frames count.
 # * Tiers split the trials; the four test tiers have their responses withheld (zeros), `oracle` is the public
-#   validation set, and repeats of a clip share a `condition_hash`.
-# * Responses are normalised by their std only, with the statistics shipped in `meta/statistics`.
+#   validation set, and repeats of a clip share a `condition_hash` (and may differ by a frame or two).
+# * Responses are sparse and are normalised by their std only, with the statistics shipped in
+#   `meta/statistics` (a frame axis, if present, is reduced explicitly).
 #
 # Chapter 9 trains an encoding model on these folders, scores it the competition's way against a noise ceiling,
 # and writes a submission that passes the validator.

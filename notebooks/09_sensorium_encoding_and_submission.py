@@ -29,6 +29,17 @@
 # each mouse a **readout** that picks, for every neuron, where in the visual field and which features it
 # reads. Training runs on a CPU in this chapter with a deliberately short setting; the benchmark
 # `benchmarks/bench_sensorium.py` trains for longer.
+#
+# ```{admonition} What changed in this edition, and why
+# :class: note
+# Checked against the competition's own code and the winning submissions: the metric counts only the first
+# 300 frames of a trial, and repeats of one clip can differ by a frame or two, so correlation to average and
+# the noise ceiling now align repeats before averaging (9.4). The score on responses normalised by the
+# released std, as the organisers computed it, is shown beside the raw score (9.4). The validator now accepts
+# everything the real server scored (the winners' 249-frame format, rows permuted together with their
+# `neuron_ids`, uint32 ids, a submission of the scored mice only) and still rejects the rest (9.6, 9.7). The
+# demo data are sparser, like real deconvolved activity, so the scores below are lower than before.
+# ```
 
 # %% tags=["setup"]
 # Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
@@ -55,11 +66,13 @@ from course_utils.data import get_source
 from course_utils.exercises import check_exercise
 from course_utils.plotting import use_course_style
 from course_utils.sensorium import (
+    ACCEPTED_FRAME_RULES,
     SUBMISSION_FRAME_RULE,
     TOP_TEAMS_FRAME_RULE,
     MultiMouseLoader,
     SensoriumClips,
     TrainConfig,
+    align_repeats,
     correlation_to_average,
     load_checkpoint,
     noise_ceiling,
@@ -144,9 +157,10 @@ print(info["extra"])
 # ## 9.4 The competition's metric, and what it can reach
 #
 # The **single-trial correlation**: drop the first 50 frames of each trial (the model has not seen enough video
-# yet), concatenate the trials along time, correlate prediction and response per neuron (Pearson with
-# population std and `eps=1e-8`), set NaN to 0, and average over neurons. The starter kit pools the neurons of
-# all mice; the winners reported the mean over mice: `score_mice` gives both.
+# yet) and every frame after the 300th (only the first 300 count), concatenate the trials along time, correlate
+# prediction and response per neuron (Pearson with population std and `eps=1e-8`), set NaN to 0, and average
+# over neurons. The starter kit pools the neurons of all mice; the winners reported the mean over mice:
+# `score_mice` gives both.
 #
 # Single trials are noisy, so no model reaches 1. Two reference points, both on the oracle repeats:
 #
@@ -154,6 +168,16 @@ print(info["extra"])
 #   asks whether the model captures the stimulus-driven part;
 # * the **noise ceiling** (oracle correlation, {cite:p}`lurz2021generalization`): each repeat against the mean of
 #   the *other* repeats of its clip: what predicting the clip's average response would score.
+#
+# Both average repeats, and repeats of one clip can differ by a frame or two. `align_repeats` shows how they
+# are handled: each clip's repeats are aligned at their first frame and cut to the shortest.
+
+# %%
+name0, mouse0 = next(iter(mice.items()))
+oracle0 = mouse0.trials("oracle")
+for clip, (members, common) in align_repeats([np.zeros((1, n)) for n in mouse0.trial_lengths[oracle0]],
+                                             mouse0.condition_hash[oracle0]).items():
+    print(f"clip {clip[:8]}: repeats of {mouse0.trial_lengths[oracle0[members]].tolist()} frames -> {common} used")
 
 # %%
 per_mouse, ceilings, to_average = {}, {}, {}
@@ -170,6 +194,9 @@ print(f"single-trial correlation (pooled): {scores['pooled']:.3f}   mean over mi
 print(f"noise ceiling (pooled): {ceiling['pooled']:.3f}   ->  fraction reached: {scores['pooled'] / ceiling['pooled']:.2f}")
 print("correlation to average per mouse:", {name[:12]: round(value, 3) for name, value in to_average.items()})
 
+# %% tags=["remove-cell"]
+assert all(to_average[n] > float(per_mouse[n].mean()) for n in mice), "the text says correlation to average is higher"
+
 # %%
 fig, ax = plt.subplots(figsize=(4.5, 4.2))
 for name in mice:
@@ -182,14 +209,46 @@ plt.show()
 
 # %% [markdown]
 # Neurons with a low ceiling are unreliable across repeats, and no model can predict them well; the gap between
-# the points and the diagonal is what a better model could still gain. Correlation to average is usually higher
-# than single-trial correlation, because averaging over repeats removes trial-to-trial noise from the target.
+# the points and the diagonal is what a better model could still gain. Correlation to average is higher than
+# single-trial correlation here (for every mouse), because averaging over repeats removes trial-to-trial noise
+# from the target.
+#
+# **Raw or normalised responses?** The organisers' evaluation standardises the responses by the std released
+# with each mouse, as neuralpredictors does when it loads them (dividing by a floor of 1 % of the mean std
+# where a neuron's std is smaller). Pearson's correlation does not change when a neuron's whole trace is
+# multiplied by one number, so with a per-neuron std the normalised score equals the raw one. Where the released
+# std carries a frame axis (the first demo mouse, chapter 3), every frame is divided by its own value: frames
+# whose std is small weigh more, and the score changes. `response_std=` gives the normalised score; the course
+# reports it beside the raw score rather than instead of it.
+
+# %%
+raw_vs_normalised = {}
+for name, mouse in mice.items():
+    trials = mouse.trials("oracle")
+    predictions = predict_trials(model, mouse, trials)
+    responses = [mouse.load("responses", t, trim=True) for t in trials]
+    std = mouse.statistics("responses", frame_reduction="none")["std"]  # as released, frame axis and all
+    raw = single_trial_correlation(predictions, responses)
+    normalised = single_trial_correlation(predictions, responses, response_std=std)
+    raw_vs_normalised[name] = (std.ndim, raw, normalised)
+    print(f"{name[:14]}: std stored as {std.shape}; raw {raw:.4f}, normalised {normalised:.4f}")
+
+# %% tags=["remove-cell"]
+for ndim, raw, normalised in raw_vs_normalised.values():
+    assert (abs(raw - normalised) < 1e-6) == (ndim == 1), "the text: equal for a per-neuron std, different per frame"
+
+# %% [markdown]
+# In the demo the per-frame stds come from only 30 training trials per frame slot and the responses are sparse,
+# so some frame slots have a tiny std and get a large weight: the normalised score of that mouse moves a lot. Real
+# mice have about ten times more training trials per slot, which steadies the per-frame stds but does not change
+# the point: say which score you report.
 
 # %% [markdown]
 # ### Exercise 9.1 — Single-trial correlation by hand
 # Write `my_correlation(predictions, responses)`: two lists of (neurons, frames) arrays, one per trial, full
 # length. Implement the competition's metric with NumPy only (skip 50 frames, concatenate, Pearson per neuron
-# with `ddof=0` and `eps=1e-8` added to each std, NaN to 0, mean over neurons).
+# with `ddof=0` and `eps=1e-8` added to each std, NaN to 0, mean over neurons). The check's trials are shorter
+# than 300 frames, so the 300-frame cut never applies to them.
 
 # %% tags=["solution"]
 def my_correlation(predictions, responses):
@@ -234,12 +293,15 @@ print(f"correlation of cortical x and readout centre: {np.corrcoef(xyz[:, 0], az
 # lists, neurons x frames) and `neuron_ids` (the mouse's `unit_ids`, in the order of the prediction rows),
 # written as parquet with brotli compression and `index=False`.
 #
-# **Which frames?** The starter kit and README ask for every frame after the first 50: **T-50** per trial.
-# Both top teams submitted T-51 (they also dropped the last frame). The course keeps the rule in one named
-# constant, `SUBMISSION_FRAME_RULE`, which the writer applies and the validator checks.
+# **Which frames?** The starter kit and README ask for every frame after the first 50 of the first 300:
+# **T-50** per trial (250 frames of a 300-frame trial). Both top teams submitted T-51, 249 frames: they cut to
+# 300, dropped the first 50 and also the last frame, so their frames start at frame 50 like the starter kit's.
+# The server scored both, so the validator accepts both (`ACCEPTED_FRAME_RULES`); the course's writer uses one
+# named constant, `SUBMISSION_FRAME_RULE`.
 
 # %%
-print("frame rule:", SUBMISSION_FRAME_RULE, "| the top teams:", TOP_TEAMS_FRAME_RULE)
+print("the course writes:", SUBMISSION_FRAME_RULE.describe())
+print("accepted:", [rule.describe() for rule in ACCEPTED_FRAME_RULES])
 main_tiers = ("live_test_main", "final_test_main")
 predictions = {tier: predict_tier(model, mice, tier) for tier in main_tiers}
 neuron_ids = {name: mouse.unit_ids for name, mouse in mice.items()}
@@ -254,7 +316,9 @@ print(report)
 
 # %% [markdown]
 # The bonus track (`live_test_bonus`, `final_test_bonus`) works the same way with `track="bonus"`; its two files
-# get one zip each, uploaded separately.
+# get one zip each, uploaded separately. Its clips come from other stimulus families than training (in the demo
+# drifting gratings and static images; in the real data also noise patterns, dots and moving dots), which is
+# why it is called out-of-distribution.
 
 # %% [markdown]
 # ### Exercise 9.2 — Submission frames
@@ -274,7 +338,8 @@ check_exercise("9.2", submission_frames)
 #
 # Every one of these has cost someone a submission. We break the valid submission on purpose and let the
 # validator report each problem with its file, mouse and trial. (From a terminal:
-# `python -m course_utils.sensorium.validate submission_main.zip DATASET_ROOT`.)
+# `python -m course_utils.sensorium.validate submission_main.zip DATASET_ROOT`.) It reads a submission a few
+# rows at a time, so even a real 4 GB main-track file is checked in about the memory of a few rows.
 
 # %%
 def show(title, zip_path):
@@ -297,12 +362,30 @@ def zipped(frame, name="predictions_final_main.parquet.brotli", folder=""):
     return path
 
 
-show("T-51 frames", zipped(submission_frame(predictions["final_test_main"], neuron_ids, TOP_TEAMS_FRAME_RULE)))
-show("neuron ids in the wrong order", zipped(good.assign(neuron_ids=[ids[::-1] for ids in good["neuron_ids"]])))
+show("all T frames (the first 50 kept)", zipped(good.assign(prediction=[
+    predictions["final_test_main"][m][t].tolist() for m, t in zip(good["mouse"], good["trial_indices"], strict=True)])))
+show("a neuron id that is not the mouse's", zipped(good.assign(neuron_ids=[[-1, *ids[1:]] for ids in good["neuron_ids"]])))
 show("a trial missing, another twice", zipped(good.iloc[[0, *range(2, len(good))] + [0]].reset_index(drop=True)))
 show("trial indices as '1.npy' strings", zipped(good.assign(trial_indices=[f"{t}.npy" for t in good["trial_indices"]])))
 show("files inside a folder of the zip", zipped(good, folder="submission/"))
 show("a wrong file name", zipped(good, name="predictions_final.parquet.brotli"))
+
+# %% [markdown]
+# And what is *not* a mistake, because the real server scored it: the winners' T-51, prediction rows permuted
+# together with their `neuron_ids`, and ids stored as uint32 (the starter kit's choice). A submission may also
+# leave out mice that are not scored (in the real competition only the five new mice were; on the demo every
+# mouse counts unless `scored_mice=` says otherwise).
+
+# %%
+flipped = good.assign(prediction=[p[::-1] for p in good["prediction"]],
+                      neuron_ids=[np.asarray(ids[::-1], dtype=np.uint32) for ids in good["neuron_ids"]])
+show("T-51 frames", zipped(submission_frame(predictions["final_test_main"], neuron_ids, TOP_TEAMS_FRAME_RULE)))
+show("rows and ids reversed together, uint32 ids", zipped(flipped))
+first_mouse = next(iter(mice))
+one_mouse = {tier: {first_mouse: predictions[tier][first_mouse]} for tier in main_tiers}
+only_first = write_submission(one_mouse, neuron_ids, Path(tempfile.mkdtemp()))[0]
+print("only the first mouse, every mouse scored:", validate_submission(only_first, root).kinds())
+print("only the first mouse, it alone scored:", validate_submission(only_first, root, scored_mice=[first_mouse]).ok)
 
 # %% [markdown]
 # ### Exercise 9.3 — Poisson loss by hand
@@ -325,8 +408,11 @@ check_exercise("9.3", my_poisson_loss)
 #   competition's baseline family; early stopping watches the oracle tier's single-trial correlation.
 # * The competition's metric skips 50 frames, concatenates trials and averages per-neuron correlations; read it
 #   against the noise ceiling from repeats, and against correlation to average.
+# * The metric counts frames 50 to 300 of each trial; correlation to average and the noise ceiling align repeats
+#   of different lengths; normalising by a per-neuron std does not change the score.
 # * A submission is parquet (brotli, `index=False`) with four exact columns, exact file names and a flat zip;
-#   the frame rule (T-50 here) lives in one constant, and the validator checks every trial before you upload.
+#   the course writes T-50 (one constant), the validator accepts what the server scored (T-50 and T-51, rows in
+#   any order with their ids) and checks every trial before you upload.
 #
 # ## Further reading
 #

@@ -71,7 +71,8 @@ def test_oracle_repeats_share_hash_and_video(tiny_root):
     hashes = mouse.condition_hash[oracle]
     assert len(set(hashes)) == 2 and len(oracle) == 4
     a, b = oracle[hashes == hashes[0]]
-    np.testing.assert_array_equal(mouse.load("videos", a), mouse.load("videos", b))
+    common = min(mouse.trial_lengths[a], mouse.trial_lengths[b])  # repeats may end a frame or two apart
+    np.testing.assert_array_equal(mouse.load("videos", a)[..., :common], mouse.load("videos", b)[..., :common])
     assert not np.array_equal(mouse.load("behavior", a, trim=True), mouse.load("behavior", b, trim=True))
 
 
@@ -100,10 +101,10 @@ def test_reader_lengths_match_padding(tiny_root):
     mouse = read_mouse(list_mice(tiny_root)[0])
     for trial in range(mouse.n_trials):
         length = mouse.trial_lengths[trial]
-        assert 55 <= length <= 60
+        assert 53 <= length <= 60  # clips of 55-60 frames; a repeat may end up to 2 frames early
         responses = mouse.load("responses", trial)
         assert np.isnan(responses[:, length:]).all() and not np.isnan(responses[:, :length]).any()
-    assert mouse.statistics("responses")["std"].shape == (6,)
+    assert mouse.statistics("responses")["std"].shape == (6,)  # a frame axis, if any, is pooled
 
 
 def test_reader_errors_name_the_file(tmp_path, tiny_root):
@@ -112,7 +113,7 @@ def test_reader_errors_name_the_file(tmp_path, tiny_root):
     broken = tmp_path / "dynamic1-1-1-Video-x"
     (broken / "meta/trials").mkdir(parents=True)
     np.save(broken / "meta/trials/tiers.npy", np.array(["train"]))
-    with pytest.raises(FileNotFoundError, match="trial_idx.npy"):
+    with pytest.raises(FileNotFoundError, match="condition_hash.npy"):
         read_mouse(broken)
     mouse = read_mouse(list_mice(tiny_root)[0])
     with pytest.raises(ValueError, match="Unknown tier"):

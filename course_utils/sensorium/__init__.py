@@ -1,10 +1,12 @@
 """Sensorium 2023: mouse V1 responses to videos, in the competition's folder layout.
 
-* :mod:`.reader`: read a mouse folder (trials, tiers, trial lengths, arrays, neurons, statistics).
+* :mod:`.reader`: the one reader of a mouse folder (trials, tiers, ``trial_idx`` if any, condition hashes,
+  trial lengths, arrays per trial, neurons, statistics with an explicit reduction of a frame axis).
 * :mod:`.dataset`: a torch ``Dataset`` of clips and a loader that mixes mice.
 * :mod:`.model`, :mod:`.training`: the baseline encoding model and its training loop (DDP-ready;
   command line: ``python -m course_utils.sensorium.train``).
-* :mod:`.metrics`: the competition's single-trial correlation, correlation to average, noise ceiling.
+* :mod:`.metrics`: the competition's single-trial correlation, correlation to average, noise ceiling (raw or
+  on responses normalised by the released std).
 * :mod:`.submission`, :mod:`.validation`: write a submission and check it before uploading (command line:
   ``python -m course_utils.sensorium.validate``).
 * :mod:`.simulate`: the demo mice, with their ground truth.
@@ -17,16 +19,31 @@ from __future__ import annotations
 from .dataset import MultiMouseLoader, SensoriumClips
 from .metrics import (
     SKIP_FIRST_FRAMES,
+    align_repeats,
     correlation_to_average,
     noise_ceiling,
+    normalize_responses,
     pearson_per_neuron,
+    response_precision,
     score_mice,
     single_trial_correlation,
+    valid_length,
 )
 from .model import FactorizedCore, FactorizedReadout, GaussianReadout, SensoriumModel, poisson_loss
-from .reader import SENSORIUM_FRAME_RATE_HZ, SensoriumMouse, list_mice, read_mice, read_mouse, trial_length
+from .reader import (
+    SCORED_FRAMES,
+    SENSORIUM_FRAME_RATE_HZ,
+    SensoriumMouse,
+    list_mice,
+    read_mice,
+    read_mouse,
+    reduce_frame_axis,
+    trial_length,
+)
 from .simulate import GROUND_TRUTH_FOLDER, load_ground_truth, write_demo_mice
 from .submission import (
+    ACCEPTED_FRAME_RULES,
+    SCORED_MICE,
     SUBMISSION_FRAME_RULE,
     TOP_TEAMS_FRAME_RULE,
     FrameRule,
@@ -45,6 +62,8 @@ from .training import (
 from .validation import validate_submission
 
 __all__ = [
+    "ACCEPTED_FRAME_RULES", "SCORED_FRAMES", "SCORED_MICE", "align_repeats", "normalize_responses",
+    "reduce_frame_axis", "response_precision", "valid_length",
     "GROUND_TRUTH_FOLDER", "SENSORIUM_FRAME_RATE_HZ", "SKIP_FIRST_FRAMES", "SUBMISSION_FRAME_RULE", "TOP_TEAMS_FRAME_RULE",
     "FactorizedCore", "FactorizedReadout", "GaussianReadout", "FrameRule", "MultiMouseLoader", "SensoriumClips", "SensoriumModel",
     "SensoriumMouse", "TrainConfig", "correlation_to_average", "list_mice", "load_checkpoint", "load_ground_truth",

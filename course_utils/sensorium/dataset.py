@@ -2,7 +2,10 @@
 
 Normalisation uses the statistics shipped with each mouse (``meta/statistics``), as the starter kit does:
 videos are standardised with the global mean and std, responses are divided by each neuron's std (keeping
-them non-negative for the Poisson loss), behaviour and pupil centre are standardised per channel.
+them non-negative for the Poisson loss; stds below 1 % of the mean std are floored there, neuralpredictors'
+rule, :func:`~course_utils.sensorium.metrics.response_precision`), behaviour and pupil centre are standardised
+per channel. Statistics released with a frame axis are pooled over it first (``frame_reduction="pool"`` of
+:meth:`~course_utils.sensorium.reader.SensoriumMouse.statistics`), so every clip start is normalised alike.
 
 Taught in chapter 09_sensorium_encoding_and_submission.
 """
@@ -15,7 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .reader import SensoriumMouse
+from .metrics import response_precision
+from .reader import TEST_TIERS, SensoriumMouse
 
 N_BEHAVIOR_CHANNELS = 4  # pupil dilation, running speed, pupil x, pupil y
 
@@ -92,6 +96,7 @@ class SensoriumClips(Dataset):
                     starts.append(int(length - frames_per_clip))
                 self.items += [(int(trial), s) for s in starts]
         self._stats = {kind: mouse.statistics(kind) for kind in ("videos", "responses", "behavior", "pupil_center")}
+        self._response_precision = response_precision(self._stats["responses"]["std"]).astype(np.float32)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -110,10 +115,9 @@ class SensoriumClips(Dataset):
         stats = self._stats[kind]
         if kind == "videos":
             return (array - float(np.mean(stats["mean"]))) / float(np.mean(stats["std"]))
+        if kind == "responses":  # a silent neuron has std 0: its precision is capped instead of inf
+            return array * self._response_precision[:, None]
         std = np.asarray(stats["std"], dtype=np.float32)
-        if kind == "responses":
-            # a silent neuron has std 0: divide by a floor instead of producing inf
-            return array / np.maximum(std, 0.01 * max(float(std.mean()), 1e-6))[:, None]
         mean = np.asarray(stats["mean"], dtype=np.float32)
         return (array - mean[:, None]) / np.maximum(std, 1e-6)[:, None]
 
@@ -132,7 +136,7 @@ class SensoriumClips(Dataset):
              self._normalized("pupil_center", self.mouse.load("pupil_center", trial)[:, start:stop])]
         )
         responses = self._normalized("responses", self.mouse.load("responses", trial)[:, start:stop])
-        if self.mouse.tiers[trial] in ("live_test_main", "live_test_bonus", "final_test_main", "final_test_bonus"):
+        if self.mouse.tiers[trial] in TEST_TIERS:
             responses = np.full_like(responses, np.nan)  # withheld: never train or score on the zeros
         video_t = np.transpose(video, (2, 0, 1))[None]  # (1, frames, H, W)
         if self.behavior_as_channels:

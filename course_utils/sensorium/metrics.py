@@ -1,10 +1,23 @@
 """The Sensorium 2023 metrics: single-trial correlation, correlation to average, and a noise ceiling.
 
 The competition's single-trial correlation: drop the first 50 frames of every trial (the model has not yet
-seen enough of the video), concatenate the trials along time, take Pearson's correlation per neuron
-(population std, ``ddof=0``, with ``eps=1e-8`` added to each std), set NaN to 0, and average over neurons.
-The starter kit pools the neurons of all mice; the winners reported the mean over mice: both are returned by
-:func:`score_mice`.
+seen enough of the video) and everything after frame 300 (only the first 300 frames count), concatenate the
+trials along time, take Pearson's correlation per neuron (population std, ``ddof=0``, with ``eps=1e-8`` added
+to each std), set NaN to 0, and average over neurons. It agrees with the starter kit's scoring formula to
+1e-15. The starter kit pools the neurons of all mice; the winners reported the mean over mice: both are
+returned by :func:`score_mice`.
+
+**Raw or normalised responses.** The organisers' evaluation, like neuralpredictors' ``NeuroNormalizer``,
+standardises the responses by the std released with each mouse (``meta/statistics/responses/all/std.npy``,
+with a floor at 1 % of the mean std for near-silent neurons): pass that array as ``response_std`` to score
+on normalised responses. With a per-neuron std the two scores are the same (Pearson's correlation does not
+change when a neuron's trace is scaled); with a std that carries a frame axis every frame is scaled by its
+own value and the scores differ.
+
+**Repeats of different lengths.** In the real recordings the repeats of one clip can differ by 1-2 frames
+(the recording, not the clip, sets the count). :func:`correlation_to_average` and :func:`noise_ceiling`
+align the repeats of each clip at their first frame and cut them to the shortest repeat before averaging
+(:func:`align_repeats`); the frames only some repeats have are left out.
 
 Taught in chapter 09_sensorium_encoding_and_submission.
 """
@@ -15,18 +28,91 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .reader import SCORED_FRAMES
+
 SKIP_FIRST_FRAMES = 50
 """Frames at the start of each trial that the metric ignores (and that a submission leaves out)."""
 EPS = 1e-8
+NORMALIZATION_THRESHOLD = 0.01
+"""Stds below this fraction of the mean std are replaced by it when normalising (as neuralpredictors does)."""
 
 
 def _as_trials(x) -> list[np.ndarray]:
     if isinstance(x, np.ndarray) and x.ndim == 2:
-        return [x]
+        return [np.asarray(x, dtype=np.float64)]
     return [np.asarray(t, dtype=np.float64) for t in x]
 
 
-def _concat(predictions, responses, skip_first_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def valid_length(trial: np.ndarray) -> int:
+    """Frames of a (neurons, frames) trial before its NaN padding (trailing frames where every value is NaN).
+
+    Examples
+    --------
+    >>> valid_length(np.array([[1.0, 2.0, np.nan], [0.0, 1.0, np.nan]]))
+    2
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    filled = np.flatnonzero(~np.isnan(np.asarray(trial)).all(axis=0))
+    return int(filled[-1] + 1) if filled.size else 0
+
+
+def response_precision(std: np.ndarray, threshold: float = NORMALIZATION_THRESHOLD) -> np.ndarray:
+    """``1 / std``, with stds at or below ``threshold`` x their mean replaced by that floor (neuralpredictors' rule).
+
+    ``std`` is per neuron (neurons,) or per neuron and frame (neurons, frames); the floor is ``threshold``
+    times the mean of every finite entry.
+
+    Examples
+    --------
+    >>> response_precision(np.array([2.0, 0.0, 4.0]))
+    array([ 0.5 , 50.  ,  0.25])
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    std = np.asarray(std, dtype=np.float64)
+    floor = threshold * float(np.nanmean(std))
+    if not np.isfinite(floor) or floor <= 0:
+        raise ValueError("response_precision needs a std with some positive finite values.")
+    safe = np.where(np.isfinite(std) & (std > floor), std, floor)
+    return 1.0 / safe
+
+
+def normalize_responses(responses: np.ndarray, std: np.ndarray, threshold: float = NORMALIZATION_THRESHOLD) -> np.ndarray:
+    """Responses (neurons, frames) times :func:`response_precision` of ``std``, as the organisers scored them.
+
+    A per-frame ``std`` (neurons, F) applies frame by frame from the trial's first frame; it must cover at
+    least the trial's first :data:`SCORED_FRAMES` frames (the ones that count); later frames it does not cover
+    come back NaN.
+
+    Examples
+    --------
+    >>> normalize_responses(np.array([[2.0, 4.0]]), np.array([2.0]))
+    array([[1., 2.]])
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    responses = np.asarray(responses, dtype=np.float64)
+    precision = response_precision(std, threshold)
+    if precision.ndim == 1:
+        if precision.shape[0] != responses.shape[0]:
+            raise ValueError(f"std has {precision.shape[0]} neurons but the responses have {responses.shape[0]}.")
+        return responses * precision[:, None]
+    frames, covered = responses.shape[-1], min(responses.shape[-1], precision.shape[-1])
+    if precision.shape[0] != responses.shape[0] or covered < min(frames, SCORED_FRAMES):
+        raise ValueError(f"A per-frame std of shape {precision.shape} cannot normalise responses of shape "
+                         f"{responses.shape}: it needs one row per neuron and at least {min(frames, SCORED_FRAMES)} "
+                         "frames.")
+    out = np.full_like(responses, np.nan)  # frames past the std's last frame cannot be normalised
+    out[:, :covered] = responses[:, :covered] * precision[:, :covered]
+    return out
+
+
+def _normalized(trials: list[np.ndarray], response_std: np.ndarray | None) -> list[np.ndarray]:
+    return trials if response_std is None else [normalize_responses(t, response_std) for t in trials]
+
+
+def _concat(predictions, responses, skip_first_frames: int, max_frames: int | None) -> tuple[np.ndarray, np.ndarray]:
     preds, resps = _as_trials(predictions), _as_trials(responses)
     if len(preds) != len(resps):
         raise ValueError(f"predictions has {len(preds)} trials but responses has {len(resps)}.")
@@ -39,6 +125,8 @@ def _concat(predictions, responses, skip_first_frames: int) -> tuple[np.ndarray,
             )
         valid = ~np.isnan(r).all(axis=0)  # NaN padding after the trial's end is not a frame
         valid[:skip_first_frames] = False
+        if max_frames is not None:
+            valid[max_frames:] = False
         kept_p.append(p[:, valid])
         kept_r.append(r[:, valid])
     return np.concatenate(kept_p, axis=1), np.concatenate(kept_r, axis=1)
@@ -66,6 +154,8 @@ def single_trial_correlation(
     responses: Sequence[np.ndarray] | np.ndarray,
     skip_first_frames: int = SKIP_FIRST_FRAMES,
     per_neuron: bool = False,
+    max_frames: int | None = SCORED_FRAMES,
+    response_std: np.ndarray | None = None,
 ) -> float | np.ndarray:
     """The competition's single-trial correlation for one mouse.
 
@@ -78,6 +168,11 @@ def single_trial_correlation(
         Frames dropped at the start of every trial (50 in the competition).
     per_neuron
         Return the per-neuron correlations instead of their mean.
+    max_frames
+        Frames from this one on are dropped (:data:`SCORED_FRAMES`: only the first 300 count); ``None`` keeps all.
+    response_std
+        The mouse's released response std, (neurons,) or (neurons, frames): score the responses normalised by
+        it (:func:`normalize_responses`), as the organisers did. ``None`` scores the raw responses.
 
     Returns
     -------
@@ -91,22 +186,37 @@ def single_trial_correlation(
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
-    p, r = _concat(predictions, responses, skip_first_frames)
+    p, r = _concat(predictions, _normalized(_as_trials(responses), response_std), skip_first_frames, max_frames)
     corr = pearson_per_neuron(p, r)
     return corr if per_neuron else float(corr.mean())
 
 
-def _group_means(trials: list[np.ndarray], condition_hash: Sequence[str]) -> list[np.ndarray]:
-    groups: dict[str, list[np.ndarray]] = {}
-    for trial, h in zip(trials, condition_hash, strict=True):
-        groups.setdefault(str(h), []).append(trial)
-    means = []
-    for h, members in groups.items():
-        lengths = {m.shape for m in members}
-        if len(lengths) != 1:
-            raise ValueError(f"Repeats of condition {h} have different shapes {sorted(lengths)}.")
-        means.append(np.mean(members, axis=0))
-    return means
+def align_repeats(
+    trials: Sequence[np.ndarray] | np.ndarray,
+    condition_hash: Sequence[str],
+    lengths: Sequence[int] | None = None,
+) -> dict[str, tuple[list[int], int]]:
+    """Group trials by ``condition_hash``; for each clip, its trials and the common length of its repeats.
+
+    A trial's length is :func:`valid_length` (frames before its NaN padding) unless ``lengths`` gives it; the
+    common length is the shortest repeat's: aligned at their first frame, all repeats have those frames.
+
+    Examples
+    --------
+    >>> trials = [np.ones((1, 5)), np.ones((1, 4)), np.ones((1, 6))]
+    >>> align_repeats(trials, ["a", "a", "b"])
+    {'a': ([0, 1], 4), 'b': ([2], 6)}
+
+    Taught in chapter 09_sensorium_encoding_and_submission.
+    """
+    trials = _as_trials(trials)
+    if len(condition_hash) != len(trials):
+        raise ValueError(f"condition_hash has {len(condition_hash)} entries for {len(trials)} trials: one per trial.")
+    sizes = [valid_length(t) for t in trials] if lengths is None else [int(n) for n in lengths]
+    groups: dict[str, list[int]] = {}
+    for i, h in enumerate(condition_hash):
+        groups.setdefault(str(h), []).append(i)
+    return {h: (members, min(sizes[i] for i in members)) for h, members in groups.items()}
 
 
 def correlation_to_average(
@@ -115,25 +225,33 @@ def correlation_to_average(
     condition_hash: Sequence[str],
     skip_first_frames: int = SKIP_FIRST_FRAMES,
     per_neuron: bool = False,
+    max_frames: int | None = SCORED_FRAMES,
+    response_std: np.ndarray | None = None,
 ) -> float | np.ndarray:
     """Correlation after averaging responses (and predictions) over the repeats of each ``condition_hash``.
 
     Averaging removes trial-to-trial noise, so this is higher than the single-trial correlation; it asks how
-    well the model captures the stimulus-driven part.
+    well the model captures the stimulus-driven part. Repeats of different lengths are aligned at their first
+    frame and cut to the shortest (:func:`align_repeats`). Other parameters as :func:`single_trial_correlation`.
 
     Examples
     --------
-    >>> r = [np.array([[0., 1., 2.]]), np.array([[0., 3., 2.]])]; p = [np.array([[0., 2., 2.]])] * 2
+    >>> r = [np.array([[0., 1., 2.]]), np.array([[0., 3., 2., 5.]])]
+    >>> p = [np.array([[0., 2., 2.]]), np.array([[0., 2., 2., 9.]])]
     >>> round(correlation_to_average(p, r, ["a", "a"], skip_first_frames=0), 4)
     1.0
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
-    if len(condition_hash) != len(_as_trials(responses)):
-        raise ValueError("condition_hash needs one entry per trial.")
-    mean_p = _group_means(_as_trials(predictions), condition_hash)
-    mean_r = _group_means(_as_trials(responses), condition_hash)
-    return single_trial_correlation(mean_p, mean_r, skip_first_frames, per_neuron)
+    preds = _as_trials(predictions)
+    resps = _normalized(_as_trials(responses), response_std)
+    if len(preds) != len(resps):
+        raise ValueError(f"predictions has {len(preds)} trials but responses has {len(resps)}.")
+    mean_p, mean_r = [], []
+    for members, common in align_repeats(resps, condition_hash).values():
+        mean_p.append(np.mean([preds[i][:, :common] for i in members], axis=0))
+        mean_r.append(np.mean([resps[i][:, :common] for i in members], axis=0))
+    return single_trial_correlation(mean_p, mean_r, skip_first_frames, per_neuron, max_frames)
 
 
 def noise_ceiling(
@@ -141,12 +259,15 @@ def noise_ceiling(
     condition_hash: Sequence[str],
     skip_first_frames: int = SKIP_FIRST_FRAMES,
     per_neuron: bool = False,
+    max_frames: int | None = SCORED_FRAMES,
+    response_std: np.ndarray | None = None,
 ) -> float | np.ndarray:
     """The oracle correlation: each repeat against the mean of the *other* repeats of its clip.
 
     This is the single-trial correlation a model would get if it predicted the average response to the clip
     from independent repeats (leave-one-out), the usual noise ceiling for stimulus-driven models (Lurz et al.
-    2021). Conditions with one trial are skipped. A model that also uses behaviour can exceed it a little.
+    2021). Conditions with one trial are skipped; repeats of different lengths are aligned at their first frame
+    and cut to the shortest (:func:`align_repeats`). A model that also uses behaviour can exceed it a little.
 
     Examples
     --------
@@ -156,24 +277,19 @@ def noise_ceiling(
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
-    trials = _as_trials(responses)
-    if len(condition_hash) != len(trials):
-        raise ValueError("condition_hash needs one entry per trial.")
-    groups: dict[str, list[int]] = {}
-    for i, h in enumerate(condition_hash):
-        groups.setdefault(str(h), []).append(i)
+    trials = _normalized(_as_trials(responses), response_std)
     singles, loo_means = [], []
-    for members in groups.values():
+    for members, common in align_repeats(trials, condition_hash).values():
         if len(members) < 2:
             continue
-        stack = np.stack([trials[i] for i in members])
+        stack = np.stack([trials[i][:, :common] for i in members])
         total = stack.sum(axis=0)
         for k in range(len(members)):
             singles.append(stack[k])
             loo_means.append((total - stack[k]) / (len(members) - 1))
     if not singles:
         raise ValueError("noise_ceiling needs repeated clips (two or more trials sharing a condition_hash).")
-    return single_trial_correlation(loo_means, singles, skip_first_frames, per_neuron)
+    return single_trial_correlation(loo_means, singles, skip_first_frames, per_neuron, max_frames)
 
 
 def score_mice(per_mouse_correlations: Mapping[str, np.ndarray]) -> dict[str, float]:

@@ -4,12 +4,15 @@ Each file has one row per test trial and four columns:
 
 * ``mouse`` (str): the mouse folder's name, e.g. ``dynamic29515-10-12-Video-9b4f6a1a067fe51e15306b9628efea20``;
 * ``trial_indices`` (int): the trial's file number ``<i>`` of ``data/*/<i>.npy``;
-* ``prediction``: a list of lists, neurons x frames, the frames after the first 50 (see :data:`SUBMISSION_FRAME_RULE`);
-* ``neuron_ids``: the mouse's ``meta/neurons/unit_ids.npy``, in the order of the prediction rows.
+* ``prediction``: a list of lists, neurons x frames, the frames after the first 50 of the first 300 (see
+  :data:`SUBMISSION_FRAME_RULE`);
+* ``neuron_ids``: the ids of ``meta/neurons/unit_ids.npy``, in the order of the prediction rows (any order, as
+  long as rows and ids are permuted together; the starter kit writes them as uint32).
 
 Main track: **one** zip holding ``predictions_live_main.parquet.brotli`` and ``predictions_final_main.parquet.brotli``
 directly (no folder inside). Bonus track: ``predictions_live_test_bonus_ood.parquet.brotli`` and
-``predictions_final_test_bonus_ood.parquet.brotli``, each zipped and uploaded **separately**.
+``predictions_final_test_bonus_ood.parquet.brotli``, each zipped and uploaded **separately**. Only the five
+"new" mice (:data:`SCORED_MICE`) were scored: a submission may hold just them.
 
 Taught in chapter 09_sensorium_encoding_and_submission.
 """
@@ -25,36 +28,67 @@ import numpy as np
 import pandas as pd
 
 from .metrics import SKIP_FIRST_FRAMES
+from .reader import SCORED_FRAMES
 
 
 @dataclass(frozen=True)
 class FrameRule:
-    """Which frames of a trial of T frames a submission predicts: ``[skip_first, T - skip_last)``."""
+    """Which frames of a trial a submission predicts: ``[skip_first, min(T, max_frames) - skip_last)``.
+
+    Frames are counted from the trial's first frame; only the first ``max_frames`` (300) count in the challenge.
+    """
 
     skip_first: int = SKIP_FIRST_FRAMES
     skip_last: int = 0
+    max_frames: int | None = SCORED_FRAMES
+
+    def _stop(self, trial_frames: int) -> int:
+        scored = int(trial_frames) if self.max_frames is None else min(int(trial_frames), self.max_frames)
+        return scored - self.skip_last
 
     def n_frames(self, trial_frames: int) -> int:
         """Number of predicted frames for a trial of ``trial_frames`` frames."""
-        return max(int(trial_frames) - self.skip_first - self.skip_last, 0)
+        return max(self._stop(trial_frames) - self.skip_first, 0)
 
     def cut(self, full_trial: np.ndarray) -> np.ndarray:
         """The predicted frames of a full-length (neurons, T) prediction."""
-        stop = full_trial.shape[-1] - self.skip_last
-        return full_trial[..., self.skip_first : stop]
+        return full_trial[..., self.skip_first : max(self._stop(full_trial.shape[-1]), self.skip_first)]
 
     def __str__(self) -> str:
         return f"T-{self.skip_first + self.skip_last}"
 
+    def describe(self) -> str:
+        """E.g. ``T-50 of the first 300 frames (frames 50-299 of a 300-frame trial)``."""
+        first = "" if self.max_frames is None else f" of the first {self.max_frames} frames"
+        full = self.max_frames or 300
+        return f"{self}{first} (frames {self.skip_first}-{full - self.skip_last - 1} of a {full}-frame trial)"
+
 
 SUBMISSION_FRAME_RULE = FrameRule(skip_first=SKIP_FIRST_FRAMES, skip_last=0)
-"""THE frame rule of this course's submissions: T-50 frames per trial (all frames after the first 50), as the
-starter kit and the README ("for 300 frames in video we need predictions only for the last 250") specify.
-Both top teams submitted T-51 (they also dropped the last frame); the validator flags that as an error under
-this rule and names the rule it matches. Change it here, and only here, if the organisers' evaluation differs.
+"""The frame rule of this course's submissions: T-50 of the first 300 frames, i.e. frames 50-299 of a trial of
+300 frames or more (250 frames), frames 50 to T-1 of a shorter one, as the starter kit's ``generate_submission``
+and README ("for 300 frames in video we need predictions only for the last 250") specify. The writer applies it.
 """
 TOP_TEAMS_FRAME_RULE = FrameRule(skip_first=SKIP_FIRST_FRAMES, skip_last=1)
-"""T-51, what the two top teams submitted (for comparison; not the rule used)."""
+"""T-51 of the first 300 frames: the 249-frame format of the winning submissions (frames 50-298).
+
+The winner's code cuts each prediction to its first 300 frames, drops the first 50 and then the last one
+(``[..., :300][..., 50:][..., :-1]``), so its 249 frames start at frame 50, like the starter kit's 250: the
+server aligned predictions at frame 50 and scored the frames given. The validator accepts both rules
+(:data:`ACCEPTED_FRAME_RULES`) because the server scored both.
+"""
+ACCEPTED_FRAME_RULES = (SUBMISSION_FRAME_RULE, TOP_TEAMS_FRAME_RULE)
+"""The frame rules the real server scored: what :func:`~.validation.validate_submission` accepts by default."""
+
+SCORED_MICE = (
+    "dynamic29515-10-12-Video-9b4f6a1a067fe51e15306b9628efea20",
+    "dynamic29623-4-9-Video-9b4f6a1a067fe51e15306b9628efea20",
+    "dynamic29647-19-8-Video-9b4f6a1a067fe51e15306b9628efea20",
+    "dynamic29712-5-9-Video-9b4f6a1a067fe51e15306b9628efea20",
+    "dynamic29755-2-8-Video-9b4f6a1a067fe51e15306b9628efea20",
+)
+"""The five "new" mice the competition scored (the older five were for training; their test responses were
+published later). A submission holding only these is complete."""
 
 TRACK_FILES = {
     "main": {"live_test_main": "predictions_live_main.parquet.brotli",

@@ -32,6 +32,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
+from ..fileio import BadFileError, load_torch_weights
 from .dataset import MultiMouseLoader, SensoriumClips
 from .metrics import single_trial_correlation
 from .model import SensoriumModel, poisson_loss
@@ -151,18 +152,24 @@ def save_checkpoint(model: torch.nn.Module, path: str | Path, config: TrainConfi
 
 
 def load_checkpoint(path: str | Path) -> tuple[SensoriumModel, dict]:
-    """Rebuild a model from :func:`save_checkpoint`'s file, safely (``torch.load(weights_only=True)``).
+    """Rebuild a model from :func:`save_checkpoint`'s file, safely (tensors and plain values only).
 
-    Returns the model (in eval mode) and the checkpoint's ``train_config``/``extra`` dict.
+    Returns the model (in eval mode) and the checkpoint's ``train_config``/``extra`` dict. A file that is not
+    a plain weights file (it would build arbitrary Python objects, or is truncated, or is another kind of file)
+    is refused with :class:`~course_utils.fileio.BadFileError` naming it; unlike torch's own message, the
+    course never suggests loading it with ``weights_only=False``, which would let the file run code.
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
     path = Path(path)
+    fix = ("Use a checkpoint written by course_utils.sensorium.save_checkpoint (or train_model(..., checkpoint=...)); "
+           "if you made this file yourself, save a state_dict of tensors and plain settings.")
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint {path} does not exist; train first (train_model(..., checkpoint=...)).")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if "state_dict" not in payload or "model_config" not in payload:
-        raise ValueError(f"{path} is not a checkpoint written by course_utils.sensorium.save_checkpoint.")
+    payload = load_torch_weights(path, fix=fix)
+    if not isinstance(payload, dict) or "state_dict" not in payload or "model_config" not in payload:
+        raise BadFileError(path, "is a weights file but not a checkpoint of course_utils.sensorium "
+                           "(it has no 'state_dict' and 'model_config').", fix)
     model = SensoriumModel(**payload["model_config"])
     model.load_state_dict(payload["state_dict"])
     model.eval()
