@@ -15,6 +15,7 @@ from course_utils.decoding import (
     fast_mode,
 )
 from course_utils.decoding.simulate import simulate_delay_task
+from course_utils.fileio import BadFileError
 
 SMALL = dict(hidden_size=16, dropout=0.0, learning_rate=1e-2, batch_size=64, max_epochs=12, patience=4, progress=False)
 
@@ -72,10 +73,32 @@ def test_save_load_round_trip(cls, delay_task, tmp_path):
     assert loaded.get_params() == dec.get_params()
     torch.load(path, weights_only=True)  # plain tensors and numbers: loads with weights_only
     other = FeedForwardDecoder if cls is not FeedForwardDecoder else GRUDecoder
-    with pytest.raises(ValueError, match="holds a"):
+    with pytest.raises(BadFileError, match="holds a"):
         other.load(path)
-    with pytest.raises(FileNotFoundError, match="No saved decoder"):
+    with pytest.raises(FileNotFoundError, match="does not exist. Fit a"):
         cls.load(tmp_path / "missing.pt")
+
+
+class _NotWeights:  # a pickled custom object: what a checkpoint that runs code on loading looks like
+    pass
+
+
+def test_load_refuses_files_that_are_not_saved_decoders(tmp_path):
+    """Issue 14: our message naming the file, never torch's advice to set weights_only=False."""
+    code = tmp_path / "code.pt"
+    torch.save({"state": _NotWeights()}, code)
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.ones(3)}, other)
+    for path, expected in ((code, "not a plain weights file"), (text, "not a readable torch weights file"),
+                           (other, "not a decoder saved by course_utils.decoding")):
+        with pytest.raises(BadFileError, match=expected) as info:
+            GRUDecoder.load(path)
+        message = str(info.value)
+        assert str(path) in message
+        assert "weights_only=False" not in message and "weights_only = False" not in message
+        assert info.value.__cause__ is None or "weights_only=False" not in str(info.value.__cause__)
 
 
 def test_2d_input_is_a_history_of_one(delay_task):
