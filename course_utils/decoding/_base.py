@@ -21,7 +21,7 @@ class DecoderMixin(RegressorMixin):
     """
 
     def _remember_target_shape(self, y) -> None:
-        self._y_1d = np.ndim(y) == 1
+        self._y_1d = y is not None and np.asarray(y).ndim == 1
 
     def _shape_output(self, pred: np.ndarray) -> np.ndarray:
         return pred[:, 0] if getattr(self, "_y_1d", False) else pred

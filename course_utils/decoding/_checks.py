@@ -5,7 +5,11 @@ Taught in chapter 08_decoding_baselines.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = ["check_X", "check_Xy", "check_targets", "check_labels", "flatten_lags", "as_sequences"]
 
@@ -59,10 +63,19 @@ def check_X(X: np.ndarray, *, name: str = "X") -> np.ndarray:
     if X.ndim not in (2, 3):
         raise ValueError(
             f"{name} has shape {X.shape}: decoders take (T, lags, neurons) as process_data returns, "
-            f"or (T, features). Reshape it, e.g. {name}.reshape(len({name}), -1)."
+            f"or (T, features). Reshape your data, e.g. {name}.reshape(len({name}), -1), or "
+            f"{name}.reshape(1, -1) for a single row."
         )
-    if X.shape[0] == 0 or X.size == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}): check the split ranges and the trial filter.")
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required: {name} is empty; "
+            "check the split ranges and the trial filter."
+        )
+    if X.size == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: no neuron columns "
+            "are left; check the neuron filter."
+        )
     if X.dtype != np.float32:
         X = X.astype(np.float64, copy=False)
     if not np.isfinite(X).all():
@@ -190,6 +203,10 @@ def check_labels(y, *, name: str = "y") -> np.ndarray:
         raise ValueError(f"This classifier requires y to be passed, but the target y is None ({name}).")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            DataConversionWarning(f"A column-vector {name} was passed when a 1d array was expected: using {name}[:, 0]."),
+            stacklevel=3,
+        )
         y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(
@@ -200,6 +217,11 @@ def check_labels(y, *, name: str = "y") -> np.ndarray:
         raise ValueError(
             f"{name} contains {int((~np.isfinite(y)).sum())} NaN or infinite labels (rows without a target): "
             f"drop them from X and {name} before fitting."
+        )
+    if y.dtype.kind == "f" and type_of_target(y) == "continuous":
+        raise ValueError(
+            f"Unknown label type: continuous. {name} holds non-integer numbers (e.g. target_dir in radians): "
+            f"classifiers need class labels, e.g. np.rint(np.degrees({name})).astype(int) for directions."
         )
     return y
 

@@ -38,7 +38,7 @@ def _counts(X: np.ndarray, sum_lags: bool, estimator: str) -> np.ndarray:
     counts = X.sum(axis=1) if (X.ndim == 3 and sum_lags) else flatten_lags(X)
     if (counts < 0).any():
         raise ValueError(
-            f"{estimator} needs spike counts (>= 0), but X has negative values: were the spikes z-scored? "
+            f"Negative values in data passed to {estimator}: it needs spike counts (>= 0). Were the spikes z-scored? "
             "Build the arrays with process_data(..., zscore=False) for the naive Bayes decoders."
         )
     return counts.astype(np.float64, copy=False)
@@ -399,7 +399,8 @@ class NaiveBayesClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most probable class of each row, shape ``(T,)``."""
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        best = np.argmax(self.predict_log_proba(X), axis=1)
+        return self.classes_[best]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

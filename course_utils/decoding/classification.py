@@ -53,6 +53,8 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     model_ : sklearn.pipeline.Pipeline
         ``StandardScaler`` then ``LogisticRegression``.
+    n_iter_ : int
+        Solver iterations used.
 
     Examples
     --------
@@ -81,6 +83,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=self.max_iter))
         self.model_.fit(flatten_lags(X), y)
         self.classes_ = self.model_.classes_
+        self.n_iter_ = int(np.max(self.model_[-1].n_iter_))
         return self
 
     def _features(self, X: np.ndarray) -> np.ndarray:
@@ -91,11 +94,13 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of each class in ``classes_``, shape ``(T, n_classes)``."""
-        return self.model_.predict_proba(self._features(X))
+        features = self._features(X)
+        return self.model_.predict_proba(features)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most probable class of each row, shape ``(T,)``."""
-        return self.model_.predict(self._features(X))
+        features = self._features(X)
+        return self.model_.predict(features)
 
 
 def trial_windows(

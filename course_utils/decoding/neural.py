@@ -475,7 +475,8 @@ class _TorchClassifier(ClassifierMixin, _TorchEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most probable class of each row, shape ``(T,)``."""
-        return self.classes_[np.argmax(self._outputs(X), axis=1)]
+        best = np.argmax(self._outputs(X), axis=1)
+        return self.classes_[best]
 
     def _extra_state(self) -> dict[str, Any]:
         return {"classes": self.classes_.tolist()}

@@ -46,6 +46,8 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
     models_ : list of sklearn.svm.SVR
     n_support_ : list of int
         Support vectors per output.
+    n_iter_ : int
+        Most solver iterations used by one output's model.
 
     Examples
     --------
@@ -92,6 +94,7 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
             for i in range(y.shape[1])
         ]
         self.n_support_ = [int(len(m.support_)) for m in self.models_]
+        self.n_iter_ = max(int(np.max(m.n_iter_)) for m in self.models_)
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -263,7 +263,8 @@ class BoostedTreesClassifier(ClassifierMixin, _BoostedTrees):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of each class in ``classes_``, shape ``(T, n_classes)``."""
-        proba = self.models_[0].predict_proba(self._features(X))
+        features = self._features(X)
+        proba = self.models_[0].predict_proba(features)
         if proba.shape[1] != len(self.classes_):  # a class of classes_ the boosting library never saw
             full = np.zeros((len(proba), len(self.classes_)))
             full[:, self.models_[0].classes_.astype(int)] = proba
@@ -272,4 +273,5 @@ class BoostedTreesClassifier(ClassifierMixin, _BoostedTrees):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The most probable class of each row, shape ``(T,)``."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        best = np.argmax(self.predict_proba(X), axis=1)
+        return self.classes_[best]

@@ -27,12 +27,18 @@ import pandas as pd
 from scipy.stats import loguniform
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.model_selection import ParameterGrid, ParameterSampler
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import fast_mode
 from ._checks import check_labels, check_targets, check_X, holdout_validation
 
 __all__ = ["TunedDecoder", "search_space", "tuned", "default_n_iter"]
+
+
+def _inner_has(attribute: str):
+    """For ``available_if``: the wrapped estimator has ``attribute`` (a regressor has no predict_proba)."""
+    return lambda self: hasattr(getattr(self, "best_estimator_", self.estimator), attribute)
 
 
 class TunedDecoder(BaseEstimator):
@@ -118,13 +124,14 @@ class TunedDecoder(BaseEstimator):
         y_checked = check_y(y)
         if len(X) != len(y_checked):
             raise ValueError(f"X has {len(X)} rows but y has {len(y_checked)}: they must come from the same split.")
-        y_fit = y_checked if (classify or np.ndim(y) != 1) else y_checked[:, 0]
+        y_was_1d = np.asarray(y).ndim == 1
+        y_fit = y_checked if (classify or not y_was_1d) else y_checked[:, 0]
         X, y_fit, X_val, y_val = holdout_validation(
             X, y_fit, X_val, y_val, validation_fraction=self.validation_fraction,
             expected_layout=X.shape[1:], estimator=f"TunedDecoder({type(self.estimator).__name__})",
             check_y=check_y,
         )
-        if not classify and np.ndim(y) == 1 and np.ndim(y_val) == 2:
+        if not classify and y_was_1d and y_val.ndim == 2:
             y_val = y_val[:, 0]
         takes_val = {"X_val", "y_val"} <= set(inspect.signature(self.estimator.fit).parameters)
         records, best = [], None
@@ -142,8 +149,8 @@ class TunedDecoder(BaseEstimator):
                 best = (score, params, est)
         if best is None or not np.isfinite(best[0]):
             raise ValueError(
-                "No candidate has a finite validation score (e.g. constant validation targets): use a longer "
-                "validation split."
+                f"No candidate has a finite validation score on the {len(X_val)} validation rows (R² needs at "
+                "least 2 rows whose targets vary): use a longer validation split."
             )
         self.best_score_, self.best_params_, self.best_estimator_ = best
         self.search_results_ = pd.DataFrame(records)
@@ -157,6 +164,7 @@ class TunedDecoder(BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict(X)
 
+    @available_if(_inner_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities of the best candidate (classifiers only)."""
         check_is_fitted(self, "best_estimator_")
