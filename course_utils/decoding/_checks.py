@@ -194,7 +194,7 @@ def check_labels(y, *, name: str = "y") -> np.ndarray:
 
     Examples
     --------
-    >>> check_labels(np.array([[0], [45], [90]])).tolist()
+    >>> check_labels(np.array([0, 45, 90])).tolist()
     [0, 45, 90]
 
     Taught in chapter 08_decoding_baselines.

@@ -351,7 +351,7 @@ class NaiveBayesClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> rng = np.random.default_rng(0); labels = rng.integers(0, 3, 200)
-    >>> X = rng.poisson(1.0 + 2.0 * (labels[:, None] == np.arange(3)), (200, 3))
+    >>> X = rng.poisson(1.0 + 4.0 * (labels[:, None] == np.arange(3)), (200, 3))
     >>> NaiveBayesClassifier().fit(X[:150], labels[:150]).score(X[150:], labels[150:]) > 0.8
     True
 

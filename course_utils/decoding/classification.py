@@ -60,7 +60,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> rng = np.random.default_rng(0); labels = rng.integers(0, 3, 150)
     >>> X = rng.normal(size=(150, 2, 4)) + labels[:, None, None]
-    >>> WienerClassifier().fit(X[:100], labels[:100]).score(X[100:], labels[100:]) > 0.9
+    >>> WienerClassifier().fit(X[:100], labels[:100]).score(X[100:], labels[100:]) > 0.8
     True
 
     Taught in chapter 08_decoding_baselines.
