@@ -17,6 +17,7 @@ from course_utils.decoding import (
     WienerClassifier,
     benchmark_classifiers,
     chance_accuracy,
+    movement_onset,
     sessions_from_trials,
     trial_windows,
 )
@@ -104,7 +105,7 @@ def _table() -> pd.DataFrame:
 
 def test_trial_windows_cut_the_right_rows():
     df = _table()
-    out = trial_windows(df, "EventGo_cue", bins_before=2, bins_after=1, feature_columns=["Neuron1", "Neuron2"],
+    out = trial_windows(df, "EventGo_cue", (-2, 1), feature_columns=["Neuron1", "Neuron2"],
                         label_column="target_dir")
     assert [w["key"] for w in out] == [{"animal": 7, "session": 1}, {"animal": 7, "session": 2}]
     first, second = out
@@ -118,17 +119,19 @@ def test_trial_windows_cut_the_right_rows():
 
 def test_trial_windows_drop_windows_leaving_the_trial_and_explain_errors():
     df = _table()
-    after = trial_windows(df, "EventGo_cue", bins_before=0, bins_after=3, feature_columns=["Neuron1"],
+    after = trial_windows(df, "EventGo_cue", (0, 3), feature_columns=["Neuron1"],
                           label_column="target_dir")
     np.testing.assert_array_equal(after[0]["X"][0, :, 0], [112, 113, 114])
+    early = trial_windows(df, "EventGo_cue", (-2, -1), feature_columns=["Neuron1"], label_column="target_dir")
+    np.testing.assert_array_equal(early[0]["X"][:, 0, 0], [110, 120, 130])
     with pytest.raises(ValueError, match="No trial has"):
-        trial_windows(df, "EventGo_cue", bins_before=3, bins_after=0, feature_columns=["Neuron1"],
+        trial_windows(df, "EventGo_cue", (-3, 0), feature_columns=["Neuron1"],
                       label_column="target_dir")
     with pytest.raises(ValueError, match="choose one it has"):
-        trial_windows(df, "EventMovement_start", bins_before=1, bins_after=0, feature_columns=["Neuron1"],
+        trial_windows(df, "EventMovement_start", (-1, 0), feature_columns=["Neuron1"],
                       label_column="target_dir")
-    with pytest.raises(ValueError, match="not both 0"):
-        trial_windows(df, "EventGo_cue", bins_before=0, bins_after=0, feature_columns=["Neuron1"],
+    with pytest.raises(ValueError, match="start < stop"):
+        trial_windows(df, "EventGo_cue", (0, 0), feature_columns=["Neuron1"],
                       label_column="target_dir")
 
 
@@ -161,3 +164,21 @@ def test_benchmark_classifiers_table_and_predictions(reaches):
     assert len(predictions) == 4 * len(yt)
     nb = predictions[(predictions["model"] == "naive Bayes") & (predictions["session"] == 1)]
     assert np.mean(nb["true"] == nb["predicted"]) == pytest.approx(table.loc[0, "accuracy"])
+
+
+def test_movement_onset_is_the_first_crossing_after_the_event():
+    df = pd.DataFrame({
+        "animal": 1, "session": 1, "trial_id": [1.0] * 6 + [2.0] * 5 + [3.0] * 3,
+        "go": [False, True, False, False, False, False] + [True, False, False, False, False] + [False] * 3,
+    })
+    speed = np.array([9.0, 0, 1, 5, 10, 2] + [0, 0, 0, 4, 8] + [5, 5, 5])  # 9.0 before the go: ignored
+    onset = movement_onset(df, speed, "go", threshold=0.5)
+    assert np.flatnonzero(onset).tolist() == [3, 9]  # trial 3 has no go cue: no onset
+    windows = trial_windows(df.assign(Neuron1=np.arange(14.0), target=1), onset, (-2, 0),
+                            feature_columns=["Neuron1"], label_column="target")
+    np.testing.assert_array_equal(windows[0]["X"][:, :, 0], [[1.0, 2.0], [7.0, 8.0]])
+    with pytest.raises(ValueError, match="share of the peak"):
+        movement_onset(df, speed, "go", threshold=0.0)
+    with pytest.raises(ValueError, match="one flag per row"):
+        trial_windows(df.assign(Neuron1=1.0, target=1), onset[:3], (-1, 0),
+                      feature_columns=["Neuron1"], label_column="target")

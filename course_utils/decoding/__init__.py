@@ -18,7 +18,7 @@ Regression (kinematics per time bin):
 
 Classification (one label per trial, e.g. the reach target):
 
-* :mod:`~course_utils.decoding.classification` – :func:`trial_windows`, :func:`sessions_from_trials`,
+* :mod:`~course_utils.decoding.classification` – :func:`trial_windows`, :func:`movement_onset`, :func:`sessions_from_trials`,
   :class:`WienerClassifier`, :func:`chance_accuracy`; and :class:`NaiveBayesClassifier`,
   :class:`BoostedTreesClassifier`, :class:`SimpleRNNClassifier`, :class:`GRUClassifier`,
   :class:`LSTMClassifier`, :class:`FeedForwardClassifier`.
@@ -49,7 +49,13 @@ from .benchmark import (
     benchmark_decoders,
     sessions_from_lists,
 )
-from .classification import WienerClassifier, chance_accuracy, sessions_from_trials, trial_windows
+from .classification import (
+    WienerClassifier,
+    chance_accuracy,
+    movement_onset,
+    sessions_from_trials,
+    trial_windows,
+)
 from .kalman import KalmanFilterDecoder
 from .linear import RidgeDecoder, WienerCascade, WienerFilter
 from .metrics import correlation_per_output, r2_score_per_output
@@ -67,8 +73,8 @@ from .neural import (
     fast_mode,
 )
 from .svr import SVRDecoder
-from .trees import BoostedTreesClassifier, BoostedTreesDecoder, xgboost_available
-from .tuning import TunedDecoder, default_n_iter, search_space, tuned
+from .trees import BoostedTreesClassifier, BoostedTreesDecoder, default_n_estimators, xgboost_available
+from .tuning import TunedDecoder, default_n_iter, search_space, tuned, tuning_report
 
 __all__ = [
     "WienerFilter",
@@ -90,6 +96,7 @@ __all__ = [
     "LSTMClassifier",
     "FeedForwardClassifier",
     "xgboost_available",
+    "default_n_estimators",
     "default_max_epochs",
     "fast_mode",
     "FAST_ENV",
@@ -97,6 +104,7 @@ __all__ = [
     "correlation_per_output",
     "chance_accuracy",
     "trial_windows",
+    "movement_onset",
     "sessions_from_trials",
     "benchmark_decoders",
     "benchmark_classifiers",
@@ -108,4 +116,5 @@ __all__ = [
     "tuned",
     "search_space",
     "default_n_iter",
+    "tuning_report",
 ]

@@ -139,11 +139,11 @@ def _accepts_validation(estimator: Any) -> bool:
     return "X_val" in params and "y_val" in params
 
 
-def _fit_timed(template: Any, s: SessionSplits, X_train, y_train, quiet: bool) -> tuple[Any, float]:
+def _fit_timed(template: Any, s: SessionSplits, X_train, y_train) -> tuple[Any, float]:
     """Clone ``template``, fit it on one session's training split (validation split if it takes one)."""
     est = clone(template)
-    if quiet and "progress" in est.get_params():
-        est.set_params(progress=False)  # one bar (the benchmark's), not one per training run
+    # One bar at most (the benchmark's), not one per training run, nested ones (TunedDecoder) included.
+    est.set_params(**{k: False for k in est.get_params() if k == "progress" or k.endswith("__progress")})
     start = time.perf_counter()
     if _accepts_validation(est):
         est.fit(X_train, y_train, X_val=s.X_val, y_val=s.y_val)
@@ -219,7 +219,7 @@ def benchmark_decoders(
             raise ValueError(f"output_names has {len(names)} names but y has {y_train.shape[1]} columns.")
         for model_name, template in decoders.items():
             bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}")
-            est, fit_time = _fit_timed(template, s, X_train, y_train, quiet=progress)
+            est, fit_time = _fit_timed(template, s, X_train, y_train)
             pred = np.asarray(est.predict(X_test)).reshape(y_test.shape)
             r2 = r2_score_per_output(y_test, pred)
             corr = correlation_per_output(y_test, pred)
@@ -290,7 +290,7 @@ def benchmark_classifiers(
         chance = chance_accuracy(y_train, y_test)
         for model_name, template in classifiers.items():
             bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}")
-            est, fit_time = _fit_timed(template, s, X_train, y_train, quiet=progress)
+            est, fit_time = _fit_timed(template, s, X_train, y_train)
             pred = np.asarray(est.predict(X_test))
             accuracy = float(np.mean(pred == y_test))
             rows.append((s.dataset, s.task, s.animal, s.session, model_name, accuracy, chance,

@@ -30,7 +30,28 @@ from sklearn.utils.validation import check_is_fitted
 from ._checks import check_input_layout, check_labels, check_X, flatten_lags
 from .benchmark import SessionSplits
 
-__all__ = ["WienerClassifier", "trial_windows", "sessions_from_trials", "chance_accuracy"]
+__all__ = [
+    "WienerClassifier",
+    "trial_windows",
+    "movement_onset",
+    "sessions_from_trials",
+    "chance_accuracy",
+]
+
+
+def _trial_runs(df: pd.DataFrame, trial_column: str, session_columns: Sequence[str]):
+    """Start and end row of each contiguous trial, and the trial run of every row."""
+    code = df.groupby([*session_columns, trial_column], sort=False, dropna=False).ngroup().to_numpy()
+    change = np.flatnonzero(np.diff(code)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(df)]])
+    return starts, ends, np.repeat(np.arange(len(starts)), ends - starts)
+
+
+def _first_per_trial(flags: np.ndarray, run: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(flags)
+    _, first = np.unique(run[rows], return_index=True)
+    return rows[first]
 
 
 class WienerClassifier(ClassifierMixin, BaseEstimator):
@@ -105,10 +126,9 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
 
 def trial_windows(
     df: pd.DataFrame,
-    event: str,
+    event: str | np.ndarray,
+    window: tuple[int, int],
     *,
-    bins_before: int,
-    bins_after: int,
     feature_columns: Sequence[str],
     label_column: str,
     trial_column: str = "trial_id",
@@ -116,10 +136,10 @@ def trial_windows(
 ) -> list[dict[str, Any]]:
     """One window of features per trial around the trial's first ``event``, grouped by session.
 
-    The window of a trial whose event falls in row ``e`` holds rows ``e - bins_before`` to
-    ``e + bins_after - 1`` (so ``bins_before=10, bins_after=0`` is the 10 bins *before* the event, and
-    ``bins_before=0, bins_after=10`` the event's bin and the 9 after it). Trials without the event, whose
-    window leaves the trial, or whose label is missing are dropped. Feature columns that are NaN in a
+    With ``window=(start, stop)`` (in bins), the window of a trial whose event falls in row ``e`` holds rows
+    ``e + start`` to ``e + stop - 1``: ``(-10, 0)`` is the 10 bins *before* the event, ``(0, 10)`` the
+    event's bin and the 9 after it, ``(-25, -20)`` 5 bins ending 20 bins before it. Trials without the
+    event, whose window leaves the trial, or whose label is missing are dropped. Feature columns that are NaN in a
     session (NeuroTask pads the neurons a session lacks with NaN) are dropped for that session.
 
     Parameters
@@ -127,9 +147,10 @@ def trial_windows(
     df
         A binned table in time order, one row per bin (trials contiguous).
     event
-        A boolean event column, e.g. ``"EventGo_cue"`` (choose one the file has).
-    bins_before, bins_after
-        Window extent in bins around the event's row (both >= 0, at least one > 0).
+        A boolean event column, e.g. ``"EventGo_cue"`` (choose one the file has), or a boolean array with
+        one flag per row (e.g. from :func:`movement_onset`).
+    window
+        ``(start, stop)`` in bins relative to the event's row, ``start < stop``.
     feature_columns
         The spike-count columns (e.g. ``neuron_columns(df)``).
     label_column
@@ -141,59 +162,60 @@ def trial_windows(
     -------
     list of dict
         One per session, in order of appearance: ``key`` (session columns -> value), ``X`` ``(trials,
-        bins_before + bins_after, features)``, ``labels`` ``(trials,)``, ``trial_ids``, ``event_rows``
+        stop - start, features)``, ``labels`` ``(trials,)``, ``trial_ids``, ``event_rows``
         (positions in ``df``), ``feature_columns`` (those kept).
 
     Examples
     --------
     >>> df = pd.DataFrame({"animal": 1, "session": 1, "trial_id": [1.0] * 4 + [2.0] * 4,
     ...                    "Neuron1": range(8), "go": [False, False, True, False] * 2, "target": [0] * 4 + [90] * 4})
-    >>> w = trial_windows(df, "go", bins_before=1, bins_after=2, feature_columns=["Neuron1"], label_column="target")
+    >>> w = trial_windows(df, "go", (-1, 2), feature_columns=["Neuron1"], label_column="target")
     >>> w[0]["X"][:, :, 0].tolist(), w[0]["labels"].tolist()
     ([[1.0, 2.0, 3.0], [5.0, 6.0, 7.0]], [0, 90])
 
     Taught in chapter 08_decoding_baselines.
     """
-    missing = [c for c in (event, label_column, trial_column, *session_columns) if c not in df.columns]
+    named = [event] if isinstance(event, str) else []
+    missing = [c for c in (*named, label_column, trial_column, *session_columns) if c not in df.columns]
     if missing:
         raise ValueError(
             f"The table has no column(s) {missing}. Events of this table: "
             f"{[c for c in df.columns if str(c).startswith('Event')]}; choose one it has."
         )
-    if not (isinstance(bins_before, (int, np.integer)) and isinstance(bins_after, (int, np.integer))
-            and bins_before >= 0 and bins_after >= 0 and bins_before + bins_after > 0):
-        raise ValueError(f"bins_before and bins_after must be integers >= 0, not both 0; got {bins_before}, {bins_after}.")
+    start, stop = window
+    if not (isinstance(start, (int, np.integer)) and isinstance(stop, (int, np.integer)) and start < stop):
+        raise ValueError(f"window must be (start, stop) in bins with integers start < stop, got {window!r}.")
     if not feature_columns:
         raise ValueError("feature_columns is empty: pass the spike-count columns, e.g. neuron_columns(df).")
-    keys = [*session_columns, trial_column]
-    trial_code = df.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    n = len(df)
-    change = np.flatnonzero(np.diff(trial_code)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [n]])
-    run = np.repeat(np.arange(len(starts)), ends - starts)  # contiguous run of rows of one trial
-    flags = df[event].fillna(False).to_numpy(dtype=bool)
-    rows = np.flatnonzero(flags)
-    _, first = np.unique(run[rows], return_index=True)
-    rows = rows[first]  # the first event of each trial
-    lo, hi = rows - bins_before, rows + bins_after
+    if isinstance(event, str):
+        flags = df[event].fillna(False).to_numpy(dtype=bool)
+    else:
+        flags = np.asarray(event, dtype=bool)
+        if flags.shape != (len(df),):
+            raise ValueError(f"event as an array needs one flag per row ({len(df)}), got shape {flags.shape}.")
+        event = "the given event"
+    starts, ends, run = _trial_runs(df, trial_column, session_columns)
+    rows = _first_per_trial(flags, run)  # the first event of each trial
+    lo, hi = rows + start, rows + stop
     inside = (lo >= starts[run[rows]]) & (hi <= ends[run[rows]])
     labels_all = df[label_column].to_numpy()
     labelled = pd.notna(labels_all[rows])
     rows = rows[inside & labelled]
     if len(rows) == 0:
         raise ValueError(
-            f"No trial has {event!r} with a {bins_before}+{bins_after}-bin window inside the trial and a "
+            f"No trial has {event!r} with the window {tuple(window)} (bins) inside the trial and a "
             f"{label_column!r} label: shorten the window or choose another event."
         )
-    features = df[list(feature_columns)].to_numpy(dtype=np.float64)
-    offsets = np.arange(-bins_before, bins_after)
+    offsets = np.arange(start, stop)
+    # only the windows' rows are copied (a 1 ms table can hold millions of rows)
+    features = df[list(feature_columns)].iloc[(rows[:, None] + offsets[None, :]).ravel()].to_numpy(np.float64)
+    features = features.reshape(len(rows), len(offsets), len(feature_columns))  # (trials, bins, features)
     session_of = df[list(session_columns)].to_numpy()[rows]
     out = []
     _, session_first, session_index = np.unique(_row_codes(session_of), return_index=True, return_inverse=True)
     for s in np.argsort(session_first):
         these = rows[session_index == s]
-        windows = features[these[:, None] + offsets[None, :]]  # (trials, bins, features)
+        windows = features[session_index == s]
         keep = ~np.isnan(windows).any(axis=(0, 1))
         out.append({
             "key": dict(zip(session_columns, session_of[session_first[s]].tolist(), strict=True)),
@@ -204,6 +226,72 @@ def trial_windows(
             "feature_columns": [c for c, k in zip(feature_columns, keep, strict=True) if k],
         })
     return out
+
+
+def movement_onset(
+    df: pd.DataFrame,
+    speed: np.ndarray,
+    after: str,
+    *,
+    threshold: float = 0.2,
+    trial_column: str = "trial_id",
+    session_columns: Sequence[str] = ("animal", "session"),
+) -> np.ndarray:
+    """Flag each trial's movement onset: the first bin after ``after`` where speed reaches a share of its peak.
+
+    For each trial with the event ``after`` (e.g. ``"EventGo_cue"``), the onset is the first row at or after
+    the event where ``speed`` reaches ``threshold`` x the trial's peak speed after the event (a common
+    definition in reaching studies). Use it where a file has no ``EventMovement_start`` (the real
+    Center-Out-with-Bump file has none), and pass the result to :func:`trial_windows` as ``event``.
+
+    Parameters
+    ----------
+    df
+        A binned table in time order (trials contiguous).
+    speed
+        Speed per row, e.g. ``np.hypot(df["hand_vel_x"], df["hand_vel_y"])``.
+    after
+        The event column after which to search (searching after the go cue skips perturbations such as the
+        bumps of the delay period).
+    threshold
+        Share of the peak speed that marks the onset.
+    trial_column, session_columns
+        Columns that identify trials.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one flag per row: True at each trial's onset.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"animal": 1, "session": 1, "trial_id": 1.0, "go": [False, True] + [False] * 4})
+    >>> movement_onset(df, np.array([5.0, 0.0, 0.1, 2.0, 10.0, 3.0]), "go").nonzero()[0].tolist()
+    [3]
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    speed = np.asarray(speed, dtype=np.float64)
+    if speed.shape != (len(df),):
+        raise ValueError(f"speed needs one value per row ({len(df)}), got shape {speed.shape}.")
+    if after not in df.columns:
+        raise ValueError(f"The table has no event {after!r}; its events: {[c for c in df.columns if str(c).startswith('Event')]}.")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold is a share of the peak speed, in (0, 1]; got {threshold}.")
+    starts, ends, run = _trial_runs(df, trial_column, session_columns)
+    events = _first_per_trial(df[after].fillna(False).to_numpy(dtype=bool), run)
+    # rows from each trial's event to its end, as one index array with a segment id per row
+    lengths = ends[run[events]] - events
+    segment = np.repeat(np.arange(len(events)), lengths)
+    rows = np.repeat(events - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+    values = np.nan_to_num(speed[rows], nan=0.0)
+    peak = np.zeros(len(events))
+    np.maximum.at(peak, segment, values)
+    crossing = (values >= threshold * peak[segment]) & (peak[segment] > 0)
+    onset_rows = rows[crossing][np.unique(segment[crossing], return_index=True)[1]]
+    flags = np.zeros(len(df), dtype=bool)
+    flags[onset_rows] = True
+    return flags
 
 
 def _row_codes(values: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from .. import fast_mode
 from ._base import DecoderMixin
 from ._checks import (
     check_input_layout,
@@ -34,7 +35,25 @@ from ._checks import (
     holdout_validation,
 )
 
-__all__ = ["BoostedTreesDecoder", "BoostedTreesClassifier", "xgboost_available"]
+__all__ = ["BoostedTreesDecoder", "BoostedTreesClassifier", "xgboost_available", "default_n_estimators"]
+
+TREES_FULL = 300
+TREES_FAST = 100
+
+
+def default_n_estimators() -> int:
+    """Most trees per model when ``n_estimators`` is None: 300 (upstream's count), or 100 with ``COURSE_FAST=1``.
+
+    Early stopping on the validation split usually ends boosting sooner anyway.
+
+    Examples
+    --------
+    >>> default_n_estimators() in (TREES_FAST, TREES_FULL)
+    True
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    return TREES_FAST if fast_mode() else TREES_FULL
 
 
 def xgboost_available() -> bool:
@@ -61,8 +80,8 @@ class _BoostedTrees(BaseEstimator):
     def __init__(
         self,
         backend: str = "auto",
-        n_estimators: int = 300,
-        learning_rate: float = 0.1,
+        n_estimators: int | None = None,
+        learning_rate: float = 0.3,
         max_depth: int = 3,
         early_stopping_rounds: int = 20,
         validation_fraction: float = 0.125,
@@ -90,8 +109,11 @@ class _BoostedTrees(BaseEstimator):
             raise ValueError(f"backend must be 'auto', 'xgboost' or 'sklearn', got {self.backend!r}.")
         return self.backend
 
+    def _n_estimators(self) -> int:
+        return default_n_estimators() if self.n_estimators is None else self.n_estimators
+
     def _check_params(self) -> None:
-        for name, value in (("n_estimators", self.n_estimators), ("max_depth", self.max_depth),
+        for name, value in (("n_estimators", self._n_estimators()), ("max_depth", self.max_depth),
                             ("early_stopping_rounds", self.early_stopping_rounds)):
             if not (isinstance(value, (int, np.integer)) and value >= 1):
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
@@ -105,7 +127,7 @@ class _BoostedTrees(BaseEstimator):
 
             cls = xgb.XGBClassifier if classify else xgb.XGBRegressor
             model = cls(
-                n_estimators=self.n_estimators, learning_rate=self.learning_rate, max_depth=self.max_depth,
+                n_estimators=self._n_estimators(), learning_rate=self.learning_rate, max_depth=self.max_depth,
                 early_stopping_rounds=self.early_stopping_rounds, tree_method="hist", random_state=self.seed,
                 n_jobs=self.n_jobs, verbosity=0,
             )
@@ -116,12 +138,12 @@ class _BoostedTrees(BaseEstimator):
             learning_rate=self.learning_rate, max_depth=self.max_depth, random_state=self.seed,
         )
         if _hgb_takes_validation():
-            model = cls(max_iter=self.n_estimators, early_stopping=True,
+            model = cls(max_iter=self._n_estimators(), early_stopping=True,
                         n_iter_no_change=self.early_stopping_rounds, **common)
             model.fit(Xf, target, X_val=Xv, y_val=tv)
             return model, int(model.n_iter_)
         # Older scikit-learn: grow all trees, pick the count best on our validation split, refit that many.
-        model = cls(max_iter=self.n_estimators, early_stopping=False, **common).fit(Xf, target)
+        model = cls(max_iter=self._n_estimators(), early_stopping=False, **common).fit(Xf, target)
         if classify:
             losses = [-np.mean(np.log(p[np.arange(len(tv)), tv] + 1e-12)) for p in model.staged_predict_proba(Xv)]
         else:
@@ -163,8 +185,11 @@ class BoostedTreesDecoder(DecoderMixin, _BoostedTrees):
     ----------
     backend
         ``"auto"`` (XGBoost if installed, else scikit-learn), ``"xgboost"`` or ``"sklearn"``.
-    n_estimators, learning_rate, max_depth
-        Maximum number of trees, shrinkage and tree depth (upstream: 300, 0.3, 3).
+    n_estimators
+        Maximum number of trees per output; None means :func:`default_n_estimators` (300 as upstream, or
+        100 with ``COURSE_FAST=1``).
+    learning_rate, max_depth
+        Shrinkage and tree depth (upstream's 0.3 and 3 are the defaults).
     early_stopping_rounds
         Stop when this many trees in a row did not improve the validation error.
     validation_fraction
