@@ -19,7 +19,7 @@ Regression (kinematics per time bin):
 Classification (one label per trial, e.g. the reach target):
 
 * :mod:`~course_utils.decoding.classification` – :func:`trial_windows`, :func:`movement_onset`, :func:`sessions_from_trials`,
-  :class:`WienerClassifier`, :func:`chance_accuracy`; and :class:`NaiveBayesClassifier`,
+  :class:`WienerClassifier`, :func:`chance_accuracy`, :func:`angle_labels`; and :class:`NaiveBayesClassifier`,
   :class:`BoostedTreesClassifier`, :class:`SimpleRNNClassifier`, :class:`GRUClassifier`,
   :class:`LSTMClassifier`, :class:`FeedForwardClassifier`.
 
@@ -51,6 +51,7 @@ from .benchmark import (
 )
 from .classification import (
     WienerClassifier,
+    angle_labels,
     chance_accuracy,
     movement_onset,
     sessions_from_trials,
@@ -103,6 +104,7 @@ __all__ = [
     "r2_score_per_output",
     "correlation_per_output",
     "chance_accuracy",
+    "angle_labels",
     "trial_windows",
     "movement_onset",
     "sessions_from_trials",

@@ -36,6 +36,7 @@ __all__ = [
     "movement_onset",
     "sessions_from_trials",
     "chance_accuracy",
+    "angle_labels",
 ]
 
 
@@ -367,3 +368,22 @@ def chance_accuracy(y_train: np.ndarray, y_test: np.ndarray) -> float:
     y_train, y_test = check_labels(y_train, name="y_train"), check_labels(y_test, name="y_test")
     values, counts = np.unique(y_train, return_counts=True)
     return float(np.mean(y_test == values[np.argmax(counts)]))
+
+
+def angle_labels(radians) -> np.ndarray:
+    """Reach directions in radians -> integer degrees in [0, 360): class labels that print and sort well.
+
+    NeuroTask stores ``target_dir`` (and ``bump_dir``) in radians (e.g. 0.785398); rounding to whole
+    degrees merges the float noise of one direction into one class.
+
+    Examples
+    --------
+    >>> angle_labels([0.0, np.pi / 4, -np.pi / 2, 2 * np.pi]).tolist()
+    [0, 45, 270, 0]
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    values = np.asarray(radians, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("Angles contain NaN: drop the trials without a target first.")
+    return (np.rint(np.degrees(values)).astype(np.int64) % 360).astype(np.int64)
