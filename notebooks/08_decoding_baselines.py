@@ -625,8 +625,8 @@ table_more.groupby("model", sort=False)[["r2", "fit_time_s"]].mean().round(3)
 # A tree splits a feature at thresholds, so any transformation that keeps the order of the values (a square
 # root, a logarithm of `1 + count`) leaves the possible splits, and so the fitted trees, unchanged. Fit
 # `BoostedTreesDecoder(backend="sklearn", n_estimators=30)` once on the counts and once on their square root
-# (transform the training, validation and test windows alike) and report the two test R² values as
-# `(r2_counts, r2_sqrt)`.
+# (transform the training, validation and test windows alike) and report the two test R² values,
+# `r2_counts` and `r2_sqrt`.
 
 # %% tags=["solution"]
 trees_kw = dict(backend="sklearn", n_estimators=30)
@@ -636,7 +636,7 @@ r2_sqrt = BoostedTreesDecoder(**trees_kw).fit(np.sqrt(S_train), v_train, np.sqrt
 )
 
 # %%
-check_exercise("8.6", (r2_counts, r2_sqrt))
+check_exercise("8.6", r2_counts, r2_sqrt)
 
 # %% [markdown]
 # ## 8.10 Decoding the reach target: a classification track

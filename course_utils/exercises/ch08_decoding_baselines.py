@@ -140,12 +140,12 @@ def check_posterior_by_hand(answer, decoder, window) -> None:
 
 
 @exercise("8.6", "Trees ignore monotone rescaling")
-def check_trees_monotone(answer) -> None:
-    """``answer``: ``(r2_counts, r2_sqrt)``, test R² of the same boosted trees on counts and on their square root."""
+def check_trees_monotone(r2_counts, r2_sqrt) -> None:
+    """Test R² of the same boosted trees on counts (``r2_counts``) and on their square root (``r2_sqrt``)."""
     try:
-        r2_counts, r2_sqrt = (float(v) for v in answer)
+        r2_counts, r2_sqrt = float(r2_counts), float(r2_sqrt)
     except (TypeError, ValueError):
-        raise ExerciseFeedback("Give two numbers: (r2_counts, r2_sqrt).") from None
+        raise ExerciseFeedback("r2_counts and r2_sqrt should each be one number (a test R²).") from None
     for value in (r2_counts, r2_sqrt):
         if not np.isfinite(value) or not -1.0 <= value <= 1.0:
             raise ExerciseFeedback(
