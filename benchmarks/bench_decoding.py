@@ -20,8 +20,9 @@ validation split, budgets of :func:`~course_utils.decoding.default_n_iter`) and 
 R², the ranks, and how many decoders changed rank.
 
 ``--classify`` (part 3) decodes the reach target of each trial from the 200 ms before movement onset
-(movement onset from ``EventMovement_start`` where a file has it, else from the hand speed after the go cue)
-with every classifier, and prints accuracy against the majority-class chance.
+(onset from the hand speed after the go cue wherever a file has velocity, else ``EventMovement_start``; the
+target is ``target_dir`` in whole degrees, else ``target_ID``) with every classifier, and prints accuracy
+against the majority-class chance.
 
 ``--data-size`` (part 4) simulates one center-out session with more and more trials and compares the Wiener
 filter with the recurrent decoders: with little data the networks overfit, with more they catch up.
@@ -198,14 +199,15 @@ def part3_classify() -> None:
     for path in demo_files():
         frame, bin_ms = load_file(path)
         frame = rebin(frame, bin_ms, BIN_MS) if bin_ms != BIN_MS else frame
-        label = next((c for c in ("target_ID", "target_dir") if c in frame.columns), None)
+        label = next((c for c in ("target_dir", "target_ID") if c in frame.columns), None)
         if label is None:
             continue
-        if "EventMovement_start" in frame.columns:
-            onset = frame["EventMovement_start"].to_numpy(dtype=bool)
-        elif "EventGo_cue" in frame.columns:
+        # as chapter 8: onset from the hand speed wherever there is velocity (one definition for all files)
+        if any(c.endswith("_vel_x") for c in frame.columns) and "EventGo_cue" in frame.columns:
             vx, vy = velocity_columns(frame)
             onset = movement_onset(frame, np.hypot(frame[vx], frame[vy]), "EventGo_cue")
+        elif "EventMovement_start" in frame.columns:
+            onset = frame["EventMovement_start"].to_numpy(dtype=bool)
         else:
             continue
         windows = trial_windows(frame, onset, BEFORE_MOVEMENT, feature_columns=neuron_columns(frame),

@@ -36,6 +36,7 @@ from course_utils.decoding import (
     WienerCascade,
     WienerClassifier,
     WienerFilter,
+    xgboost_available,
 )
 
 TINY_NET = dict(hidden_size=4, max_epochs=2, progress=False)
@@ -83,6 +84,9 @@ CASES = [
     (GRUClassifier(hidden_size=8, max_epochs=5, progress=False), {}),
     (TunedDecoder(WienerCascade(), {"degree": [1, 2]}), TUNED),
 ]
+if xgboost_available():  # optional (Colab has it): the XGBoost backend honours the contract too
+    CASES += [(BoostedTreesDecoder(backend="xgboost", n_estimators=20), {}),
+              (BoostedTreesClassifier(backend="xgboost", n_estimators=20), {})]
 
 
 @pytest.mark.parametrize("estimator, expected", CASES, ids=[repr(c[0])[:60] for c in CASES])
