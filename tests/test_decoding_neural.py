@@ -10,11 +10,13 @@ from course_utils.decoding import (
     FeedForwardDecoder,
     GRUDecoder,
     LSTMDecoder,
+    SimpleRNNDecoder,
     WienerFilter,
     default_max_epochs,
     fast_mode,
 )
 from course_utils.decoding.simulate import simulate_delay_task
+from course_utils.fileio import BadFileError
 
 SMALL = dict(hidden_size=16, dropout=0.0, learning_rate=1e-2, batch_size=64, max_epochs=12, patience=4, progress=False)
 
@@ -26,7 +28,7 @@ def delay_task():
     return X[:1800], y[:1800], X[1800:2100], y[1800:2100], X[2100:], y[2100:]
 
 
-@pytest.mark.parametrize("cls", [GRUDecoder, LSTMDecoder])
+@pytest.mark.parametrize("cls", [GRUDecoder, LSTMDecoder, SimpleRNNDecoder])
 def test_recurrent_decoders_learn_delayed_target(cls, delay_task):
     X, y, Xv, yv, Xt, yt = delay_task
     dec = cls(**SMALL).fit(X, y, X_val=Xv, y_val=yv)
@@ -62,7 +64,7 @@ def test_early_stopping_stops_when_validation_is_unlearnable():
     assert dec.n_epochs_ - dec.best_epoch_ == 3
 
 
-@pytest.mark.parametrize("cls", [GRUDecoder, LSTMDecoder, FeedForwardDecoder])
+@pytest.mark.parametrize("cls", [GRUDecoder, LSTMDecoder, FeedForwardDecoder, SimpleRNNDecoder])
 def test_save_load_round_trip(cls, delay_task, tmp_path):
     X, y, Xv, yv, Xt, _ = delay_task
     dec = cls(**{**SMALL, "max_epochs": 1}).fit(X, y, X_val=Xv, y_val=yv)
@@ -72,10 +74,32 @@ def test_save_load_round_trip(cls, delay_task, tmp_path):
     assert loaded.get_params() == dec.get_params()
     torch.load(path, weights_only=True)  # plain tensors and numbers: loads with weights_only
     other = FeedForwardDecoder if cls is not FeedForwardDecoder else GRUDecoder
-    with pytest.raises(ValueError, match="holds a"):
+    with pytest.raises(BadFileError, match="holds a"):
         other.load(path)
-    with pytest.raises(FileNotFoundError, match="No saved decoder"):
+    with pytest.raises(FileNotFoundError, match="does not exist. Fit a"):
         cls.load(tmp_path / "missing.pt")
+
+
+class _NotWeights:  # a pickled custom object: what a checkpoint that runs code on loading looks like
+    pass
+
+
+def test_load_refuses_files_that_are_not_saved_decoders(tmp_path):
+    """Issue 14: our message naming the file, never torch's advice to set weights_only=False."""
+    code = tmp_path / "code.pt"
+    torch.save({"state": _NotWeights()}, code)
+    text = tmp_path / "notes.pt"
+    text.write_text("not a checkpoint")
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.ones(3)}, other)
+    for path, expected in ((code, "not a plain weights file"), (text, "weights file"),
+                           (other, "not a decoder saved by course_utils.decoding")):
+        with pytest.raises(BadFileError, match=expected) as info:
+            GRUDecoder.load(path)
+        message = str(info.value)
+        assert str(path) in message
+        assert "weights_only=False" not in message and "weights_only = False" not in message
+        assert info.value.__cause__ is None or "weights_only=False" not in str(info.value.__cause__)
 
 
 def test_2d_input_is_a_history_of_one(delay_task):
@@ -112,3 +136,19 @@ def test_bad_input_and_params(delay_task):
         GRUDecoder(hidden_size=0).fit(X, y)
     with pytest.raises(ValueError, match="X_val"):
         GRUDecoder(**SMALL).fit(X, y, X_val=Xv[:, :, :2], y_val=yv)
+
+
+def test_simple_rnn_nonlinearity_is_a_parameter(delay_task):
+    X, y, *_ = delay_task
+    tanh = SimpleRNNDecoder(**{**SMALL, "max_epochs": 1}, nonlinearity="tanh").fit(X, y)
+    assert tanh.module_.rnn.nonlinearity == "tanh"
+    assert SimpleRNNDecoder(**{**SMALL, "max_epochs": 1}).fit(X, y).module_.rnn.nonlinearity == "relu"
+    with pytest.raises(ValueError, match="nonlinearity"):
+        SimpleRNNDecoder(nonlinearity="sigmoid").fit(X, y)
+
+
+def test_1d_target_round_trips_as_1d(delay_task, tmp_path):
+    X, y, Xv, yv, Xt, _ = delay_task
+    dec = GRUDecoder(**{**SMALL, "max_epochs": 1}).fit(X, y[:, 0], X_val=Xv, y_val=yv[:, 0])
+    assert dec.predict(Xt).shape == (len(Xt),)
+    assert GRUDecoder.load(dec.save(tmp_path / "g.pt")).predict(Xt).shape == (len(Xt),)

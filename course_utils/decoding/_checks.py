@@ -5,9 +5,33 @@ Taught in chapter 08_decoding_baselines.
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
 
-__all__ = ["check_X", "check_Xy", "check_targets", "flatten_lags", "as_sequences"]
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = ["check_X", "check_Xy", "check_targets", "check_labels", "flatten_lags", "as_sequences"]
+
+
+def _as_array(X, name: str) -> np.ndarray:
+    """``np.asarray`` with clear errors for the inputs it would silently mangle (sparse, complex, objects)."""
+    if X is None:
+        raise ValueError(f"{name} is None: pass an array.")
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):  # scipy.sparse, without importing it
+        raise TypeError(
+            f"{name} is a sparse matrix; the decoders take dense arrays: pass {name}.toarray() "
+            "(spike-count windows are dense anyway)."
+        )
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}; pass real numbers.")
+    if X.dtype == object:
+        try:  # numbers stored as Python objects (e.g. from a DataFrame with mixed columns) are fine
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{name} must be numeric; converting it to float failed: {err}") from None
+    return X
 
 
 def check_X(X: np.ndarray, *, name: str = "X") -> np.ndarray:
@@ -33,16 +57,25 @@ def check_X(X: np.ndarray, *, name: str = "X") -> np.ndarray:
 
     Taught in chapter 08_decoding_baselines.
     """
-    X = np.asarray(X)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+    X = _as_array(X, name)
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}.")
     if X.ndim not in (2, 3):
         raise ValueError(
             f"{name} has shape {X.shape}: decoders take (T, lags, neurons) as process_data returns, "
-            f"or (T, features). Reshape it, e.g. {name}.reshape(len({name}), -1)."
+            f"or (T, features). Reshape your data, e.g. {name}.reshape(len({name}), -1), or "
+            f"{name}.reshape(1, -1) for a single row."
         )
-    if X.shape[0] == 0 or X.size == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}): check the split ranges and the trial filter.")
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required: {name} is empty; "
+            "check the split ranges and the trial filter."
+        )
+    if X.size == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: no neuron columns "
+            "are left; check the neuron filter."
+        )
     if X.dtype != np.float32:
         X = X.astype(np.float64, copy=False)
     if not np.isfinite(X).all():
@@ -68,8 +101,10 @@ def check_targets(y: np.ndarray, *, name: str = "y") -> np.ndarray:
 
     Taught in chapter 08_decoding_baselines.
     """
-    y = np.asarray(y)
-    if not np.issubdtype(y.dtype, np.number):
+    if y is None:
+        raise ValueError(f"This decoder requires y to be passed, but the target y is None ({name}).")
+    y = _as_array(y, name)
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
         raise TypeError(f"{name} must be a numeric array, got dtype {y.dtype}.")
     if y.ndim == 1:
         y = y[:, None]
@@ -143,11 +178,52 @@ def as_sequences(X: np.ndarray) -> np.ndarray:
 def check_input_layout(X: np.ndarray, fitted_shape: tuple[int, ...], estimator: str) -> None:
     """Raise if ``X``'s per-row shape differs from the one the estimator was fitted on."""
     if tuple(X.shape[1:]) != tuple(fitted_shape):
+        n_now, n_fitted = int(np.prod(X.shape[1:])), int(np.prod(fitted_shape))
         raise ValueError(
-            f"{estimator} was fitted on rows of shape {tuple(fitted_shape)} but X has rows of shape "
-            f"{tuple(X.shape[1:])}. Neuron identity differs across sessions: a decoder only applies to the "
-            f"session (same neurons, same bins_before) it was fitted on."
+            f"X has {n_now} features, but {estimator} is expecting {n_fitted} features as input (rows of shape "
+            f"{tuple(X.shape[1:])}, fitted on {tuple(fitted_shape)}). Neuron identity differs across sessions: "
+            f"a decoder only applies to the session (same neurons, same bins_before) it was fitted on."
         )
+
+
+def check_labels(y, *, name: str = "y") -> np.ndarray:
+    """Return class labels as a 1-D array (``(T,)`` or ``(T, 1)`` accepted), or raise a clear error.
+
+    Labels may be integers (``target_ID``), rounded angles or strings; NaN labels (trials without a
+    target) are refused with the fix.
+
+    Examples
+    --------
+    >>> check_labels(np.array([0, 45, 90])).tolist()
+    [0, 45, 90]
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    if y is None:
+        raise ValueError(f"This classifier requires y to be passed, but the target y is None ({name}).")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            DataConversionWarning(f"A column-vector {name} was passed when a 1d array was expected: using {name}[:, 0]."),
+            stacklevel=3,
+        )
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{name} has shape {y.shape}: a classifier takes one label per row, shape (T,). "
+            "(For several outputs use a regression decoder.)"
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(
+            f"{name} contains {int((~np.isfinite(y)).sum())} NaN or infinite labels (rows without a target): "
+            f"drop them from X and {name} before fitting."
+        )
+    if y.dtype.kind == "f" and type_of_target(y) == "continuous":
+        raise ValueError(
+            f"Unknown label type: continuous. {name} holds non-integer numbers (e.g. target_dir in radians): "
+            f"classifiers need class labels, e.g. np.rint(np.degrees({name})).astype(int) for directions."
+        )
+    return y
 
 
 def holdout_validation(
@@ -159,12 +235,13 @@ def holdout_validation(
     validation_fraction: float,
     expected_layout: tuple[int, ...],
     estimator: str,
+    check_y=check_targets,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(X, y, X_val, y_val)``: the validation data given, else the LAST rows of the training data.
 
     The hold-out is chronological on purpose: a random hold-out of neighbouring, correlated bins would leak.
-    A given ``X_val`` is checked against ``expected_layout`` (the training data's shape after the first axis)
-    and returned unchanged.
+    A given ``X_val`` is checked against ``expected_layout`` (the training data's shape after the first axis),
+    ``y_val`` with ``check_y`` (:func:`check_targets` or :func:`check_labels`), and both are returned.
     """
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither (then the end of the training data is used).")
@@ -173,8 +250,17 @@ def holdout_validation(
             raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}.")
         n_val = max(1, int(round(len(X) * validation_fraction)))
         if len(X) - n_val < 2:
-            raise ValueError(f"Too few rows ({len(X)}) to hold out a validation split.")
+            raise ValueError(
+                f"Too few rows ({len(X)} sample(s)) to hold out a validation split: fit on more time bins, or "
+                "pass X_val and y_val."
+            )
         return X[:-n_val], y[:-n_val], X[-n_val:], y[-n_val:]
-    X_val, y_val = check_Xy(X_val, y_val, names=("X_val", "y_val"))
+    X_val = check_X(X_val, name="X_val")
+    y_val = check_y(y_val, name="y_val")
+    if X_val.shape[0] != y_val.shape[0]:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}: they must come from the same "
+            "validation split."
+        )
     check_input_layout(X_val, expected_layout, f"{estimator} (X_val)")
     return X, y, X_val, y_val

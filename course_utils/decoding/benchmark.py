@@ -1,4 +1,4 @@
-"""Run a set of decoders over many sessions and collect a tidy table of R² and fit times.
+"""Run a set of decoders over many sessions and collect a tidy table of R² (or accuracy) and fit times.
 
 Taught in chapter 08_decoding_baselines.
 """
@@ -16,10 +16,17 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
-from ._checks import check_Xy
+from ._checks import check_labels, check_X, check_Xy
 from .metrics import correlation_per_output, r2_score_per_output
 
-__all__ = ["SessionSplits", "sessions_from_lists", "benchmark_decoders", "RESULT_COLUMNS"]
+__all__ = [
+    "SessionSplits",
+    "sessions_from_lists",
+    "benchmark_decoders",
+    "benchmark_classifiers",
+    "RESULT_COLUMNS",
+    "CLASSIFICATION_COLUMNS",
+]
 
 RESULT_COLUMNS = [
     "dataset",
@@ -32,14 +39,27 @@ RESULT_COLUMNS = [
     "correlation",
     "fit_time_s",
 ]
+CLASSIFICATION_COLUMNS = [
+    "dataset",
+    "task",
+    "animal",
+    "session",
+    "model",
+    "accuracy",
+    "chance",
+    "n_classes",
+    "n_test",
+    "fit_time_s",
+]
 
 
 @dataclass
 class SessionSplits:
     """The train/validation/test arrays of one recording session, and who it is.
 
-    ``X_*`` are ``(T, lags, N)`` or ``(T, features)``; ``y_*`` are ``(T, outputs)``. ``output_names`` label
-    the columns of ``y`` (e.g. ``["hand_vel_x", "hand_vel_y"]``).
+    ``X_*`` are ``(T, lags, N)`` or ``(T, features)``; ``y_*`` are ``(T, outputs)`` for regression, or one
+    label per row ``(T,)`` for classification. ``output_names`` label the columns of ``y`` (e.g.
+    ``["hand_vel_x", "hand_vel_y"]``).
 
     Examples
     --------
@@ -119,6 +139,31 @@ def _accepts_validation(estimator: Any) -> bool:
     return "X_val" in params and "y_val" in params
 
 
+def _fit_timed(template: Any, s: SessionSplits, X_train, y_train) -> tuple[Any, float]:
+    """Clone ``template``, fit it on one session's training split (validation split if it takes one)."""
+    est = clone(template)
+    # One bar at most (the benchmark's), not one per training run, nested ones (TunedDecoder) included.
+    est.set_params(**{k: False for k in est.get_params() if k == "progress" or k.endswith("__progress")})
+    start = time.perf_counter()
+    if _accepts_validation(est):
+        est.fit(X_train, y_train, X_val=s.X_val, y_val=s.y_val)
+    else:
+        est.fit(X_train, y_train)
+    return est, time.perf_counter() - start
+
+
+def _check_inputs(estimators: Mapping[str, Any], sessions: Sequence[SessionSplits], kind: str) -> None:
+    if not estimators:
+        raise ValueError(f"{kind} is empty: pass a dict like {{'Wiener filter': WienerFilter()}}.")
+    if not sessions:
+        raise ValueError("sessions is empty: check the trial filter and the split ranges.")
+    for s in sessions:
+        if not isinstance(s, SessionSplits):
+            raise TypeError(
+                f"sessions must hold SessionSplits (see sessions_from_lists), got {type(s).__name__}."
+            )
+
+
 def benchmark_decoders(
     decoders: Mapping[str, Any],
     sessions: Sequence[SessionSplits],
@@ -129,8 +174,9 @@ def benchmark_decoders(
     """Fit every decoder on every session's training split and score it on that session's test split.
 
     Each decoder is cloned (``sklearn.base.clone``) per session, so nothing learned on one session is reused
-    on another. Decoders whose ``fit`` takes ``X_val, y_val`` (ridge, the torch decoders) get the session's
-    validation split; the others train on the training split only, so every model sees the same training bins.
+    on another. Decoders whose ``fit`` takes ``X_val, y_val`` (ridge, boosted trees, the torch decoders,
+    :class:`~course_utils.decoding.TunedDecoder`) get the session's validation split; the others train on
+    the training split only, so every model sees the same training bins.
 
     Parameters
     ----------
@@ -161,18 +207,11 @@ def benchmark_decoders(
 
     Taught in chapter 08_decoding_baselines.
     """
-    if not decoders:
-        raise ValueError("decoders is empty: pass a dict like {'Wiener filter': WienerFilter()}.")
-    if not sessions:
-        raise ValueError("sessions is empty: check the trial filter and the split ranges.")
+    _check_inputs(decoders, sessions, "decoders")
     rows = []
     models: dict[tuple[int, str], Any] = {}
     bar = tqdm(total=len(sessions) * len(decoders), desc="benchmark", disable=not progress)
     for position, s in enumerate(sessions):
-        if not isinstance(s, SessionSplits):
-            raise TypeError(
-                f"sessions must hold SessionSplits (see sessions_from_lists), got {type(s).__name__}."
-            )
         X_train, y_train = check_Xy(s.X_train, s.y_train, names=("X_train", "y_train"))
         X_test, y_test = check_Xy(s.X_test, s.y_test, names=("X_test", "y_test"))
         names = list(s.output_names) or [f"y{i}" for i in range(y_train.shape[1])]
@@ -180,16 +219,8 @@ def benchmark_decoders(
             raise ValueError(f"output_names has {len(names)} names but y has {y_train.shape[1]} columns.")
         for model_name, template in decoders.items():
             bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}")
-            est = clone(template)
-            if progress and "progress" in est.get_params():
-                est.set_params(progress=False)  # one bar (this one), not one per training run
-            start = time.perf_counter()
-            if _accepts_validation(est):
-                est.fit(X_train, y_train, X_val=s.X_val, y_val=s.y_val)
-            else:
-                est.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
-            pred = est.predict(X_test)
+            est, fit_time = _fit_timed(template, s, X_train, y_train)
+            pred = np.asarray(est.predict(X_test)).reshape(y_test.shape)
             r2 = r2_score_per_output(y_test, pred)
             corr = correlation_per_output(y_test, pred)
             for i, out in enumerate(names):
@@ -202,3 +233,76 @@ def benchmark_decoders(
     bar.close()
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     return (table, models) if return_models else table
+
+
+def benchmark_classifiers(
+    classifiers: Mapping[str, Any],
+    sessions: Sequence[SessionSplits],
+    *,
+    progress: bool = True,
+    return_predictions: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit every classifier on every session's training trials; accuracy on its test trials, and chance.
+
+    As :func:`benchmark_decoders`, for labels (one per row, e.g. per trial): each classifier is cloned per
+    session, fitted on the training split (with the validation split where ``fit`` takes one) and scored
+    on the test split. ``chance`` is :func:`~course_utils.decoding.chance_accuracy` (always guessing the
+    most frequent training class), the accuracy a decoder must beat.
+
+    Parameters
+    ----------
+    classifiers
+        Model name -> unfitted classifier.
+    sessions
+        One :class:`SessionSplits` per session with 1-D labels (see
+        :func:`~course_utils.decoding.sessions_from_trials`).
+    progress
+        Show a tqdm bar over (session, model) fits.
+    return_predictions
+        Also return every test prediction: a table with ``dataset, task, animal, session, model, true,
+        predicted`` (pool it over sessions for a confusion matrix).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (session, model): ``dataset, task, animal, session, model, accuracy, chance, n_classes,
+        n_test, fit_time_s``; with ``return_predictions=True`` a tuple ``(table, predictions)``.
+
+    Examples
+    --------
+    >>> from course_utils.decoding import WienerClassifier
+    >>> rng = np.random.default_rng(0); labels = rng.integers(0, 2, 100); X = rng.normal(size=(100, 3)) + labels[:, None]
+    >>> s = SessionSplits(X[:70], labels[:70], X[70:80], labels[70:80], X[80:], labels[80:], session=1)
+    >>> table = benchmark_classifiers({"logistic": WienerClassifier()}, [s], progress=False)
+    >>> bool(table.loc[0, "accuracy"] > table.loc[0, "chance"])
+    True
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    from .classification import chance_accuracy
+
+    _check_inputs(classifiers, sessions, "classifiers")
+    rows, predictions = [], []
+    bar = tqdm(total=len(sessions) * len(classifiers), desc="benchmark", disable=not progress)
+    for s in sessions:
+        X_train, y_train = check_X(s.X_train, name="X_train"), check_labels(s.y_train, name="y_train")
+        X_test, y_test = check_X(s.X_test, name="X_test"), check_labels(s.y_test, name="y_test")
+        chance = chance_accuracy(y_train, y_test)
+        for model_name, template in classifiers.items():
+            bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}")
+            est, fit_time = _fit_timed(template, s, X_train, y_train)
+            pred = np.asarray(est.predict(X_test))
+            accuracy = float(np.mean(pred == y_test))
+            rows.append((s.dataset, s.task, s.animal, s.session, model_name, accuracy, chance,
+                         len(np.unique(y_train)), len(y_test), fit_time))
+            if return_predictions:
+                predictions.append(pd.DataFrame({
+                    "dataset": s.dataset, "task": s.task, "animal": s.animal, "session": s.session,
+                    "model": model_name, "true": y_test, "predicted": pred,
+                }))
+            bar.update()
+    bar.close()
+    table = pd.DataFrame(rows, columns=CLASSIFICATION_COLUMNS)
+    if return_predictions:
+        return table, pd.concat(predictions, ignore_index=True)
+    return table

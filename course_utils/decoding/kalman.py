@@ -6,11 +6,11 @@ Taught in chapter 08_decoding_baselines.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import DecoderMixin
 from ._checks import check_input_layout, check_X, check_Xy
-from .metrics import r2_score_per_output
 
 __all__ = ["KalmanFilterDecoder"]
 
@@ -20,7 +20,7 @@ def _least_squares(inputs: np.ndarray, outputs: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(inputs, outputs, rcond=None)[0].T
 
 
-class KalmanFilterDecoder(RegressorMixin, BaseEstimator):
+class KalmanFilterDecoder(DecoderMixin, BaseEstimator):
     """Kalman filter decoder (Wu et al. 2003): kinematics evolve linearly, spikes are a noisy linear readout.
 
     State model (fitted on the training kinematics ``y``, centred on their mean):
@@ -43,6 +43,11 @@ class KalmanFilterDecoder(RegressorMixin, BaseEstimator):
     noise_floor
         Added to the diagonal of ``Q`` as a fraction of its mean diagonal, so silent or perfectly
         predictable neurons do not make ``Q`` singular.
+
+    By design the prediction for a bin depends on the bins before it (the filter's recursion), so the
+    decoder is not invariant to the order of the rows nor to predicting in batches: scikit-learn's
+    ``check_methods_sample_order_invariance`` and ``check_methods_subset_invariance`` fail on purpose
+    (``tests/test_decoding_sklearn_contract.py`` lists them).
 
     Attributes
     ----------
@@ -89,10 +94,12 @@ class KalmanFilterDecoder(RegressorMixin, BaseEstimator):
     # -- fit -----------------------------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray) -> KalmanFilterDecoder:
         """Fit ``A, W`` on the kinematics ``y`` and ``H, Q`` from the kinematics to the spikes ``X``."""
+        self._remember_target_shape(y)
         X, y = check_Xy(X, y)
         if len(y) < 3:
-            raise ValueError(f"Too few bins ({len(y)}) to fit a Kalman filter.")
+            raise ValueError(f"Too few bins ({len(y)} sample(s)) to fit a Kalman filter: it needs at least 3.")
         self.input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(np.prod(X.shape[1:]))
         self.n_outputs_ = y.shape[1]
         z, n_missing = self._observations(X)
         self.y_mean_ = y.mean(axis=0)
@@ -152,8 +159,4 @@ class KalmanFilterDecoder(RegressorMixin, BaseEstimator):
         out = np.empty((n_missing + len(z), self.n_outputs_))
         out[:n_missing] = 0.0  # no observation yet: the prior mean (the state is centred)
         out[n_missing:] = states
-        return out + self.y_mean_
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """Mean over outputs of NeuroTask's R² (:func:`~course_utils.decoding.r2_score_per_output`)."""
-        return float(np.mean(r2_score_per_output(y, self.predict(X))))
+        return self._shape_output(out + self.y_mean_)

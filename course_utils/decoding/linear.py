@@ -8,19 +8,23 @@ Taught in chapter 08_decoding_baselines.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import DecoderMixin
 from ._checks import check_input_layout, check_X, check_Xy, flatten_lags, holdout_validation
 from .metrics import r2_score_per_output
 
 __all__ = ["WienerFilter", "WienerCascade", "RidgeDecoder"]
 
 
-class _LinearBase(RegressorMixin, BaseEstimator):
+class _LinearBase(DecoderMixin, BaseEstimator):
     def _prepare_fit(self, X, y):
+        self._remember_target_shape(y)
         X, y = check_Xy(X, y)
         self.input_shape_ = tuple(X.shape[1:])
         Xf = flatten_lags(X)
@@ -33,10 +37,6 @@ class _LinearBase(RegressorMixin, BaseEstimator):
         X = check_X(X)
         check_input_layout(X, self.input_shape_, type(self).__name__)
         return flatten_lags(X)
-
-    def score(self, X, y, sample_weight=None) -> float:
-        """Mean over outputs of :func:`~course_utils.decoding.r2_score_per_output` (NeuroTask's R²)."""
-        return float(np.mean(r2_score_per_output(y, self.predict(X))))
 
 
 class WienerFilter(_LinearBase):
@@ -79,9 +79,9 @@ class WienerFilter(_LinearBase):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted outputs, shape ``(T, outputs)``."""
+        """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D at fit)."""
         Xf = self._prepare_predict(X)
-        return Xf @ self.coef_.T + self.intercept_
+        return self._shape_output(Xf @ self.coef_.T + self.intercept_)
 
 
 class WienerCascade(_LinearBase):
@@ -128,6 +128,7 @@ class WienerCascade(_LinearBase):
         """Fit the linear stage, then one polynomial per output on the training data."""
         if not (isinstance(self.degree, (int, np.integer)) and self.degree >= 1):
             raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}.")
+        self._remember_target_shape(y)
         X, y = check_Xy(X, y)
         self.filter_ = WienerFilter().fit(X, y)
         self.input_shape_ = self.filter_.input_shape_
@@ -141,12 +142,13 @@ class WienerCascade(_LinearBase):
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted outputs, shape ``(T, outputs)``."""
+        """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D at fit)."""
         check_is_fitted(self, "poly_coefs_")
         linear = self.filter_.predict(X)
         if self.clip:
             linear = np.clip(linear, self.linear_range_[:, 0], self.linear_range_[:, 1])
-        return np.stack([np.polyval(c, linear[:, i]) for i, c in enumerate(self.poly_coefs_)], axis=1)
+        pred = np.stack([np.polyval(c, linear[:, i]) for i, c in enumerate(self.poly_coefs_)], axis=1)
+        return self._shape_output(pred)
 
 
 class RidgeDecoder(_LinearBase):
@@ -218,19 +220,29 @@ class RidgeDecoder(_LinearBase):
         Vty = V.T @ (Xc.T @ (y - y_mean))
         Xv_proj = (Xv - x_mean) @ V  # validation rows in the eigenbasis
         scores, coefs = [], []
-        for alpha in alphas:
-            coef_basis = Vty / (eigvals + alpha)[:, None]  # (rank, outputs)
-            pred = Xv_proj @ coef_basis + y_mean
-            scores.append(np.nanmean(r2_score_per_output(yv, pred)))
-            coefs.append(V @ coef_basis)
+        with warnings.catch_warnings():  # constant validation outputs are reported below, once
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            for alpha in alphas:
+                coef_basis = Vty / (eigvals + alpha)[:, None]  # (rank, outputs)
+                pred = Xv_proj @ coef_basis + y_mean
+                r2 = r2_score_per_output(yv, pred)
+                scores.append(np.nanmean(r2) if np.isfinite(r2).any() else np.nan)
+                coefs.append(V @ coef_basis)
         self.validation_r2_ = np.asarray(scores)
-        best = int(np.nanargmax(self.validation_r2_))
+        if not np.isfinite(self.validation_r2_).any() and len(alphas) > 1:
+            raise ValueError(
+                "RidgeDecoder cannot choose alpha: every output is constant in the validation targets "
+                f"({len(yv)} rows), so R² is undefined there. Use a longer validation split (e.g. valid_range "
+                "[0.7, 0.8] of a whole session), or fix the penalty with alphas=[value]."
+            )
+        best = int(np.nanargmax(self.validation_r2_)) if len(alphas) > 1 else 0
         self.alpha_ = float(alphas[best])
         self.coef_ = coefs[best].T
         self.intercept_ = y_mean - x_mean @ coefs[best]
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted outputs, shape ``(T, outputs)``."""
+        """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D at fit)."""
         Xf = self._prepare_predict(X)
-        return Xf @ self.coef_.T + self.intercept_
+        return self._shape_output(Xf @ self.coef_.T + self.intercept_)

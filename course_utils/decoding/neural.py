@@ -1,16 +1,24 @@
-"""Neural-network decoders in torch: GRU, LSTM and a small feed-forward net, CPU-friendly.
+"""Neural-network decoders in torch: simple RNN, GRU, LSTM and a feed-forward net, CPU-friendly.
 
-All three take the history window ``X`` of shape ``(T, lags, N)`` (a 2-D ``X`` is a history of length 1),
-standardise inputs and outputs with training statistics, train with Adam on the mean squared error, stop
-early when the validation loss has not improved for ``patience`` epochs, and keep the best epoch's weights.
+All of them take the history window ``X`` of shape ``(T, lags, N)`` (a 2-D ``X`` is a history of length 1),
+standardise inputs with training statistics, train with Adam, stop early when the validation loss has not
+improved for ``patience`` epochs, and keep the best epoch's weights. The regression decoders
+(:class:`SimpleRNNDecoder`, :class:`GRUDecoder`, :class:`LSTMDecoder`, :class:`FeedForwardDecoder`)
+standardise the outputs too and minimise the mean squared error; the classifiers
+(:class:`SimpleRNNClassifier`, :class:`GRUClassifier`, :class:`LSTMClassifier`,
+:class:`FeedForwardClassifier`) decode one label per window (e.g. the reach target of a trial) with the
+cross-entropy loss and give ``predict_proba``.
 
-**Fast setting.** ``max_epochs=None`` (the default) means :func:`default_max_epochs`: 60 epochs, or 8 when
-the environment variable ``COURSE_FAST=1`` is set (CI and the book build set it so chapters run in about a
-minute on 2 CPU cores; early stopping usually ends training sooner anyway). An explicit ``max_epochs``
-always wins.
+**Fast setting.** ``max_epochs=None`` (the default) means :func:`default_max_epochs`: 60 epochs for
+regression, or 8 when the environment variable ``COURSE_FAST=1`` is set (CI and the book build set it so
+chapters run in minutes on 2 CPU cores; early stopping usually ends training sooner anyway). Classifiers
+see one window per trial, a few dozen per session, so an epoch is tiny: they get 200 epochs, or 40 in the
+fast setting. An explicit ``max_epochs`` always wins.
 
 Saved weights are a plain dictionary of tensors and numbers written with ``torch.save`` and read back with
-``torch.load(..., weights_only=True)``: loading never executes code from the file.
+:func:`course_utils.fileio.load_torch_weights` (``weights_only=True``): loading never executes code from the
+file, and a file that is not such a dictionary gets a message that says so (never the advice to turn that
+safety off).
 
 Taught in chapter 08_decoding_baselines.
 """
@@ -24,23 +32,49 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from tqdm.auto import tqdm
 
 from .. import FAST_ENV, fast_mode
-from ._checks import as_sequences, check_input_layout, check_X, check_Xy, holdout_validation
-from .metrics import r2_score_per_output
+from ..fileio import BadFileError, load_torch_weights
+from ._base import DecoderMixin
+from ._checks import (
+    as_sequences,
+    check_input_layout,
+    check_labels,
+    check_targets,
+    check_X,
+    holdout_validation,
+)
 
-__all__ = ["GRUDecoder", "LSTMDecoder", "FeedForwardDecoder", "default_max_epochs", "fast_mode", "FAST_ENV"]
+__all__ = [
+    "SimpleRNNDecoder",
+    "GRUDecoder",
+    "LSTMDecoder",
+    "FeedForwardDecoder",
+    "SimpleRNNClassifier",
+    "GRUClassifier",
+    "LSTMClassifier",
+    "FeedForwardClassifier",
+    "default_max_epochs",
+    "fast_mode",
+    "FAST_ENV",
+]
 
 EPOCHS_FULL = 60
 EPOCHS_FAST = 8
+CLASSIFIER_EPOCHS_FULL = 200
+CLASSIFIER_EPOCHS_FAST = 40
+SAVE_FORMAT = "course_utils.decoding/1"
 
 
-def default_max_epochs() -> int:
-    """Training epochs used when a decoder's ``max_epochs`` is None: 8 with ``COURSE_FAST=1``, else 60.
+def default_max_epochs(kind: str = "regression") -> int:
+    """Training epochs used when a network's ``max_epochs`` is None.
+
+    Regression decoders: 8 with ``COURSE_FAST=1``, else 60. Classifiers (``kind="classification"``, one
+    window per trial, so tiny epochs): 40 with ``COURSE_FAST=1``, else 200.
 
     Examples
     --------
@@ -49,6 +83,10 @@ def default_max_epochs() -> int:
 
     Taught in chapter 08_decoding_baselines.
     """
+    if kind == "classification":
+        return CLASSIFIER_EPOCHS_FAST if fast_mode() else CLASSIFIER_EPOCHS_FULL
+    if kind != "regression":
+        raise ValueError(f"kind must be 'regression' or 'classification', got {kind!r}.")
     return EPOCHS_FAST if fast_mode() else EPOCHS_FULL
 
 
@@ -66,16 +104,25 @@ def _torch_threads(n: int | None):
 
 class _RecurrentNet(nn.Module):
     def __init__(
-        self, cell: str, n_inputs: int, hidden_size: int, num_layers: int, dropout: float, n_outputs: int
+        self,
+        cell: str,
+        n_inputs: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        n_outputs: int,
+        nonlinearity: str = "tanh",
     ):
         super().__init__()
-        rnn_cls = {"gru": nn.GRU, "lstm": nn.LSTM}[cell]
+        extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+        rnn_cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
         self.rnn = rnn_cls(
             n_inputs,
             hidden_size,
             num_layers=num_layers,
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
+            **extra,
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size, n_outputs)
@@ -100,8 +147,10 @@ class _FeedForwardNet(nn.Module):
         return self.net(x)
 
 
-class _TorchDecoder(RegressorMixin, BaseEstimator):
-    """Shared training loop; subclasses only build the network."""
+class _TorchEstimator(BaseEstimator):
+    """The shared training loop; subclasses build the network and say how targets become a loss."""
+
+    _kind = "regression"
 
     def __init__(
         self,
@@ -135,13 +184,26 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
     def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _check_y(self, y, name: str = "y") -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_targets(self, y: np.ndarray) -> int:  # pragma: no cover - abstract
+        """Learn what is needed to encode targets (scalers, classes); return the network's output size."""
+        raise NotImplementedError
+
+    def _encode(self, y: np.ndarray) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _criterion(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
     # helpers ----------------------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
         Xs = (as_sequences(X).astype(np.float32, copy=False) - self.x_mean_) / self.x_std_
         return torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))
 
     def _check_params(self) -> int:
-        epochs = default_max_epochs() if self.max_epochs is None else self.max_epochs
+        epochs = default_max_epochs(self._kind) if self.max_epochs is None else self.max_epochs
         for name, value, low in [
             ("hidden_size", self.hidden_size, 1),
             ("num_layers", self.num_layers, 1),
@@ -155,56 +217,67 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         return int(epochs)
 
-    def _loss(self, X: torch.Tensor, y: torch.Tensor) -> float:
+    def _loss(self, X: torch.Tensor, target: torch.Tensor) -> float:
+        """Mean loss over all rows, evaluated in chunks with the network in evaluation mode."""
         self.module_.eval()
         with torch.no_grad():
             total = 0.0
             for start in range(0, len(X), 4096):
-                pred = self.module_(X[start : start + 4096])
-                total += float(((pred - y[start : start + 4096]) ** 2).sum())
-        return total / (len(X) * y.shape[1])
+                chunk = slice(start, start + 4096)
+                total += float(self._criterion(self.module_(X[chunk]), target[chunk])) * len(X[chunk])
+        return total / len(X)
+
+    def _outputs(self, X: np.ndarray) -> np.ndarray:
+        """The network's raw outputs for ``X`` (standardised units or logits), as float64."""
+        check_is_fitted(self, "module_")
+        X = check_X(X)
+        check_input_layout(X, self.input_shape_, type(self).__name__)
+        Xt = self._to_tensor(X)
+        self.module_.eval()
+        with _torch_threads(self.num_threads), torch.no_grad():
+            out = torch.cat([self.module_(Xt[s : s + 4096]) for s in range(0, len(Xt), 4096)])
+        return out.numpy().astype(np.float64)
 
     # public -----------------------------------------------------------------------------------------
-    def fit(
-        self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None
-    ) -> _TorchDecoder:
-        """Train on ``X`` ``(T, lags, N)`` and ``y`` ``(T, outputs)``, early-stopping on ``X_val, y_val``.
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None):
+        """Train on ``X`` ``(T, lags, N)`` and ``y``, early-stopping on ``X_val, y_val``.
 
         Without a validation split, the *last* ``validation_fraction`` of the training rows is held out
         (chronologically: a random hold-out of neighbouring, correlated bins would leak).
         """
         epochs = self._check_params()
-        X, y = check_Xy(X, y)
+        if hasattr(self, "_remember_target_shape"):
+            self._remember_target_shape(y)
+        X = check_X(X)
+        y = self._check_y(y)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but y has {y.shape[0]}: they must come from the same split of the "
+                "same session (e.g. X_train with y_train)."
+            )
         X, y, X_val, y_val = holdout_validation(
             X, y, X_val, y_val, validation_fraction=self.validation_fraction,
-            expected_layout=X.shape[1:], estimator=type(self).__name__,
+            expected_layout=X.shape[1:], estimator=type(self).__name__, check_y=self._check_y,
         )
         self.input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
         seq = as_sequences(X).astype(np.float32, copy=False)
         self.x_mean_ = seq.mean(axis=(0, 1), dtype=np.float64).astype(np.float32)
         # Silent neurons get std 1 so they stay 0 instead of dividing by zero.
         self.x_std_ = np.where((s := seq.std(axis=(0, 1), dtype=np.float64)) > 0, s, 1.0).astype(np.float32)
-        self.y_mean_ = y.mean(axis=0)
-        self.y_std_ = np.where((s := y.std(axis=0)) > 0, s, 1.0)
-        self.n_outputs_ = y.shape[1]
+        self.n_outputs_ = self._fit_targets(y)
 
         with _torch_threads(self.num_threads):
             torch.manual_seed(self.seed)
             generator = torch.Generator().manual_seed(self.seed)
             lags, n_inputs = seq.shape[1], seq.shape[2]
             self.module_ = self._build(lags, n_inputs, self.n_outputs_)
-            Xt, Xv = self._to_tensor(X), self._to_tensor(X_val)
-            yt = torch.from_numpy(((y - self.y_mean_) / self.y_std_).astype(np.float32))
-            yv = torch.from_numpy(((y_val - self.y_mean_) / self.y_std_).astype(np.float32))
+            Xt, yt = self._to_tensor(X), self._encode(y)
+            Xv, yv = self._validation_tensors(X_val, y_val)
             optimizer = torch.optim.Adam(
                 self.module_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
             )
-
-            best_loss, best_state, since_best = (
-                self._loss(Xv, yv),
-                copy.deepcopy(self.module_.state_dict()),
-                0,
-            )
+            best_loss, best_state, since_best = self._loss(Xv, yv), copy.deepcopy(self.module_.state_dict()), 0
             self.history_: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
             self.best_epoch_ = 0
             bar = tqdm(range(1, epochs + 1), desc=type(self).__name__, disable=not self.progress, leave=False)
@@ -215,7 +288,7 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
                 for start in range(0, len(order), self.batch_size):
                     idx = order[start : start + self.batch_size]
                     optimizer.zero_grad()
-                    loss = ((self.module_(Xt[idx]) - yt[idx]) ** 2).mean()
+                    loss = self._criterion(self.module_(Xt[idx]), yt[idx])
                     loss.backward()
                     optimizer.step()
                     running += loss.item() * len(idx)
@@ -224,12 +297,8 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
                 self.history_["val_loss"].append(val_loss)
                 bar.set_postfix(val_loss=f"{val_loss:.3f}")
                 if val_loss < best_loss - 1e-6:
-                    best_loss, best_state, since_best, self.best_epoch_ = (
-                        val_loss,
-                        copy.deepcopy(self.module_.state_dict()),
-                        0,
-                        epoch,
-                    )
+                    best_loss, best_state, since_best = val_loss, copy.deepcopy(self.module_.state_dict()), 0
+                    self.best_epoch_ = epoch
                 else:
                     since_best += 1
                     if since_best >= self.patience:
@@ -240,20 +309,14 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
         self.module_.eval()
         return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predicted outputs, shape ``(T, outputs)``, in the units of the training ``y``."""
-        check_is_fitted(self, "module_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, type(self).__name__)
-        Xt = self._to_tensor(X)
-        self.module_.eval()
-        with _torch_threads(self.num_threads), torch.no_grad():
-            out = torch.cat([self.module_(Xt[s : s + 4096]) for s in range(0, len(Xt), 4096)])
-        return out.numpy().astype(np.float64) * self.y_std_ + self.y_mean_
+    def _validation_tensors(self, X_val: np.ndarray, y_val: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._to_tensor(X_val), self._encode(y_val)
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """Mean over outputs of NeuroTask's R² (:func:`~course_utils.decoding.r2_score_per_output`)."""
-        return float(np.mean(r2_score_per_output(y, self.predict(X))))
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_state(self, payload: dict[str, Any]) -> None:
+        pass
 
     def save(self, path: str | Path) -> Path:
         """Write the parameters, scalers and weights to ``path`` (a ``.pt`` file of tensors and numbers).
@@ -271,45 +334,155 @@ class _TorchDecoder(RegressorMixin, BaseEstimator):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload: dict[str, Any] = {
-            "format": "course_utils.decoding/1",
+            "format": SAVE_FORMAT,
             "class": type(self).__name__,
             "params": self.get_params(),
             "input_shape": list(self.input_shape_),
             "n_outputs": int(self.n_outputs_),
-            "scalers": {
-                k: torch.from_numpy(np.asarray(getattr(self, k)))
-                for k in ("x_mean_", "x_std_", "y_mean_", "y_std_")
-            },
+            "scalers": {k: torch.from_numpy(np.asarray(getattr(self, k))) for k in ("x_mean_", "x_std_")},
             "state_dict": self.module_.state_dict(),
+            **self._extra_state(),
         }
         torch.save(payload, path)
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> _TorchDecoder:
-        """Read a decoder written by :meth:`save` (``torch.load(..., weights_only=True)``: no code runs)."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"No saved decoder at {path}: check the path, or fit and save() one first."
-            )
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != "course_utils.decoding/1":
-            raise ValueError(f"{path} is not a decoder saved by course_utils.decoding (.save()).")
+    def load(cls, path: str | Path):
+        """Read a network written by :meth:`save`.
+
+        The file is read with :func:`course_utils.fileio.load_torch_weights` (``weights_only=True``: no code
+        runs); a file that is not a saved decoder raises :class:`~course_utils.fileio.BadFileError` naming it.
+        """
+        fix = f"Fit a {cls.__name__} and write it with .save(path), then load that file."
+        payload = load_torch_weights(path, fix=fix)
+        if not isinstance(payload, dict) or payload.get("format") != SAVE_FORMAT:
+            raise BadFileError(path, "is not a decoder saved by course_utils.decoding (.save()).", fix)
         if payload["class"] != cls.__name__:
-            raise ValueError(
-                f"{path} holds a {payload['class']}, not a {cls.__name__}: use {payload['class']}.load."
+            raise BadFileError(
+                path, f"holds a {payload['class']}, not a {cls.__name__}.", f"Use {payload['class']}.load."
             )
         est = cls(**payload["params"])
         est.input_shape_ = tuple(payload["input_shape"])
+        est.n_features_in_ = int(np.prod(est.input_shape_))
         est.n_outputs_ = int(payload["n_outputs"])
         for key, tensor in payload["scalers"].items():
             setattr(est, key, tensor.numpy())
+        est._load_extra_state(payload)
         seq_shape = est.input_shape_ if len(est.input_shape_) == 2 else (1, *est.input_shape_)
         est.module_ = est._build(seq_shape[0], seq_shape[1], est.n_outputs_)
         est.module_.load_state_dict(payload["state_dict"])
         est.module_.eval()
         return est
+
+
+class _TorchDecoder(DecoderMixin, _TorchEstimator):
+    """Regression: standardised outputs, mean squared error."""
+
+    def _check_y(self, y, name: str = "y") -> np.ndarray:
+        return check_targets(y, name=name)
+
+    def _fit_targets(self, y: np.ndarray) -> int:
+        self.y_mean_ = y.mean(axis=0)
+        self.y_std_ = np.where((s := y.std(axis=0)) > 0, s, 1.0)
+        return y.shape[1]
+
+    def _encode(self, y: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(((y - self.y_mean_) / self.y_std_).astype(np.float32))
+
+    def _criterion(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return ((out - target) ** 2).mean()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D), in the units of ``y``."""
+        return self._shape_output(self._outputs(X) * self.y_std_ + self.y_mean_)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {
+            "y_scalers": {k: torch.from_numpy(np.asarray(getattr(self, k))) for k in ("y_mean_", "y_std_")},
+            "y_1d": bool(getattr(self, "_y_1d", False)),
+        }
+
+    def _load_extra_state(self, payload: dict[str, Any]) -> None:
+        for key, tensor in payload["y_scalers"].items():
+            setattr(self, key, tensor.numpy())
+        self._y_1d = bool(payload.get("y_1d", False))
+
+
+class _TorchClassifier(ClassifierMixin, _TorchEstimator):
+    """Classification: one logit per class, cross-entropy; ``score`` is accuracy."""
+
+    _kind = "classification"
+
+    def __init__(
+        self,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.5,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-3,
+        batch_size: int = 16,
+        max_epochs: int | None = None,
+        patience: int = 10,
+        validation_fraction: float = 0.125,
+        seed: int = 0,
+        progress: bool = True,
+        num_threads: int | None = 1,
+    ):
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, learning_rate=learning_rate,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs, patience=patience,
+            validation_fraction=validation_fraction, seed=seed, progress=progress, num_threads=num_threads,
+        )
+
+    def _check_y(self, y, name: str = "y") -> np.ndarray:
+        return check_labels(y, name=name)
+
+    def _fit_targets(self, y: np.ndarray) -> int:
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y, got 1 class ({self.classes_[0]!r}): "
+                "check the trial filter and the label column."
+            )
+        return len(self.classes_)
+
+    def _index(self, y: np.ndarray) -> np.ndarray:
+        """Position of each label in ``classes_``; -1 for a label never seen in training."""
+        pos = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        return np.where(self.classes_[pos] == y, pos, -1)
+
+    def _encode(self, y: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self._index(y).astype(np.int64))
+
+    def _validation_tensors(self, X_val: np.ndarray, y_val: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        seen = self._index(y_val) >= 0  # a class absent from training has no logit: leave it out of the loss
+        if not seen.any():
+            raise ValueError(
+                f"No validation label of {type(self).__name__} occurs in the training labels "
+                f"{self.classes_.tolist()}: the splits hold different targets. Use longer splits."
+            )
+        return self._to_tensor(X_val[seen]), self._encode(y_val[seen])
+
+    def _criterion(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(out, target)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probability of each class in ``classes_``, shape ``(T, n_classes)``."""
+        logits = self._outputs(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The most probable class of each row, shape ``(T,)``."""
+        best = np.argmax(self._outputs(X), axis=1)
+        return self.classes_[best]
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"classes": self.classes_.tolist()}
+
+    def _load_extra_state(self, payload: dict[str, Any]) -> None:
+        self.classes_ = np.asarray(payload["classes"])
 
 
 class GRUDecoder(_TorchDecoder):
@@ -390,6 +563,126 @@ class FeedForwardDecoder(_TorchDecoder):
     >>> X = np.random.default_rng(0).normal(size=(300, 4, 2)); y = X[:, -3, :1]
     >>> FeedForwardDecoder(hidden_size=8, max_epochs=2, progress=False).fit(X, y).predict(X).shape
     (300, 1)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        return _FeedForwardNet(lags * n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+
+
+class SimpleRNNDecoder(_TorchDecoder):
+    """Simple (Elman) RNN decoder: ``h[k] = f(W_x x[k] + W_h h[k-1] + b)`` over the history, then linear.
+
+    The plain recurrent network of NeuroTask's baselines (``SimpleRNNDecoder`` upstream, with a ReLU ``f``,
+    the default here too). Same training loop and parameters as :class:`GRUDecoder`, plus ``nonlinearity``
+    (``"relu"`` or ``"tanh"``). Without gates it has fewer parameters than the GRU, and on long histories
+    its gradients vanish or explode; on 6-bin windows it is a fair, fast baseline.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(300, 4, 2)); y = X[:, -3, 0]
+    >>> SimpleRNNDecoder(hidden_size=8, max_epochs=2, progress=False).fit(X, y).predict(X).shape
+    (300,)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.5,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 128,
+        max_epochs: int | None = None,
+        patience: int = 5,
+        validation_fraction: float = 0.125,
+        seed: int = 0,
+        progress: bool = True,
+        num_threads: int | None = 1,
+        nonlinearity: str = "relu",
+    ):
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, learning_rate=learning_rate,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs, patience=patience,
+            validation_fraction=validation_fraction, seed=seed, progress=progress, num_threads=num_threads,
+        )
+        self.nonlinearity = nonlinearity
+
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        if self.nonlinearity not in ("relu", "tanh"):
+            raise ValueError(f"nonlinearity must be 'relu' or 'tanh', got {self.nonlinearity!r}.")
+        return _RecurrentNet(
+            "rnn", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs, self.nonlinearity
+        )
+
+
+class GRUClassifier(_TorchClassifier):
+    """GRU classifier: the GRU of :class:`GRUDecoder` with one logit per class (e.g. per reach target).
+
+    Trained with the cross-entropy loss and early stopping on the validation loss. Defaults suit a few
+    dozen trials per session: 32 hidden units, dropout 0.5, weight decay 1e-3, minibatches of 16 trials,
+    patience 10, and ``max_epochs=None`` meaning 200 epochs (40 with ``COURSE_FAST=1``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); labels = rng.integers(0, 2, 120)
+    >>> X = rng.poisson(2.0 + 3.0 * labels[:, None, None], (120, 5, 3))
+    >>> GRUClassifier(max_epochs=30, progress=False).fit(X[:80], labels[:80]).score(X[80:], labels[80:]) > 0.9
+    True
+
+    Taught in chapter 08_decoding_baselines.
+    """
+
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        return _RecurrentNet("gru", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+
+
+class LSTMClassifier(_TorchClassifier):
+    """LSTM classifier: as :class:`GRUClassifier` with a long short-term memory cell.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); labels = rng.integers(0, 2, 60)
+    >>> X = rng.poisson(2.0 + 3.0 * labels[:, None, None], (60, 5, 3))
+    >>> LSTMClassifier(max_epochs=2, progress=False).fit(X, labels).predict_proba(X).shape
+    (60, 2)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        return _RecurrentNet("lstm", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+
+
+class SimpleRNNClassifier(_TorchClassifier):
+    """Simple RNN classifier: as :class:`GRUClassifier` with an Elman cell (tanh, stable on long windows).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); labels = rng.integers(0, 2, 60)
+    >>> X = rng.poisson(2.0 + 3.0 * labels[:, None, None], (60, 5, 3))
+    >>> SimpleRNNClassifier(max_epochs=2, progress=False).fit(X, labels).predict(X).shape
+    (60,)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        return _RecurrentNet("rnn", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+
+
+class FeedForwardClassifier(_TorchClassifier):
+    """Feed-forward classifier: the flattened window through ReLU layers, one logit per class.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); labels = rng.integers(0, 2, 60)
+    >>> X = rng.poisson(2.0 + 3.0 * labels[:, None, None], (60, 5, 3))
+    >>> FeedForwardClassifier(max_epochs=2, progress=False).fit(X, labels).predict(X).shape
+    (60,)
 
     Taught in chapter 08_decoding_baselines.
     """

@@ -17,6 +17,8 @@ __all__ = [
     "simulate_linear_dynamical_system",
     "kalman_r2_ceiling",
     "simulate_delay_task",
+    "simulate_poisson_population",
+    "simulate_reach_targets",
 ]
 
 
@@ -170,3 +172,100 @@ def simulate_delay_task(
     past = X[:, n_lags - 1 - delay]
     y = (np.tanh(2 * past[:, 0]) * past[:, 1])[:, None]
     return {"X": X.astype(np.float32), "y": y}
+
+
+def simulate_poisson_population(
+    n_bins: int = 20_000,
+    n_neurons: int = 30,
+    base_count: float = 1.0,
+    depth: float = 0.8,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Poisson spike counts from known log-linear tuning to a smooth 2-D velocity (a naive Bayes world).
+
+    The velocity ``y`` follows the damped rotation of :func:`simulate_linear_dynamical_system`, scaled to unit
+    standard deviation per output (so it changes little between bins). Neuron ``n`` has the tuning curve
+    ``lambda_n(y) = base_count * exp(depth * (y_x cos(theta_n) + y_y sin(theta_n)) + c_n)``: cosine tuning
+    to the direction, growing with speed, as in motor cortex models (and in the NeuroTask demo simulator).
+    Counts are independent Poisson given ``y``: exactly the model of
+    :class:`~course_utils.decoding.NaiveBayesDecoder` with ``encoding_model="linear"``.
+
+    Returns
+    -------
+    dict
+        ``X`` (n_bins, n_neurons) counts (float64), ``y`` (n_bins, 2), ``intercept`` (n_neurons,) and
+        ``weights`` (n_neurons, 2) of the true log-rates (``log lambda = intercept + y @ weights.T``).
+
+    Examples
+    --------
+    >>> sim = simulate_poisson_population(n_bins=100, n_neurons=5)
+    >>> sim["X"].shape, sim["y"].shape, bool((sim["X"] >= 0).all())
+    ((100, 5), (100, 2), True)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    rng = np.random.default_rng(seed)
+    theta = 0.05
+    A = 0.995 * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    s = np.zeros((n_bins, 2))
+    noise = rng.normal(size=(n_bins, 2))
+    s[0] = rng.multivariate_normal(np.zeros(2), solve_discrete_lyapunov(A, np.eye(2)))
+    for t in range(1, n_bins):  # a recursion: each state needs the previous one
+        s[t] = A @ s[t - 1] + noise[t]
+    y = s / np.sqrt(np.diag(solve_discrete_lyapunov(A, np.eye(2))))
+    preferred = rng.uniform(-np.pi, np.pi, n_neurons)
+    weights = depth * np.stack([np.cos(preferred), np.sin(preferred)], axis=1)
+    intercept = np.log(base_count) + rng.normal(0.0, 0.3, n_neurons)
+    rates = np.exp(intercept + y @ weights.T)
+    X = rng.poisson(rates).astype(np.float64)
+    return {"X": X, "y": y, "intercept": intercept, "weights": weights}
+
+
+def simulate_reach_targets(
+    n_trials: int = 400,
+    n_targets: int = 8,
+    n_bins: int = 10,
+    n_neurons: int = 30,
+    base_count: float = 0.5,
+    depth: float = 0.7,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Trials of spike counts tuned to one of ``n_targets`` reach directions, with the best possible accuracy.
+
+    Each trial has a target direction ``d`` (labels in degrees: 0, 45, ... for 8 targets), drawn uniformly.
+    Neuron ``n`` in bin ``b`` of the window fires Poisson counts with mean ``base_count * exp(depth * g_b *
+    cos(d - theta_n))``, where ``g_b`` ramps from 0 to 1 over the window (tuning builds up before the
+    movement). ``bayes_accuracy`` is the accuracy of the ideal classifier (the true rates, Bayes' rule,
+    uniform prior) estimated on 20,000 fresh trials: no decoder can beat it on average.
+
+    Returns
+    -------
+    dict
+        ``X`` (n_trials, n_bins, n_neurons) counts, ``labels`` (n_trials,) in degrees, ``rates``
+        (n_targets, n_bins, n_neurons) true means, ``bayes_accuracy`` (float).
+
+    Examples
+    --------
+    >>> sim = simulate_reach_targets(n_trials=50)
+    >>> sim["X"].shape, sorted(set(sim["labels"].tolist()))[:3], 1 / 8 < sim["bayes_accuracy"] <= 1
+    ((50, 10, 30), [0, 45, 90], True)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    rng = np.random.default_rng(seed)
+    directions = np.arange(n_targets) * 360 // n_targets
+    preferred = rng.uniform(-np.pi, np.pi, n_neurons)
+    ramp = np.linspace(0.0, 1.0, n_bins)
+    cos = np.cos(np.deg2rad(directions)[:, None] - preferred[None, :])  # (targets, neurons)
+    rates = base_count * np.exp(depth * ramp[None, :, None] * cos[:, None, :])  # (targets, bins, neurons)
+
+    def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+        which = rng.integers(0, n_targets, n)
+        return rng.poisson(rates[which]).astype(np.float64), which
+
+    X, which = draw(n_trials)
+    fresh, fresh_which = draw(20_000)
+    flat = rates.reshape(n_targets, -1)
+    loglik = fresh.reshape(len(fresh), -1) @ np.log(flat).T - flat.sum(axis=1)
+    bayes = float(np.mean(np.argmax(loglik, axis=1) == fresh_which))
+    return {"X": X, "labels": directions[which], "rates": rates, "bayes_accuracy": bayes}

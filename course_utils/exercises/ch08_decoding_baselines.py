@@ -108,3 +108,96 @@ def check_zscore_train_stats(zscore_with_train_stats: Callable) -> None:
             "Compute one mean and one std per neuron over the training bins and lags (axis=(0, 1)), then "
             "apply them to both arrays."
         )
+
+
+@exercise("8.5", "Bayes' rule on the grid, by hand")
+def check_posterior_by_hand(answer, decoder, window) -> None:
+    """``answer``: the posterior over the grid of a NaiveBayesDecoder without transition prior, for one window."""
+    expected = decoder.posterior(np.asarray(window)[None])[0]
+    answer = np.asarray(answer, dtype=float)
+    if answer.shape != expected.shape:
+        raise ExerciseFeedback(
+            f"Expected one probability per grid point, shape {expected.shape}; got {answer.shape}. Sum the "
+            "log-likelihood over neurons (r @ log(tuning_curves_)), not over grid points."
+        )
+    if not np.isfinite(answer).all():
+        raise ExerciseFeedback(
+            "Some values are NaN or infinite: a product of many small probabilities underflows. Add "
+            "log-probabilities, subtract their maximum, then exponentiate."
+        )
+    if not np.isclose(answer.sum(), 1.0, atol=1e-6):
+        raise ExerciseFeedback(f"The posterior sums to {answer.sum():.3g}: normalise it so it sums to 1.")
+    if np.allclose(answer, expected, atol=1e-6):
+        return
+    prior = np.exp(decoder.log_state_prior_)
+    no_prior = expected / prior
+    if np.allclose(answer, no_prior / no_prior.sum(), atol=1e-6):
+        raise ExerciseFeedback("That is the normalised likelihood: multiply by the prior (add log_state_prior_).")
+    raise ExerciseFeedback(
+        "Not quite. Per grid point: sum over neurons of r·log(lambda) minus the sum of lambda (the expected "
+        "counts in tuning_curves_), plus the log prior; then exponentiate and normalise."
+    )
+
+
+@exercise("8.6", "Trees ignore monotone rescaling")
+def check_trees_monotone(r2_counts, r2_sqrt) -> None:
+    """Test R² of the same boosted trees on counts (``r2_counts``) and on their square root (``r2_sqrt``)."""
+    try:
+        r2_counts, r2_sqrt = float(r2_counts), float(r2_sqrt)
+    except (TypeError, ValueError):
+        raise ExerciseFeedback("r2_counts and r2_sqrt should each be one number (a test R²).") from None
+    for value in (r2_counts, r2_sqrt):
+        if not np.isfinite(value) or not -1.0 <= value <= 1.0:
+            raise ExerciseFeedback(
+                f"{value} does not look like a test R² of a working decoder (expected between -1 and 1)."
+            )
+    if abs(r2_counts - r2_sqrt) > 1e-6:
+        raise ExerciseFeedback(
+            f"The two R² differ ({r2_counts:.4f} vs {r2_sqrt:.4f}). Use the same settings (backend='sklearn', "
+            "n_estimators=30) and transform the training, validation AND test windows with np.sqrt."
+        )
+
+
+@exercise("8.7", "A confusion matrix by hand")
+def check_confusion_by_hand(confusion_by_hand: Callable) -> None:
+    """``confusion_by_hand(y_true, y_pred, labels)`` -> row-normalised confusion matrix (rows: true labels)."""
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(87)
+    labels = [0, 45, 90, 135]
+    y_true = rng.choice(labels[:3], 60)  # the last label never occurs: a row of zeros
+    y_pred = np.where(rng.random(60) < 0.6, y_true, rng.choice(labels, 60))
+    answer = np.asarray(confusion_by_hand(y_true, y_pred, labels), dtype=float)
+    if answer.shape != (4, 4):
+        raise ExerciseFeedback(f"Expected a {len(labels)} x {len(labels)} matrix (one row and column per label); got {answer.shape}.")
+    counts = confusion_matrix(y_true, y_pred, labels=labels).astype(float)
+    totals = counts.sum(axis=1, keepdims=True)
+    expected = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    if np.allclose(answer, expected):
+        return
+    if np.allclose(answer, counts):
+        raise ExerciseFeedback("Those are counts: divide each row by its total (the trials of that true target).")
+    if np.allclose(answer, expected.T):
+        raise ExerciseFeedback("Transposed: rows are the TRUE targets, columns the predicted ones.")
+    if not np.isfinite(answer).all():
+        raise ExerciseFeedback("A target that never occurs has a total of 0: give its row zeros, not NaN.")
+    raise ExerciseFeedback("Not quite: entry [i, j] = (# true labels[i] predicted as labels[j]) / (# true labels[i]).")
+
+
+@exercise("8.8", "Did tuning change the ranking?")
+def check_rank_changes(answer, table) -> None:
+    """``answer``: number of decoders whose rank differs between the ``default_test`` and ``tuned_test`` columns."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise ExerciseFeedback("Give one whole number: how many decoders changed rank.") from None
+    default = table["default_test"].rank(ascending=False)
+    tuned = table["tuned_test"].rank(ascending=False)
+    expected = int((default != tuned).sum())
+    if value == expected:
+        return
+    if not value.is_integer() or not 0 <= value <= len(table):
+        raise ExerciseFeedback(f"A count of decoders: a whole number between 0 and {len(table)}.")
+    raise ExerciseFeedback(
+        "Not quite: rank both columns (1 = best), compare the two ranks decoder by decoder, count the differences."
+    )
