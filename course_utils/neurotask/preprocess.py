@@ -191,6 +191,11 @@ def bin_segments(
     return seg_start, seg_len
 
 
+def _gather(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    # np.take is fastest on a C-contiguous array but copies a strided view each call; indexing never does
+    return np.take(values, columns, axis=1) if values.flags.c_contiguous else values[:, columns]
+
+
 def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
     """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
 
@@ -209,9 +214,8 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
 
     Taught in chapter 01_neurotask_loading.
     """
-    values = np.ascontiguousarray(values)
     if rule == "first":
-        return np.take(values, seg_start, axis=1)
+        return _gather(values, seg_start)
     if rule == "mean":
         values = values.astype(np.float64, copy=False)
         finite = np.isfinite(values)
@@ -228,9 +232,9 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
         values = values.astype(np.int64, copy=False)
     partial = bool((seg_len < k).any())
     last_row = values.shape[1] - 1
-    total = np.take(values, seg_start, axis=1)
+    total = _gather(values, seg_start)
     for j in range(1, k):
-        part = np.take(values, np.minimum(seg_start + j, last_row), axis=1)
+        part = _gather(values, np.minimum(seg_start + j, last_row))
         if partial:
             part = np.where(j < seg_len, part, 0)
         total += part
@@ -322,7 +326,7 @@ def rebin(
     Taught in chapter 01_neurotask_loading.
     """
     k = bin_ratio(prev_bin_size, new_bin_size)
-    rules = {c: reduce_rule(c, df[c].dtype) for c in df.columns}
+    rules = {c: reduce_rule(c, dtype) for c, dtype in df.dtypes.items()}
     for name, rule in (how or {}).items():
         if name not in df.columns:
             raise ValueError(f"how= names a column {name!r} the table does not have.")
@@ -354,7 +358,8 @@ def rebin(
 
 
 def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
-    bad = [f"{c} ({df[c].dtype})" for c in names if df[c].dtype.kind not in "biuf"]
+    dtypes = df.dtypes
+    bad = [f"{c} ({dtypes[c]})" for c in names if getattr(dtypes[c], "kind", "O") not in "biuf"]
     if bad:
         raise ValueError(
             f"{function}: column(s) {bad[:5]} of {describe_table(df)} hold text, not numbers, so they cannot be "
@@ -643,6 +648,7 @@ def process_data(
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
     _check_numeric(df, neurons + behavior_columns, "process_data")
     all_counts = df[neurons].to_numpy()
+    all_beh = df[behavior_columns].to_numpy(dtype=np.float64)
     starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
     trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
     trial_end_of_row = np.repeat(ends_all, ends_all - starts_all) if respect_trials else None
@@ -654,26 +660,27 @@ def process_data(
         contiguous = rows[-1] - rows[0] + 1 == n_rows
         pick = slice(rows[0], rows[-1] + 1) if contiguous else rows
         counts = all_counts[pick]  # (rows, neurons); a view of the table's block when it is one
-        if counts.dtype.kind == "f":
-            isnan = np.isnan(counts)
-            absent, some_nan = isnan.all(axis=0), isnan.any(axis=0)
-            partly = some_nan & ~absent
-            if partly.any():
-                name = neurons[int(np.flatnonzero(partly)[0])]
+        # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
+        sums = counts.sum(axis=0, dtype=np.float64)
+        absent = np.isnan(sums)
+        if absent.any():
+            all_nan = np.isnan(counts[:, absent]).all(axis=0)
+            if not all_nan.all():
+                name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
                 raise ValueError(
                     f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
                     "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
                 )
-            del isnan
-            fires = ~absent & (np.nan_to_num(counts) != 0).any(axis=0)
-        else:
-            fires = (counts != 0).any(axis=0)
+        fires = ~absent & (sums != 0)
+        unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
+        if unsure.any():
+            fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
         kept = [name for name, ok in zip(neurons, fires, strict=True) if ok]
         if not kept:
             raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
         base = np.ascontiguousarray(counts[:, fires], dtype=dtype)
         del counts
-        beh = df[behavior_columns].to_numpy(dtype=np.float64)[pick].astype(dtype)
+        beh = all_beh[pick].astype(dtype)
         if np.isnan(beh).any():
             bad = [c for c, col in zip(behavior_columns, np.isnan(beh).any(axis=0), strict=True) if col]
             raise ValueError(
