@@ -92,8 +92,9 @@ BATCH_BYTES = 8_000_000
 _FILE_NAME = re.compile(r"^(?P<dataset>\d+)_(?P<bin>\d+(?:\.\d+)?)_(?P<name>[^_]+)_(?P<task>.+)$")
 _COUNTS = "__counts__"
 _REFETCH = (
-    "Download it again (`python -m course_utils data clean neurotask` then `data fetch neurotask`, or from "
-    "Kaggle/DANDI for your own files)."
+    "Download it again: the course's copy with `python -m course_utils data clean neurotask --mode sample` then "
+    "`python -m course_utils data fetch neurotask --mode sample` (`--mode demo` regenerates the demo files); "
+    "your own copy from Kaggle or DANDI."
 )
 
 
@@ -336,6 +337,9 @@ class _NwbReader:
         others = [n for n in names if not is_neuron(n)]
         all_units = neurons == list(range(len(self.neuron_names)))
         batch_rows = max(1, round(batch_rows / self.chunk_rows)) * self.chunk_rows  # whole HDF5 chunks
+        buffer = None
+        if neurons and hasattr(self.counts, "read_direct") and len(self.counts.shape) == 2:
+            buffer = np.empty((min(batch_rows, self.n_rows), self.counts.shape[1]), dtype=self.counts.dtype)
         for start in range(0, self.n_rows, batch_rows):
             stop = min(start + batch_rows, self.n_rows)
             try:
@@ -345,8 +349,12 @@ class _NwbReader:
                     values = np.asarray(data[start:stop] if column is None else data[start:stop, column])
                     out[name] = as_text(values) if values.dtype.kind in "SO" else values  # result: b'R
                 if neurons:
-                    raw = np.asarray(self.counts[start:stop])
-                    raw = raw[:, None] if raw.ndim == 1 else raw
+                    if buffer is not None:  # into one reused buffer: no new array per slice
+                        self.counts.read_direct(buffer, np.s_[start:stop], np.s_[0 : stop - start])
+                        raw = buffer[: stop - start]
+                    else:
+                        raw = np.asarray(self.counts[start:stop])
+                        raw = raw[:, None] if raw.ndim == 1 else raw
                     out[_COUNTS] = np.ascontiguousarray((raw if all_units else raw[:, neurons]).T, dtype=self.counts_dtype)
             except OSError as err:
                 raise BadFileError(
