@@ -41,7 +41,6 @@ from ..fileio import BadFileError
 from .preprocess import bin_ratio, bin_segments, frame_from_columns, reduce_segments
 from .schema import (
     EVENT_PREFIX,
-    EXTRA_ID_COLUMNS,
     ID_COLUMNS,
     INTEGER_IDS,
     NEURON_PREFIX,
@@ -522,7 +521,7 @@ def _read(
         batch = {}
         for c in others:
             values = arrays[c][mask] if subset else arrays[c]
-            batch[c] = values if out_dtype[c] == object else normalise_values(c, values)
+            batch[c] = values if out_dtype[c].kind == "O" else normalise_values(c, values)
         if neurons:
             batch[_COUNTS] = arrays[_COUNTS][:, mask] if subset else arrays[_COUNTS]
         del arrays
