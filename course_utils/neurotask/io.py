@@ -563,8 +563,9 @@ def _read(
         out[name] = np.full(n_out, value, dtype=object)
     order = canonical_order(neurons + others)
     df = frame_from_columns(order, neurons, block, out)
-    df.attrs["source"] = reader.path.name
-    return df, float(bin_ms if k is not None else file_bin_ms)
+    out_bin = float(bin_ms if k is not None else file_bin_ms)
+    df.attrs.update(source=reader.path.name, bin_ms=out_bin)
+    return df, out_bin
 
 
 def _schema_dtype(name: str, kind: str) -> np.dtype:
@@ -622,7 +623,8 @@ def load_and_filter_parquet(
     -------
     df : pandas.DataFrame
         One row per time bin in the schema of :mod:`course_utils.neurotask.schema` (neurons, ids,
-        covariates, events, whatever the file's column order); ``df.attrs["source"]`` is the file name.
+        covariates, events, whatever the file's column order); ``df.attrs`` holds ``source`` (the file name)
+        and ``bin_ms``.
     bin_ms : float
         The bin size of ``df`` in ms: ``bin_ms`` if given, else the one in the file *name* (upstream parsed
         the whole path).
