@@ -133,7 +133,9 @@ def data_page_markdown(manifest: dict | None = None) -> str:
                 for entry in block["files"]:
                     where = entry.get("url") or "DANDI {dandiset}: `{path}`".format(**entry["dandi"])
                     sha = f"`{entry['sha256'][:16]}…`" if entry.get("sha256") else "recorded on first download"
-                    lines.append(f"| `{entry['path']}` | {where} | {_fmt_size(entry.get('size'))} | {sha} |")
+                    exact, approx = entry.get("size"), entry.get("approx_size")
+                    size = _fmt_size(exact) if exact is not None or not approx else f"~{_fmt_size(approx)}"
+                    lines.append(f"| `{entry['path']}` | {where} | {size} | {sha} |")
                 lines.append("")
             if mode == "full":
                 lines += ["```text", block["instructions"].rstrip(), "```", ""]

@@ -19,7 +19,9 @@ MODES = ("demo", "sample", "full")
 # this way, through the normal download path; a lab can point the course at its own mirror).
 ENV_MANIFEST = "COURSE_DATA_MANIFEST"
 SOURCE_FIELDS = ("title", "description", "homepage", "license", "citation", "modes")
-FILE_FIELDS = ("path",)
+# A sample file entry: where it comes from (`url`, or `dandi`), where it goes (`path`), and what it must be.
+# `size` is exact and enforced; `approx_size` is only reported (real sizes not measured byte for byte yet).
+FILE_FIELDS = ("path", "url", "dandi", "sha256", "size", "approx_size", "extract")
 
 
 class ManifestError(ValueError):
@@ -146,9 +148,20 @@ def validate_manifest(manifest: Any, origin: str = "manifest") -> None:
                         dandi = need(entry, "dandi", fwhere, dict)
                         need(dandi, "dandiset", f"{fwhere}.dandi", str)
                         need(dandi, "path", f"{fwhere}.dandi", str)
+                    unknown_fields = sorted(set(entry) - set(FILE_FIELDS))
+                    if unknown_fields:
+                        fail(f"{fwhere}.{unknown_fields[0]}", f"is not a file field; allowed: {list(FILE_FIELDS)}")
                     sha = entry.get("sha256")
-                    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
+                    if sha is not None and (
+                        not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdefABCDEF" for c in sha)
+                    ):
                         fail(f"{fwhere}.sha256", "must be null or a 64-character hex digest")
+                    for field in ("size", "approx_size"):
+                        value = entry.get(field)
+                        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                            fail(f"{fwhere}.{field}", "must be null or a whole number of bytes")
+                    if not isinstance(entry.get("extract", False), bool):
+                        fail(f"{fwhere}.extract", "must be true or false")
                     if Path(entry["path"]).is_absolute() or ".." in Path(entry["path"]).parts:
                         fail(f"{fwhere}.path", "must be a relative path inside the source's folder")
             if mode == "full":

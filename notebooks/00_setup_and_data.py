@@ -119,8 +119,10 @@ print("NeuroTask sample files would go to:", data.source_folder("neurotask", "sa
 #
 # One call per source returns a local folder; its layout is the real one of that source. In demo mode the
 # first call runs the simulator (seconds) and every later call, from any chapter, reuses the files. The
-# cache key includes the simulator's parameters and the package's code, so the files are regenerated only
-# when the simulator changes.
+# cache key is made of the simulator's parameters, the source code of its module and the module's
+# `SIMULATOR_VERSION`, so the files are regenerated only when the simulator changes, not when anything else in
+# the package does. Two notebooks asking for the same source at once do not both generate it: the second waits
+# for the first (a lock per source and mode) and then reuses its files.
 
 # %%
 demo_sources = [name for name in data.source_names() if not data.mode_info(name, "demo").get("synthetic")]
@@ -166,17 +168,18 @@ plt.show()
 # %% [markdown]
 # ## 0.6 Real files, verified
 #
-# A sample-mode file is described in the manifest by where it comes from, where it goes, and its sha256
-# checksum when known:
+# A sample-mode file is described in the manifest by where it comes from (`url`, or `dandi`), where it goes
+# (`path`), its sha256 checksum and exact `size` when known, and an `approx_size` that is only reported:
 
 # %%
 pd.DataFrame(data.mode_info("neurotask", "sample")["files"])
 
 # %% [markdown]
-# A download goes to a *temporary* name; only when it is complete and its sha256 matches the manifest is it
-# renamed into place. A broken connection or a corrupted file therefore never leaves a half-written file
-# behind, and never replaces a good cached copy. Files whose checksum is not known yet get theirs recorded on
-# first download, with a message asking to add it to the manifest.
+# A download (made with Pooch {cite:p}`pooch`) goes to a *temporary* name; only when something shows it is
+# complete and right (its sha256, else its exact size, else the length the server announced) is it renamed
+# into place. A broken connection, an error page or a corrupted file therefore never leaves a half-written file
+# behind, and never replaces a good cached copy. A file whose checksum is not in the manifest yet gets its
+# checksum recorded and reported, so it can be added; until then it counts as *unchecked*, never as verified.
 #
 # Without internet, asking for sample data fails at once with a message that says what to do. The cell below
 # tries only if you set `TRY_SAMPLE_DOWNLOAD = True` (it downloads 54 MB):
@@ -190,17 +193,24 @@ if TRY_SAMPLE_DOWNLOAD:
         print(err)
 
 # %% [markdown]
-# `verify` checks every cached file against the manifest (and every demo set against the current simulator),
-# without downloading anything. From a terminal: `python -m course_utils data verify`.
+# `verify` hashes every cached file again and compares it with the manifest (and every demo set with the
+# current simulator), without downloading, generating or changing anything. From a terminal:
+# `python -m course_utils data verify`.
 
 # %%
 status = pd.DataFrame([vars(row) for row in data.verify()])
 status[["source", "mode", "status", "detail"]]
 
 # %% [markdown]
-# `missing` sample files are simply not downloaded yet. `mismatch` would mean a corrupted file: delete it and
-# fetch again. `python -m course_utils data clean --stale` removes demo sets written by older simulator
-# versions; `data clean SOURCE --mode sample` frees the space of a source's downloads.
+# `missing` sample files are simply not downloaded yet. `unchecked` files are present but the manifest has no
+# sha256 to check them against. `mismatch` or `changed` would mean a damaged file: delete it and fetch again.
+# `stale` demo sets were written by an older simulator (the detail says what changed), and `leftover` marks
+# temporary files of a run that was killed.
+#
+# `python -m course_utils data clean --stale` removes stale sets and leftovers; `data clean SOURCE --mode sample`
+# frees the space of a source's downloads; `--dry-run` lists what would go. Cleaning moves a folder aside
+# before deleting it and skips data another process is writing; full datasets are deleted only after you
+# confirm (`--yes`).
 
 # %% [markdown]
 # ### Exercise 0.1 — Check a file yourself
@@ -243,7 +253,8 @@ check_exercise("0.2", full_folders)
 #
 # * Every chapter installs `course_utils` in Colab with one cell, then imports everything it uses from it.
 # * `get_source(name, mode)` returns a local folder in the source's real layout; `demo` (default) works
-#   offline, `sample` and `full` fetch real files, verified by sha256 and written atomically.
+#   offline, `sample` and `full` fetch real files, checked (sha256 or size) and written atomically, under a
+#   lock so two notebooks never write the same data at once.
 # * The mode comes from the argument, `COURSE_DATA_MODE`, or defaults to `demo`; the cache folder from
 #   `COURSE_DATA_DIR` or the platform's cache folder.
 # * `python -m course_utils data list | fetch | verify | path | clean` does the same from a terminal.

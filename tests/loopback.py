@@ -39,11 +39,21 @@ class _Handler(BaseHTTPRequestHandler):
         srv.hits.append(parsed.path)
         if parsed.path in srv.routes:
             body, kind = srv.routes[parsed.path]
+            how = srv.behaviour.get(parsed.path, {})
+            failures = how.get("fail_first", [])
+            if failures:
+                self.send_error(failures.pop(0))
+                return
             self.send_response(200)
             self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
+            if how.get("content_length", True):
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            cut = how.get("cut_after")
+            self.wfile.write(body if cut is None else body[:cut])
+            self.wfile.flush()
+            if how.get("hold"):  # keep the connection open, mid-body, until the test releases it
+                srv.release.wait(timeout=60)
             return
         prefix = "/api/dandisets/"
         if parsed.path.startswith(prefix) and parsed.path.endswith("/assets/"):
@@ -72,6 +82,8 @@ class LoopbackServer:
         self.httpd.routes = {}
         self.httpd.dandi = {}
         self.httpd.hits = []
+        self.httpd.behaviour = {}
+        self.httpd.release = threading.Event()
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -85,9 +97,31 @@ class LoopbackServer:
         """Paths requested so far (to prove a file was really downloaded, or not again)."""
         return self.httpd.hits
 
-    def add(self, path: str, body: bytes, kind: str = "application/octet-stream") -> str:
-        """Serve ``body`` at ``path``; returns its URL."""
+    def add(
+        self,
+        path: str,
+        body: bytes,
+        kind: str = "application/octet-stream",
+        *,
+        content_length: bool = True,
+        cut_after: int | None = None,
+        fail_first: list[int] | tuple[int, ...] = (),
+        hold: bool = False,
+    ) -> str:
+        """Serve ``body`` at ``path``; returns its URL.
+
+        The keyword arguments misbehave like real servers and networks do: ``content_length=False`` sends no
+        Content-Length (the body ends when the connection closes); ``cut_after=n`` sends only the first ``n``
+        bytes; ``fail_first=[503, 503]`` answers the first requests with those HTTP errors; ``hold=True`` keeps
+        the connection open after the bytes sent, until the server stops (for interruption tests).
+        """
         self.httpd.routes[path] = (body, kind)
+        self.httpd.behaviour[path] = {
+            "content_length": content_length,
+            "cut_after": cut_after,
+            "fail_first": list(fail_first),
+            "hold": hold,
+        }
         return f"{self.base}{path}"
 
     def add_dandi_asset(self, dandiset: str, path: str, body: bytes) -> None:
@@ -101,6 +135,7 @@ class LoopbackServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.httpd.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
