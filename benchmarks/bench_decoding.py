@@ -78,6 +78,11 @@ def part1() -> None:
     sessions = []
     for path in sorted(folder.glob("*.parquet")):
         df, bin_ms = load_and_filter_parquet(path)
+        try:
+            velocity_columns(df)
+        except ValueError as err:  # a dataset without velocity (the Key Grasp demo file)
+            print(f"skipped: {err}")
+            continue
         sessions += sessions_of(df, bin_ms, path.stem)
     print(f"{len(sessions)} demo sessions; networks train for at most {default_max_epochs()} epochs\n")
     started = time.perf_counter()
