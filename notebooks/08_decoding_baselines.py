@@ -188,8 +188,8 @@ plt.show()
 # %% [markdown]
 # The training loss keeps falling while the validation loss flattens after a few epochs: the networks start
 # memorising the training bins. The decoders here use dropout 0.5 before their readout; without it (try
-# `GRUDecoder(dropout=0.0)`) the training loss falls to about a quarter of the validation loss and the GRU
-# ends below the Wiener filter on 3 of the 10 demo sessions. More epochs would not help: the best epoch comes
+# `GRUDecoder(dropout=0.0)`) the training loss falls further below the validation loss and the GRU
+# ends below the Wiener filter on 5 of the 8 demo sessions (2 of 8 with dropout). More epochs would not help: the best epoch comes
 # early. More data does: with four times more trials per session the GRU gains about 0.07 in R²
 # (`benchmarks/bench_decoding.py --data-size`).
 
