@@ -319,3 +319,31 @@ def test_process_data_rejects_padded_frames_and_nan_targets():
     df.loc[3, "hand_vel_x"] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         process_data(df, 1, *RANGES, ["hand_vel_x"])
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 20])
+@pytest.mark.parametrize("rule", ["sum", "mean", "any", "first"])
+def test_reduce_segments_fast_paths_match_the_definition(k, rule):
+    """Every kernel path (k gathers, or one product over (.., k) blocks) gives the plain per-bin answer."""
+    from course_utils.neurotask.preprocess import bin_segments, reduce_segments
+
+    rng = np.random.default_rng(k)
+    values = rng.poisson(1.5, (3, 500)).astype(np.float32)
+    values[1, 100:130] = np.nan  # a NaN inside some bins
+    values[2] = np.nan  # an absent unit
+    lengths = rng.integers(5, 60, 20)
+    ends = np.cumsum(lengths)
+    ends = ends[ends <= 500]
+    starts = np.append(0, ends[:-1])
+    for drop_partial in (True, False):
+        seg_start, seg_len = bin_segments(starts, ends, k, drop_partial)
+        got = reduce_segments(values, seg_start, seg_len, k, rule)
+        for j, (a, n) in enumerate(zip(seg_start, seg_len, strict=True)):
+            chunk = values[:, a : a + n]
+            expected = {
+                "sum": chunk.sum(axis=1),
+                "mean": np.array([np.nan if np.isnan(c).all() else np.nanmean(c) for c in chunk]),
+                "any": (np.nan_to_num(chunk) != 0).any(axis=1),
+                "first": chunk[:, 0],
+            }[rule]
+            np.testing.assert_allclose(got[:, j], expected, rtol=1e-6, equal_nan=True)

@@ -40,39 +40,20 @@ import pandas as pd
 from ..fileio import BadFileError
 from .preprocess import bin_ratio, bin_segments, frame_from_columns, reduce_segments
 from .schema import (
-    EVENT_PREFIX,
     ID_COLUMNS,
     INTEGER_IDS,
     NEURON_PREFIX,
     RESULT_CODES,
     as_text,
     bad_dtype,
-    behavior_columns,
     canonical_order,
     column_kind,
-    event_columns,
     is_neuron,
-    neuron_columns,
     normalise_values,
     reduce_rule,
-    velocity_columns,
 )
 
-__all__ = [
-    "EVENT_PREFIX",
-    "ID_COLUMNS",
-    "NEURON_PREFIX",
-    "RESULT_CODES",
-    "behavior_columns",
-    "event_columns",
-    "file_columns",
-    "load_and_filter_parquet",
-    "load_file",
-    "load_nwb",
-    "neuron_columns",
-    "parse_bin_ms",
-    "velocity_columns",
-]
+__all__ = ["file_columns", "load_and_filter_parquet", "load_file", "load_nwb", "parse_bin_ms"]
 
 # Task labels the course uses for the NeuroTask dandisets (the NWB files have no task column). 001056's is
 # the parquet file's own label; the others are ours.
@@ -562,7 +543,7 @@ def _read(
         others.append(name)
         out[name] = np.full(n_out, value, dtype=object)
     order = canonical_order(neurons + others)
-    df = frame_from_columns(order, neurons, block, out)
+    df = frame_from_columns(order, neurons, block, out, insert=True)  # no copy of millions of rows
     out_bin = float(bin_ms if k is not None else file_bin_ms)
     df.attrs.update(source=reader.path.name, bin_ms=out_bin)
     return df, out_bin

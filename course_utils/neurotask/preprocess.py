@@ -72,13 +72,16 @@ def trial_bounds(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("The table is empty: no trials to work on.")
     change = np.zeros(n, dtype=bool)
     change[0] = True
+    columns = []
     for key in keys:
         values = df[key].to_numpy()
         if values.dtype.kind == "f" and np.isnan(values).any():
             raise ValueError(f"Column {key!r} has NaN values; every row needs its trial ids.")
         change[1:] |= values[1:] != values[:-1]
+        columns.append(values)
     starts = np.flatnonzero(change)
-    if df.iloc[starts][keys].duplicated().any():
+    first_keys = np.column_stack([np.asarray(v[starts], dtype=np.float64) for v in columns])
+    if len(np.unique(first_keys, axis=0)) != len(starts):
         raise ValueError(
             "The rows of some trial are not contiguous (the table was shuffled or concatenated out of order). "
             f"Sort it first: df.sort_values({keys}, kind='stable')."
@@ -219,18 +222,31 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
     if rule == "mean":
         values = values.astype(np.float64, copy=False)
         finite = np.isfinite(values)
+        if finite.all():  # the usual case: no NaN to skip, every bin averages seg_len values
+            return reduce_segments(values, seg_start, seg_len, k, "sum") / seg_len
         total = reduce_segments(np.where(finite, values, 0.0), seg_start, seg_len, k, "sum")
         count = reduce_segments(finite, seg_start, seg_len, k, "sum")
         with np.errstate(invalid="ignore", divide="ignore"):
             return total / count
     if rule == "any":
         values = values if values.dtype == bool else np.nan_to_num(values.astype(np.float64)) != 0
-        return reduce_segments(values, seg_start, seg_len, k, "sum") > 0
+        return reduce_segments(values.astype(np.float32), seg_start, seg_len, k, "sum") > 0
     if rule != "sum":
         raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
     if values.dtype.kind in "iub":
         values = values.astype(np.int64, copy=False)
     partial = bool((seg_len < k).any())
+    if not partial and k >= 4:  # long bins: keep the binned rows, then one reduction over a (.., k) axis
+        n = values.shape[1]
+        edges = np.zeros(n + 1, dtype=np.int8)
+        edges[seg_start] += 1
+        edges[seg_start + k] -= 1
+        inside = np.cumsum(edges[:-1], dtype=np.int8) > 0
+        kept = np.ascontiguousarray(values if inside.all() else _gather(values, np.flatnonzero(inside)))
+        exact = kept if kept.dtype.kind == "f" else kept.astype(np.float64)  # integers: exact below 2**53
+        # a matrix-vector product sums k values far faster than sum(axis=-1) over a short axis
+        total = (exact.reshape(-1, k) @ np.ones(k, dtype=exact.dtype)).reshape(values.shape[0], len(seg_start))
+        return total if kept.dtype.kind == "f" else total.astype(np.int64)
     last_row = values.shape[1] - 1
     total = _gather(values, seg_start)
     for j in range(1, k):
@@ -241,8 +257,14 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
     return total
 
 
-def frame_from_columns(order: list[str], block_names: list[str], block: np.ndarray | None, columns: dict) -> pd.DataFrame:
+def frame_from_columns(
+    order: list[str], block_names: list[str], block: np.ndarray | None, columns: dict, insert: bool = False
+) -> pd.DataFrame:
     """A DataFrame in ``order`` from one 2-D block ``(columns, rows)`` (wrapped, not copied) plus 1-D columns.
+
+    ``insert=False`` builds the 1-D columns into a frame of their own and joins it (fast; copies those
+    columns once); ``insert=True`` adds them one by one without copying (slower, for the loaders, where the
+    columns can be millions of rows long).
 
     Examples
     --------
@@ -251,14 +273,16 @@ def frame_from_columns(order: list[str], block_names: list[str], block: np.ndarr
 
     Taught in chapter 01_neurotask_loading.
     """
-    if block_names:
-        df = pd.DataFrame(block.T, columns=block_names, copy=False)
-    else:
-        n = len(next(iter(columns.values()))) if columns else 0
-        df = pd.DataFrame(index=pd.RangeIndex(n))
-    for name in order:
-        if name not in block_names:
+    n = block.shape[1] if block_names else len(next(iter(columns.values()))) if columns else 0
+    head = pd.DataFrame(block.T, columns=block_names, copy=False) if block_names else None
+    rest = [name for name in order if name not in set(block_names)]
+    if head is not None and insert:
+        df = head
+        for name in rest:
             df[name] = columns[name]
+    else:
+        tail = pd.DataFrame({name: columns[name] for name in rest}, index=pd.RangeIndex(n))
+        df = tail if head is None else pd.concat([head, tail], axis=1) if rest else head
     return df if list(df.columns) == list(order) else df[list(order)]
 
 
@@ -344,21 +368,20 @@ def rebin(
     columns: dict[str, object] = {}
     block_names, block = groups["sum"], None
     if block_names:
-        block = reduce_segments(df[block_names].to_numpy().T, seg_start, seg_len, k, "sum")
+        block = reduce_segments(_block(df, block_names), seg_start, seg_len, k, "sum")
     for rule in ("mean", "any"):
         if groups[rule]:
-            values = df[groups[rule]].to_numpy(dtype=np.float64 if rule == "mean" else None).T
+            values = _block(df, groups[rule], np.float64 if rule == "mean" else None)
             columns.update(zip(groups[rule], reduce_segments(values, seg_start, seg_len, k, rule), strict=True))
-    if groups["first"]:
-        firsts = df[groups["first"]].take(seg_start)
-        for name in groups["first"]:
-            column = firsts[name]
-            columns[name] = column.array if isinstance(column.dtype, pd.api.extensions.ExtensionDtype) else column.to_numpy()
+    for name in groups["first"]:
+        column = df[name].array  # numpy-backed or an extension array (text): take keeps its type
+        columns[name] = column.take(seg_start) if isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype) \
+            else np.asarray(column)[seg_start]
     return frame_from_columns(list(df.columns), block_names, block, columns)
 
 
 def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
-    dtypes = df.dtypes
+    dtypes = dict(df.dtypes.items())
     bad = [f"{c} ({dtypes[c]})" for c in names if getattr(dtypes[c], "kind", "O") not in "biuf"]
     if bad:
         raise ValueError(
@@ -536,9 +559,31 @@ def _check_range(name: str, value: Sequence[float]) -> tuple[float, float]:
 
 
 def _session_rows(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
+    """(key, row positions) per (datasetID, animal, session), in order of first appearance."""
     keys = [k for k in SESSION_KEYS if k in df.columns]
-    groups = df.groupby(keys, sort=False).indices
-    return [(key if isinstance(key, tuple) else (key,), rows) for key, rows in groups.items()]
+    values = [df[k].to_numpy() for k in keys]
+    change = np.zeros(len(df), dtype=bool)
+    change[0] = True
+    for v in values:
+        change[1:] |= v[1:] != v[:-1]
+    starts = np.flatnonzero(change)  # runs of one session; a session may come back later (not contiguous)
+    ends = np.append(starts[1:], len(df))
+    run_keys = [tuple(v[a].item() for v in values) for a in starts]
+    sessions: dict[tuple, list] = {}
+    for key, a, b in zip(run_keys, starts, ends, strict=True):
+        sessions.setdefault(key, []).append(np.arange(a, b))
+    return [(key, np.concatenate(parts)) for key, parts in sessions.items()]
+
+
+def _block(df: pd.DataFrame, names: list[str], dtype=None) -> np.ndarray:
+    """``df[names]`` as a (columns, rows) array: a view when the names are consecutive columns of one dtype."""
+    position = {name: i for i, name in enumerate(df.columns)}  # (label look-ups are slow with str columns)
+    first = position[names[0]] if names else 0
+    if names and all(position[name] == first + i for i, name in enumerate(names)):
+        values = df.iloc[:, first : first + len(names)].to_numpy(dtype=dtype)
+    else:
+        values = df[names].to_numpy(dtype=dtype)
+    return values.T
 
 
 def process_data(
@@ -647,7 +692,7 @@ def process_data(
     if not neurons:
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
     _check_numeric(df, neurons + behavior_columns, "process_data")
-    all_counts = df[neurons].to_numpy()
+    all_counts = _block(df, neurons).T
     all_beh = df[behavior_columns].to_numpy(dtype=np.float64)
     starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
     trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
