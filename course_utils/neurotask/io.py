@@ -182,6 +182,7 @@ class _ParquetReader:
             ) from err
         self.n_rows = self.file.metadata.num_rows
         self.names = [str(n) for n in schema.names]
+        self.column_group = 32  # columns per pass (see _read)
         self.kinds = {str(f.name): _arrow_kind(f.type) for f in schema}
 
     def batches(self, names: list[str], batch_rows: int) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
@@ -308,6 +309,7 @@ class _NwbReader:
         kinds = {name: _h5_kind(data.dtype) for name, (data, _) in self.datasets.items()}
         self.kinds = {**dict.fromkeys(self.neuron_names, _h5_kind(self.counts.dtype)), **kinds}
         self.chunk_rows = (self.counts.chunks or (1,))[0] if hasattr(self.counts, "chunks") else 1
+        self.column_group = None  # one pass: an HDF5 chunk holds every unit, re-reading it per group is slow
 
     def close(self) -> None:
         self.io.close()
@@ -459,43 +461,18 @@ def _batch_rows(n_columns: int, batch_rows: int | None) -> int:
     return int(batch_rows) if batch_rows else max(4096, BATCH_BYTES // (8 * max(n_columns, 1)))
 
 
-def _read(
-    reader,
-    exclude: Iterable[str] | None,
-    columns: Iterable[str] | None,
-    file_bin_ms: float,
-    bin_ms: float | None,
-    counts_dtype,
-    batch_rows: int | None,
-    constants: dict[str, str] | None = None,
-) -> tuple[pd.DataFrame, float]:
-    letters = _check_exclude(exclude)
-    wanted = _select(reader, columns, letters)
-    reader.counts_dtype = np.dtype(counts_dtype)
-    if reader.counts_dtype.kind != "f":
-        raise ValueError(f"counts_dtype={counts_dtype!r} must be a floating type (NaN marks absent units).")
-    k = None if bin_ms is None else bin_ratio(file_bin_ms, bin_ms)
-    rows_per_batch = _batch_rows(len(wanted), batch_rows)
-    keep, starts, ends = _trial_structure(reader, letters, _batch_rows(5, batch_rows))
-    n_kept = int(ends[-1])
-    if k is None:
-        n_out = n_kept
-    else:
-        n_out = int(((ends - starts) // k).sum())
-        if n_out == 0:
-            raise ValueError(f"{reader.path.name}: every trial is shorter than {k} bins, nothing is left at {bin_ms} ms.")
+def _fill(reader, names, out_dtype, keep, starts, ends, k, block, out, rows_per_batch) -> int:
+    """One pass over the file for ``names``: filter, normalise and (with ``k``) rebin each batch into place.
 
-    neurons = [c for c in wanted if is_neuron(c)]
-    others = [c for c in wanted if not is_neuron(c)]
-    out_dtype = {c: _schema_dtype(c, reader.kinds[c]) for c in others}
-    block = np.empty((len(neurons), n_out), dtype=reader.counts_dtype)
-    out = {c: np.empty(n_out, dtype=out_dtype[c]) for c in others}
+    ``block`` receives the neurons of ``names`` (in order), ``out`` the other columns; returns the rows written.
+    """
+    neurons = [c for c in names if is_neuron(c)]
+    others = [c for c in names if not is_neuron(c)]
     # columns reduced together when rebinning: one 2-D array per rule (the readers give text as str already)
     by_rule = {rule: [c for c in others if reduce_rule(c, out_dtype[c]) == rule] for rule in ("mean", "any", "first")}
-
     written, kept_seen, pending_rows = 0, 0, 0
     pending: dict[str, np.ndarray] | None = None
-    for start, arrays in reader.batches(wanted, rows_per_batch):
+    for start, arrays in reader.batches(names, rows_per_batch):
         n = len(arrays[others[0]]) if others else arrays[_COUNTS].shape[1]
         mask = keep[start : start + n]
         subset = not mask.all()
@@ -528,16 +505,58 @@ def _read(
             done = slice(written, written + len(seg_start))
             if neurons:
                 block[:, done] = reduce_segments(batch[_COUNTS][:, :cut], seg_start, seg_len, k, "sum")
-            for rule, names in by_rule.items():
-                if names:
-                    values = np.stack([batch[c][:cut] for c in names])
-                    for c, reduced in zip(names, reduce_segments(values, seg_start, seg_len, k, rule), strict=True):
+            for rule, columns in by_rule.items():
+                if columns:
+                    values = np.stack([batch[c][:cut] for c in columns])
+                    for c, reduced in zip(columns, reduce_segments(values, seg_start, seg_len, k, rule), strict=True):
                         out[c][done] = reduced
             written = done.stop
         pending = {c: v[..., cut:] for c, v in batch.items()}
         pending_rows = last - first - cut
-    if written != n_out:  # the first pass and the second disagree: the file changed while we read it
-        raise BadFileError(reader.path, f"gave {written:,} rows where {n_out:,} were expected.", _REFETCH)
+    return written
+
+
+def _read(
+    reader,
+    exclude: Iterable[str] | None,
+    columns: Iterable[str] | None,
+    file_bin_ms: float,
+    bin_ms: float | None,
+    counts_dtype,
+    batch_rows: int | None,
+    constants: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, float]:
+    letters = _check_exclude(exclude)
+    wanted = _select(reader, columns, letters)
+    reader.counts_dtype = np.dtype(counts_dtype)
+    if reader.counts_dtype.kind != "f":
+        raise ValueError(f"counts_dtype={counts_dtype!r} must be a floating type (NaN marks absent units).")
+    k = None if bin_ms is None else bin_ratio(file_bin_ms, bin_ms)
+    keep, starts, ends = _trial_structure(reader, letters, _batch_rows(5, batch_rows))
+    n_kept = int(ends[-1])
+    if k is None:
+        n_out = n_kept
+    else:
+        n_out = int(((ends - starts) // k).sum())
+        if n_out == 0:
+            raise ValueError(f"{reader.path.name}: every trial is shorter than {k} bins, nothing is left at {bin_ms} ms.")
+
+    neurons = [c for c in wanted if is_neuron(c)]
+    others = [c for c in wanted if not is_neuron(c)]
+    out_dtype = {c: _schema_dtype(c, reader.kinds[c]) for c in others}
+    block = np.empty((len(neurons), n_out), dtype=reader.counts_dtype)
+    out = {c: np.empty(n_out, dtype=out_dtype[c]) for c in others}
+    # Columns in groups: a parquet reader holds a decoded page per column it reads, so reading a few dozen
+    # columns at a time (every group a pass over the file) keeps that memory small for 200-unit files.
+    size = reader.column_group or len(neurons) or 1
+    groups = [neurons[i : i + size] for i in range(0, len(neurons), size)] or [[]]
+    for g, group in enumerate(groups):
+        rows = slice(neurons.index(group[0]), neurons.index(group[0]) + len(group)) if group else slice(0, 0)
+        names = group + (others if g == 0 else [])
+        written = _fill(reader, names, out_dtype, keep, starts, ends, k, block[rows], out,
+                        _batch_rows(len(names), batch_rows))
+        if written != n_out:  # the first pass and this one disagree: the file changed while we read it
+            raise BadFileError(reader.path, f"gave {written:,} rows where {n_out:,} were expected.", _REFETCH)
 
     for name, value in (constants or {}).items():
         others.append(name)
