@@ -203,7 +203,8 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
     """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
 
     ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
-    ``any`` (non-zero anywhere), ``first``. k gathers of the output's size, never one Python step per bin.
+    ``any`` (non-zero anywhere), ``first``. Short bins: k gathers of the output's size; long bins (k >= 4,
+    no partial bin): one gather of the binned rows and one matrix-vector product. Never a Python step per bin.
 
     Returns
     -------
