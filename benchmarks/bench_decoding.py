@@ -11,9 +11,11 @@ their default settings, and prints
 The arrays hold spike *counts* (``process_data(..., zscore=False)``): the Poisson naive Bayes decoder needs
 them, and the others are unaffected (linear, Kalman and tree decoders are invariant to z-scoring each neuron;
 SVR and the networks standardise internally) except ridge, whose penalty then acts on count units.
+Datasets without velocity (the Key Grasp demo file) are skipped, with the reason printed.
 
-``--dropout 0`` trains the networks without dropout: they then overfit (training loss about a quarter of the
-validation loss) and the GRU falls below the Wiener filter on more sessions.
+``--dropout 0`` trains the networks without dropout: they then overfit and the GRU falls below the Wiener
+filter on more sessions (measured on the 8 demo sessions with velocity: 5 of 8, against 2 of 8 with the default
+dropout 0.5).
 
 ``--tune`` (part 2) wraps every decoder in ``tuned(...)`` (hyperparameters chosen on each session's
 validation split, budgets of :func:`~course_utils.decoding.default_n_iter`) and prints default vs tuned test
@@ -126,6 +128,11 @@ def part1(max_sessions: int | None) -> None:
     sessions = []
     for path in demo_files():
         df, bin_ms = load_file(path)
+        try:
+            velocity_columns(df)
+        except ValueError as err:  # a dataset without velocity (the Key Grasp demo file)
+            print(f"skipped: {err}")
+            continue
         sessions += sessions_of(df, bin_ms, path.stem)
     sessions = sessions[:max_sessions]
     print(f"{len(sessions)} demo sessions; networks train for at most {default_max_epochs()} epochs; boosted "

@@ -48,18 +48,29 @@ def test_1_2_rewarded_fraction(data):
 
 
 def test_1_3_reaction_times(data):
-    _, trials = data
-    rt = trials["EventMovement_start_ms"] - trials["EventGo_cue_ms"]
-    ok = trials["result"] == "R"
-    right = rt[ok].groupby(trials.loc[ok, "animal"]).mean()
-    assert feedback("1.3", right, trials).startswith("✅")
-    assert "positive" in feedback("1.3", -right, trials)
-    assert "rewarded trials only" in feedback("1.3", rt.groupby(trials["animal"]).mean(), trials)
+    df, _ = data
+    rewarded = df[df["result"] == "R"]
+    after_go = align_event(rewarded, "EventGo_cue", 10, 0, 1000)
+    after_go["speed"] = np.hypot(after_go["hand_vel_x"], after_go["hand_vel_y"])
+    keys = ["animal", "session", "trial_id"]
+    peak = after_go.groupby(keys)["speed"].transform("max")
+    onset = after_go[after_go["speed"] >= 0.3 * peak].groupby(keys)["time_from_event_ms"].min()
+    right = onset.groupby(level="animal").mean()
+    assert feedback("1.3", right, after_go).startswith("✅")
+    assert 100 < right.min() and right.max() < 700  # a reaction, not a bin index or a second
+    assert "median" in feedback("1.3", onset.groupby(level="animal").median(), after_go)
+    global_peak = after_go[after_go["speed"] >= 0.3 * after_go["speed"].max()]
+    wrong = global_peak.groupby(keys)["time_from_event_ms"].min().groupby(level="animal").mean()
+    assert "each trial's own peak" in feedback("1.3", wrong, after_go)
+    at_peak = after_go.loc[after_go.groupby(keys)["speed"].idxmax()]
+    message = feedback("1.3", at_peak.groupby("animal")["time_from_event_ms"].mean(), after_go)
+    assert "time of peak speed" in message and f"{right.iloc[0]:.1f}" not in message
+    assert "one value per animal" in feedback("1.3", onset.groupby(level="session").mean().rename_axis("animal").iloc[:1], after_go)
 
 
 def test_1_4_psth(data):
     df, _ = data
-    aligned = align_event(df[df["result"] == "R"], "EventMovement_start", 10, -100, 200, pad=True)
+    aligned = align_event(df[df["result"] == "R"], "EventGo_cue", 10, -100, 200, pad=True)
     counts = aligned.groupby("time_from_event_ms")["Neuron1"].mean()
     assert feedback("1.4", counts / 0.01, aligned, "Neuron1", 10).startswith("✅")
     assert "spikes per bin" in feedback("1.4", counts, aligned, "Neuron1", 10)

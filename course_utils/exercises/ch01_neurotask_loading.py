@@ -74,27 +74,41 @@ def check_rewarded_fraction(rewarded_fraction, trials: pd.DataFrame, df: pd.Data
     raise ExerciseFeedback("close, but not the fraction of trials whose result is 'R' in each session.")
 
 
-@exercise("1.3", "Reaction times")
-def check_reaction_times(mean_rt_ms, trials: pd.DataFrame) -> None:
+def _onsets(after_go: pd.DataFrame, threshold) -> pd.Series:
+    keys = ["animal", "session", "trial_id"]
+    moving = after_go[after_go["speed"] >= threshold]
+    return moving.groupby(keys)["time_from_event_ms"].min()
+
+
+@exercise("1.3", "Reaction times from the kinematics")
+def check_reaction_times(mean_rt_ms, after_go: pd.DataFrame) -> None:
     answer = _as_series(mean_rt_ms, "mean_rt_ms", ["animal"])
-    rt = trials["EventMovement_start_ms"] - trials["EventGo_cue_ms"]
-    rewarded = trials["result"] == "R"
-    expected = rt[rewarded].groupby(trials.loc[rewarded, "animal"]).mean()
+    keys = ["animal", "session", "trial_id"]
+    peak = after_go.groupby(keys)["speed"].transform("max")
+    onsets = _onsets(after_go, 0.3 * peak)
+    expected = onsets.groupby(level="animal").mean()
     if set(answer.index) != set(expected.index):
-        raise ExerciseFeedback("one value per animal is expected: group by the 'animal' column.")
+        raise ExerciseFeedback("one value per animal is expected: group the per-trial times by 'animal'.")
     if _same(answer, expected):
         return
     if (answer.to_numpy(dtype=float) < 0).any():
+        raise ExerciseFeedback("after_go starts at the go cue, so reaction times are >= 0: check the window.")
+    if _same(answer, onsets.groupby(level="animal").median()):
+        raise ExerciseFeedback("that is the median per animal; the exercise asks for the mean.")
+    if _same(answer, _onsets(after_go, 0.3 * after_go["speed"].max()).groupby(level="animal").mean()):
         raise ExerciseFeedback(
-            "movement starts after the go cue, so reaction times are positive: check the order."
+            "the threshold should be 30 % of each trial's own peak speed (groupby(...).transform('max')), "
+            "not of the fastest trial's."
         )
-    every = rt.groupby(trials["animal"]).mean()
-    if _same(answer, every):
+    at_peak = after_go.loc[after_go.groupby(keys)["speed"].idxmax(), keys + ["time_from_event_ms"]]
+    if _same(answer, at_peak.groupby("animal")["time_from_event_ms"].mean()):
         raise ExerciseFeedback(
-            "keep rewarded trials only (result 'R'): other outcomes have no proper reaction."
+            "that is the time of peak speed; the movement starts earlier, when the speed first reaches 30 % "
+            "of the peak (the smallest time_from_event_ms above the threshold)."
         )
     raise ExerciseFeedback(
-        "not quite: the reaction time is the movement start minus the go cue, in ms, averaged per animal."
+        "not quite: per trial, find the first time_from_event_ms where speed >= 0.3 * the trial's peak speed, "
+        "then average those times per animal."
     )
 
 

@@ -1,7 +1,9 @@
 """Reshape NeuroTask tables: rebin, align to an event, one row per trial, and decoding arrays.
 
 The names and main semantics are those of upstream's ``api_neurotask.py``; its defects are fixed, and each
-function's docstring lists the differences. Everything is vectorised (gathers over trial-aligned segments, ``sliding_window_view`` for spike history): no Python loop over rows or trials.
+function's docstring lists the differences. Everything is vectorised (gathers over trial-aligned segments,
+``sliding_window_view`` for spike history): no Python loop over rows or trials. The segment kernels
+(:func:`bin_segments`, :func:`reduce_segments`) are shared with the loaders, which rebin while reading.
 
 Taught in chapter 01_neurotask_loading.
 """
@@ -14,7 +16,15 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .io import CATEGORICAL_PREFIXES, EVENT_PREFIX, ID_COLUMNS, event_columns, neuron_columns
+from .schema import (
+    CATEGORICAL_PREFIXES,
+    EVENT_PREFIX,
+    ID_COLUMNS,
+    describe_table,
+    event_columns,
+    neuron_columns,
+    reduce_rule,
+)
 
 TRIAL_KEYS = ("datasetID", "animal", "session", "trial_id")
 SESSION_KEYS = ("datasetID", "animal", "session")
@@ -62,13 +72,16 @@ def trial_bounds(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("The table is empty: no trials to work on.")
     change = np.zeros(n, dtype=bool)
     change[0] = True
+    columns = []
     for key in keys:
         values = df[key].to_numpy()
         if values.dtype.kind == "f" and np.isnan(values).any():
             raise ValueError(f"Column {key!r} has NaN values; every row needs its trial ids.")
         change[1:] |= values[1:] != values[:-1]
+        columns.append(values)
     starts = np.flatnonzero(change)
-    if df.iloc[starts][keys].duplicated().any():
+    first_keys = np.column_stack([np.asarray(v[starts], dtype=np.float64) for v in columns])
+    if len(np.unique(first_keys, axis=0)) != len(starts):
         raise ValueError(
             "The rows of some trial are not contiguous (the table was shuffled or concatenated out of order). "
             f"Sort it first: df.sort_values({keys}, kind='stable')."
@@ -123,15 +136,155 @@ def trial_table(df: pd.DataFrame, bin_ms: float) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------- rebin
 
 
-def _column_rule(df: pd.DataFrame, name: str) -> str:
-    values = df[name]
-    if str(name).startswith("Neuron"):
-        return "sum"
-    if str(name).startswith(EVENT_PREFIX) or values.dtype == bool:
-        return "any"
-    if name in ID_COLUMNS or str(name).startswith(CATEGORICAL_PREFIXES) or values.dtype.kind not in "fiu":
-        return "first"
-    return "mean"
+RULES = ("sum", "mean", "any", "first")
+
+
+def bin_ratio(prev_bin_size: float, new_bin_size: float) -> int:
+    """The whole number of old bins in a new one; a clear error for anything else.
+
+    Examples
+    --------
+    >>> bin_ratio(1, 20)
+    20
+
+    Taught in chapter 01_neurotask_loading.
+    """
+    if not prev_bin_size > 0 or not new_bin_size > 0:
+        raise ValueError(
+            f"Bin sizes must be positive, got prev_bin_size={prev_bin_size}, new_bin_size={new_bin_size}."
+        )
+    ratio = new_bin_size / prev_bin_size
+    k = int(round(ratio))
+    if k < 1 or abs(ratio - k) > 1e-9:
+        raise ValueError(
+            f"new_bin_size / prev_bin_size = {new_bin_size}/{prev_bin_size} = {ratio:g} is not a whole number; "
+            f"choose a multiple of {prev_bin_size:g} ms (e.g. {prev_bin_size * max(1, int(ratio)):g} or "
+            f"{prev_bin_size * (int(ratio) + 1):g})."
+        )
+    return k
+
+
+def bin_segments(
+    starts: np.ndarray, ends: np.ndarray, k: int, drop_partial: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start row and length of every new bin: ``k`` rows at a time from each trial's first row.
+
+    Parameters
+    ----------
+    starts, ends
+        Each trial's first row and end (exclusive), as :func:`trial_bounds` returns them.
+    k
+        Old bins per new bin.
+    drop_partial
+        Leave out each trial's trailing bin when it has fewer than ``k`` rows.
+
+    Examples
+    --------
+    >>> bin_segments(np.array([0, 5]), np.array([5, 8]), 2)
+    (array([0, 2, 5]), array([2, 2, 2]))
+
+    Taught in chapter 01_neurotask_loading.
+    """
+    lengths = ends - starts
+    n_bins = lengths // k if drop_partial else -(-lengths // k)
+    first_bin = np.cumsum(n_bins) - n_bins
+    offsets = np.arange(n_bins.sum()) - np.repeat(first_bin, n_bins)
+    seg_start = np.repeat(starts, n_bins) + offsets * k
+    seg_len = np.minimum(k, np.repeat(ends, n_bins) - seg_start)
+    return seg_start, seg_len
+
+
+def _gather(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    # np.take is fastest on a C-contiguous array but copies a strided view each call; indexing never does
+    return np.take(values, columns, axis=1) if values.flags.c_contiguous else values[:, columns]
+
+
+def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
+    """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
+
+    ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
+    ``any`` (non-zero anywhere), ``first``. Short bins: k gathers of the output's size; long bins (k >= 4,
+    no partial bin): one gather of the binned rows and one matrix-vector product. Never a Python step per bin.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(columns, segments)``.
+
+    Examples
+    --------
+    >>> reduce_segments(np.array([[1, 2, 3, 4, 5]]), np.array([0, 2]), np.array([2, 2]), 2, "sum")
+    array([[3, 7]])
+
+    Taught in chapter 01_neurotask_loading.
+    """
+    if rule == "first":
+        return _gather(values, seg_start)
+    if rule == "mean":
+        values = values.astype(np.float64, copy=False)
+        finite = np.isfinite(values)
+        if finite.all():  # the usual case: no NaN to skip, every bin averages seg_len values
+            return reduce_segments(values, seg_start, seg_len, k, "sum") / seg_len
+        total = reduce_segments(np.where(finite, values, 0.0), seg_start, seg_len, k, "sum")
+        count = reduce_segments(finite, seg_start, seg_len, k, "sum")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / count
+    if rule == "any":
+        values = values if values.dtype == bool else np.nan_to_num(values.astype(np.float64)) != 0
+        return reduce_segments(values.astype(np.float32), seg_start, seg_len, k, "sum") > 0
+    if rule != "sum":
+        raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
+    if values.dtype.kind in "iub":
+        values = values.astype(np.int64, copy=False)
+    partial = bool((seg_len < k).any())
+    if not partial and k >= 4:  # long bins: keep the binned rows, then one reduction over a (.., k) axis
+        n = values.shape[1]
+        edges = np.zeros(n + 1, dtype=np.int8)
+        edges[seg_start] += 1
+        edges[seg_start + k] -= 1
+        inside = np.cumsum(edges[:-1], dtype=np.int8) > 0
+        kept = np.ascontiguousarray(values if inside.all() else _gather(values, np.flatnonzero(inside)))
+        exact = kept if kept.dtype.kind == "f" else kept.astype(np.float64)  # integers: exact below 2**53
+        # a matrix-vector product sums k values far faster than sum(axis=-1) over a short axis
+        total = (exact.reshape(-1, k) @ np.ones(k, dtype=exact.dtype)).reshape(values.shape[0], len(seg_start))
+        return total if kept.dtype.kind == "f" else total.astype(np.int64)
+    last_row = values.shape[1] - 1
+    total = _gather(values, seg_start)
+    for j in range(1, k):
+        part = _gather(values, np.minimum(seg_start + j, last_row))
+        if partial:
+            part = np.where(j < seg_len, part, 0)
+        total += part
+    return total
+
+
+def frame_from_columns(
+    order: list[str], block_names: list[str], block: np.ndarray | None, columns: dict, insert: bool = False
+) -> pd.DataFrame:
+    """A DataFrame in ``order`` from one 2-D block ``(columns, rows)`` (wrapped, not copied) plus 1-D columns.
+
+    ``insert=False`` builds the 1-D columns into a frame of their own and joins it (fast; copies those
+    columns once); ``insert=True`` adds them one by one without copying (slower, for the loaders, where the
+    columns can be millions of rows long).
+
+    Examples
+    --------
+    >>> frame_from_columns(["N1", "x"], ["N1"], np.array([[1.0, 2.0]]), {"x": np.array([3, 4])}).values.tolist()
+    [[1.0, 3.0], [2.0, 4.0]]
+
+    Taught in chapter 01_neurotask_loading.
+    """
+    n = block.shape[1] if block_names else len(next(iter(columns.values()))) if columns else 0
+    head = pd.DataFrame(block.T, columns=block_names, copy=False) if block_names else None
+    rest = [name for name in order if name not in set(block_names)]
+    if head is not None and insert:
+        df = head
+        for name in rest:
+            df[name] = columns[name]
+    else:
+        tail = pd.DataFrame({name: columns[name] for name in rest}, index=pd.RangeIndex(n))
+        df = tail if head is None else pd.concat([head, tail], axis=1) if rest else head
+    return df if list(df.columns) == list(order) else df[list(order)]
 
 
 def rebin(
@@ -151,16 +304,20 @@ def rebin(
 
     Differences from upstream's ``rebin`` (defects fixed):
 
-    * bins are cut **within each trial**, starting at its first bin; upstream cut chunks from the global row
-      position, so bins straddled trial boundaries and partial bins appeared at both trial edges;
+    * bins start at **each trial's first bin**; upstream cut chunks at global row positions (multiples of
+      the ratio), so a trial that did not start on such a position got a *separate, shorter* bin at its
+      start and another at its end (it never merged two trials into one bin, but its partial bins
+      covered less time than the others and sat at varying offsets from the trial's start);
     * a trial's last, incomplete bin is dropped (``drop_partial=True``; its counts would cover less time);
       ``drop_partial=False`` keeps it;
     * row order (animal, session, trial) is preserved; upstream sorted by (session, trial_id), interleaving
       animals;
     * all-NaN neuron columns stay NaN (upstream's sum turned them into 0, inventing silent neurons);
     * covariates are the plain bin mean; upstream used ``scipy.signal.decimate(x).mean()`` for chunks longer
-      than 27 rows, a filtered edge sample rather than the mean;
-    * the ratio must be an integer (upstream silently floored 25/10 to 2).
+      than 27 rows, a filtered edge sample rather than the mean (and that branch crashes with the float bin
+      size upstream's own loader returns);
+    * the ratio must be an integer (upstream silently floored 25/10 to 2);
+    * non-numeric spike counts or kinematics raise an error (upstream summed text into garbage).
 
     Parameters
     ----------
@@ -176,12 +333,13 @@ def rebin(
     Returns
     -------
     pandas.DataFrame
-        Same columns, one row per new bin, a fresh RangeIndex. Integer counts come out as int64.
+        Same columns, one row per new bin, a fresh RangeIndex. Float counts keep their dtype; integer counts
+        come out as int64.
 
     Raises
     ------
     ValueError
-        Non-positive sizes, a non-integer ratio, an unknown rule, missing id columns.
+        Non-positive sizes, a non-integer ratio, an unknown rule, missing id columns, text counts.
 
     Examples
     --------
@@ -192,79 +350,46 @@ def rebin(
 
     Taught in chapter 01_neurotask_loading.
     """
-    if prev_bin_size <= 0 or new_bin_size <= 0:
-        raise ValueError(
-            f"Bin sizes must be positive, got prev_bin_size={prev_bin_size}, new_bin_size={new_bin_size}."
-        )
-    ratio = new_bin_size / prev_bin_size
-    k = int(round(ratio))
-    if k < 1 or abs(ratio - k) > 1e-9:
-        raise ValueError(
-            f"new_bin_size / prev_bin_size = {new_bin_size}/{prev_bin_size} = {ratio:g} is not a whole number; "
-            f"choose a multiple of {prev_bin_size} ms (e.g. {prev_bin_size * max(1, int(ratio))} or "
-            f"{prev_bin_size * (int(ratio) + 1)})."
-        )
-    rules = {c: _column_rule(df, c) for c in df.columns}
+    k = bin_ratio(prev_bin_size, new_bin_size)
+    rules = {c: reduce_rule(c, dtype) for c, dtype in df.dtypes.items()}
     for name, rule in (how or {}).items():
         if name not in df.columns:
             raise ValueError(f"how= names a column {name!r} the table does not have.")
-        if rule not in ("sum", "mean", "any", "first"):
+        if rule not in RULES:
             raise ValueError(f"how[{name!r}]={rule!r}: choose 'sum', 'mean', 'any' or 'first'.")
         rules[name] = rule
+    _check_numeric(df, [c for c, r in rules.items() if r in ("sum", "mean")], "rebin")
     starts, ends = trial_bounds(df)
-    lengths = ends - starts
-    n_bins = -(-lengths // k)  # every segment, partial ones included, so no bin mixes two trials
-    first_bin = np.cumsum(n_bins) - n_bins
-    offsets = np.arange(n_bins.sum()) - np.repeat(first_bin, n_bins)
-    seg_start = np.repeat(starts, n_bins) + offsets * k
-    seg_len = np.minimum(k, np.repeat(ends, n_bins) - seg_start)
-    keep = seg_len == k if drop_partial else np.ones(len(seg_start), dtype=bool)
-    if not keep.any():
+    seg_start, seg_len = bin_segments(starts, ends, k, drop_partial)
+    if len(seg_start) == 0:
         raise ValueError(
             f"Every trial is shorter than {k} bins: nothing left after rebinning to {new_bin_size} ms."
         )
+    groups = {r: [c for c in df.columns if rules[c] == r] for r in RULES}
+    columns: dict[str, object] = {}
+    block_names, block = groups["sum"], None
+    if block_names:
+        block = reduce_segments(_block(df, block_names), seg_start, seg_len, k, "sum")
+    for rule in ("mean", "any"):
+        if groups[rule]:
+            values = _block(df, groups[rule], np.float64 if rule == "mean" else None)
+            columns.update(zip(groups[rule], reduce_segments(values, seg_start, seg_len, k, rule), strict=True))
+    for name in groups["first"]:
+        column = df[name].array  # numpy-backed or an extension array (text): take keeps its type
+        columns[name] = column.take(seg_start) if isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype) \
+            else np.asarray(column)[seg_start]
+    return frame_from_columns(list(df.columns), block_names, block, columns)
 
-    starts_kept, lens_kept = seg_start[keep], seg_len[keep]
-    partial = bool((lens_kept < k).any())
-    last_row = len(df) - 1
 
-    def block(cols: list[str], dtype=None) -> np.ndarray:
-        # (columns, rows), C-ordered: each np.take below gathers along contiguous memory
-        return np.ascontiguousarray(df[cols].to_numpy(dtype=dtype).T)
-
-    def segment_sum(values: np.ndarray) -> np.ndarray:
-        """Sum of each kept segment: k gathers (k = the bin ratio), not one Python step per bin."""
-        total = np.take(values, starts_kept, axis=1)
-        for j in range(1, k):
-            part = np.take(values, np.minimum(starts_kept + j, last_row), axis=1)
-            if partial:
-                part = np.where(j < lens_kept, part, 0)
-            total += part
-        return total
-
-    out: dict[str, np.ndarray] = {}
-    groups = {r: [c for c in df.columns if rules[c] == r] for r in ("sum", "mean", "any", "first")}
-    if groups["sum"]:
-        values = block(groups["sum"])
-        if values.dtype.kind in "iub":
-            values = values.astype(np.int64)
-        out.update(zip(groups["sum"], segment_sum(values), strict=True))
-    if groups["mean"]:
-        values = block(groups["mean"], dtype=np.float64)
-        finite = np.isfinite(values)
-        total = segment_sum(np.where(finite, values, 0.0))
-        count = segment_sum(finite.astype(np.int64))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out.update(zip(groups["mean"], total / count, strict=True))
-    if groups["any"]:
-        values = block(groups["any"], dtype=np.float64)
-        hits = segment_sum((np.nan_to_num(values) != 0).astype(np.int64)) > 0
-        out.update(zip(groups["any"], hits, strict=True))
-    firsts = df[groups["first"]].iloc[starts_kept].reset_index(drop=True)
-    result = pd.concat(
-        [pd.DataFrame({name: out[name] for name in df.columns if name in out}), firsts], axis=1
-    )
-    return result if list(result.columns) == list(df.columns) else result[list(df.columns)]
+def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
+    dtypes = dict(df.dtypes.items())
+    bad = [f"{c} ({dtypes[c]})" for c in names if getattr(dtypes[c], "kind", "O") not in "biuf"]
+    if bad:
+        raise ValueError(
+            f"{function}: column(s) {bad[:5]} of {describe_table(df)} hold text, not numbers, so they cannot be "
+            "summed or averaged. Convert them first (df[cols] = df[cols].apply(pd.to_numeric)) or reload the "
+            "file with load_and_filter_parquet / load_nwb, which check the file's column types."
+        )
 
 
 # ----------------------------------------------------------------------------------------- align
@@ -328,10 +453,14 @@ def align_event(
     Taught in chapter 01_neurotask_loading.
     """
     if start_event not in df.columns:
-        raise ValueError(
-            f"Unknown event {start_event!r}: the table's events are {event_columns(df)}. Spellings differ between "
-            "files; load NWB files with load_nwb, which normalises them."
+        events = event_columns(df)
+        advice = (
+            f"Align on one of those (e.g. {events[0]!r}), or pick the event from event_columns(df)."
+            if events
+            else "This file has no event series at all (like DANDI 001055 and 001057): align on something "
+            "else (e.g. a speed threshold) or use another dataset."
         )
+        raise ValueError(f"{describe_table(df)} has no event {start_event!r}; its events are {events}. {advice}")
     if bin_size <= 0:
         raise ValueError(f"bin_size must be positive (ms), got {bin_size}.")
     if offset_min is not None and offset_min > 0:
@@ -356,7 +485,10 @@ def align_event(
     flags = df[start_event].fillna(False).to_numpy(dtype=bool)
     events = np.flatnonzero(flags)
     if len(events) == 0:
-        raise ValueError(f"No trial has the event {start_event!r} (after filtering): nothing to align.")
+        raise ValueError(
+            f"No trial of {describe_table(df)} has the event {start_event!r} (after filtering): nothing to "
+            "align. Load with exclude=None to keep every trial, or choose another event."
+        )
 
     if pad:
         rel = np.arange(-n_before, n_after + 1)
@@ -387,7 +519,7 @@ def align_event(
     if n_after is not None:
         prev_ok &= (index - prev) <= n_after
     ref = np.where(prev_ok, prev, nxt)
-    out = df.iloc[np.flatnonzero(keep)].copy()
+    out = df.iloc[np.flatnonzero(keep)]
     out[time_column] = ((index - ref) * float(bin_size))[keep]
     return out
 
@@ -428,9 +560,31 @@ def _check_range(name: str, value: Sequence[float]) -> tuple[float, float]:
 
 
 def _session_rows(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
+    """(key, row positions) per (datasetID, animal, session), in order of first appearance."""
     keys = [k for k in SESSION_KEYS if k in df.columns]
-    groups = df.groupby(keys, sort=False).indices
-    return [(key if isinstance(key, tuple) else (key,), rows) for key, rows in groups.items()]
+    values = [df[k].to_numpy() for k in keys]
+    change = np.zeros(len(df), dtype=bool)
+    change[0] = True
+    for v in values:
+        change[1:] |= v[1:] != v[:-1]
+    starts = np.flatnonzero(change)  # runs of one session; a session may come back later (not contiguous)
+    ends = np.append(starts[1:], len(df))
+    run_keys = [tuple(v[a].item() for v in values) for a in starts]
+    sessions: dict[tuple, list] = {}
+    for key, a, b in zip(run_keys, starts, ends, strict=True):
+        sessions.setdefault(key, []).append(np.arange(a, b))
+    return [(key, np.concatenate(parts)) for key, parts in sessions.items()]
+
+
+def _block(df: pd.DataFrame, names: list[str], dtype=None) -> np.ndarray:
+    """``df[names]`` as a (columns, rows) array: a view when the names are consecutive columns of one dtype."""
+    position = {name: i for i, name in enumerate(df.columns)}  # (label look-ups are slow with str columns)
+    first = position[names[0]] if names else 0
+    if names and all(position[name] == first + i for i, name in enumerate(names)):
+        values = df.iloc[:, first : first + len(names)].to_numpy(dtype=dtype)
+    else:
+        values = df[names].to_numpy(dtype=dtype)
+    return values.T
 
 
 def process_data(
@@ -538,6 +692,9 @@ def process_data(
     neurons = neuron_columns(df)
     if not neurons:
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
+    _check_numeric(df, neurons + behavior_columns, "process_data")
+    all_counts = _block(df, neurons).T
+    all_beh = df[behavior_columns].to_numpy(dtype=np.float64)
     starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
     trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
     trial_end_of_row = np.repeat(ends_all, ends_all - starts_all) if respect_trials else None
@@ -548,28 +705,28 @@ def process_data(
         n_rows = len(rows)
         contiguous = rows[-1] - rows[0] + 1 == n_rows
         pick = slice(rows[0], rows[-1] + 1) if contiguous else rows
-        kept, columns = [], []
-        for name in neurons:  # a loop over columns (tens to hundreds), each step vectorised over rows
-            values = df[name].to_numpy()[pick]
-            isnan = np.isnan(values) if values.dtype.kind == "f" else np.zeros(1, dtype=bool)
-            if isnan.any():
-                if isnan.all():
-                    continue
+        counts = all_counts[pick]  # (rows, neurons); a view of the table's block when it is one
+        # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
+        sums = counts.sum(axis=0, dtype=np.float64)
+        absent = np.isnan(sums)
+        if absent.any():
+            all_nan = np.isnan(counts[:, absent]).all(axis=0)
+            if not all_nan.all():
+                name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
                 raise ValueError(
                     f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
                     "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
                 )
-            if not values.any():
-                continue
-            kept.append(name)
-            columns.append(values)
+        fires = ~absent & (sums != 0)
+        unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
+        if unsure.any():
+            fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
+        kept = [name for name, ok in zip(neurons, fires, strict=True) if ok]
         if not kept:
             raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
-        base = np.empty((n_rows, len(kept)), dtype=dtype)
-        for j, values in enumerate(columns):
-            base[:, j] = values
-        del columns
-        beh = df[behavior_columns].to_numpy(dtype=np.float64)[pick].astype(dtype)
+        base = np.ascontiguousarray(counts[:, fires], dtype=dtype)
+        del counts
+        beh = all_beh[pick].astype(dtype)
         if np.isnan(beh).any():
             bad = [c for c, col in zip(behavior_columns, np.isnan(beh).any(axis=0), strict=True) if col]
             raise ValueError(

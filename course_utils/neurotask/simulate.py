@@ -1,20 +1,38 @@
-"""Simulated NeuroTask data: files in the real layout, from a population with known tuning.
+"""Simulated NeuroTask data: files in the real layouts, from a population with known tuning.
+
+The files follow the real ones (``shared/docs/REAL_FILES.md``), not the other way round:
+
+* ``2_10_Simulated_CObump.parquet`` has exactly the series of DANDI 001056 (``hand_pos_x/y``,
+  ``hand_vel_x/y``, ``bump_dir``, ``target_dir``; events ``EventTarget_Onset``, ``EventGo_cue``,
+  ``EventBump``; no force, no movement events), in the real parquet's column order and dtypes (neuron columns
+  uint8 where every session recorded the unit, float64 with NaN padding elsewhere; ``trial_id`` float64);
+  ``001056/sub-Animal-1-&-2/sub-Animal-1-&-2.nwb`` is its NWB twin with exactly 001056's series list
+  (float counts, ``result`` as bytes, no ``task`` series);
+* ``1_20_Simulated_RandomTarget.parquet`` has no event column at all, like DANDI 001055 and 001057
+  (cursor and finger positions, cursor velocity, target positions);
+* ``6_1_Simulated_Maze.parquet`` is a 1 ms Maze-like file: float counts, ``cursor_vel_x/y`` only (no hand
+  velocity), events ``EventGo_cue``, ``EventMovement_start``, ``EventMovement_end`` (no target onset), ids
+  stored as uint16, sessions numbered 4 and 5, trial ids from 0;
+* ``4_10_Simulated_KeyGrasp.parquet`` is a Key-Grasp-like file: ``force_x/y`` and ``target_dir``, no
+  velocity at all.
+
+Angles (``target_dir``, ``bump_dir``) are in radians, as in the real files.
 
 The model (the *ground truth* that the chapters recover):
 
-* **Behaviour.** Each trial is a reach with a minimum-jerk velocity profile: center-out to one of 8 targets,
-  center-out with a velocity *bump* during the delay, sequential reaches to random targets, or curved maze
-  reaches. Events follow the real order (target onset < bump < go cue < movement start < movement end);
-  reaction times are gamma-distributed and differ between animals; outcomes (``R``/``F``/``I``/``A``)
-  have realistic proportions that differ between sessions. Aborted trials end before the go cue,
-  incomplete ones stop half-way (no movement end), failed ones reach to the wrong target.
+* **Behaviour.** Each trial is a minimum-jerk movement: center-out to one of 8 targets (with a velocity
+  *bump* during the delay in some CO-bump trials), sequential reaches to random targets, curved maze reaches,
+  or a grasp whose 2-D force moves toward the target direction. Events follow the real order; reaction times
+  are gamma-distributed and differ between animals; outcomes (``R``/``F``/``I``/``A``) differ between sessions.
+  Aborted trials end before the go cue, incomplete ones stop half-way, failed ones go the wrong way.
 * **Neurons.** Poisson counts with rate
   ``baseline_hz * exp(depth * speed / v_ref * cos(direction - preferred_direction))`` evaluated on the
-  velocity ``lag_ms`` *later* (motor cortex leads movement), times a transient after target onset for some
-  neurons. Each session has its own population and neuron count; the file's extra columns are NaN.
+  movement's velocity (hand, cursor, or rate of change of force) ``lag_ms`` *later* (motor cortex leads
+  movement), times a transient after target onset for some neurons. Each session has its own population and
+  neuron count; the file's extra columns are NaN.
 
 :func:`write_demo_dataset` writes the demo folder; :func:`simulate_dataset` returns one dataset in memory
-(the benchmark uses it). The tuning parameters are stored in ``SIMULATOR_GROUND_TRUTH.json``: a file of this
+(the benchmarks use it). The tuning parameters are stored in ``SIMULATOR_GROUND_TRUTH.json``: a file of this
 simulator only, real NeuroTask has nothing like it. Read it with :func:`read_ground_truth`.
 
 Taught in chapter 01_neurotask_loading.
@@ -30,20 +48,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import NEURON_PREFIX, canonical_order
+from .schema import EVENT_PREFIX, ID_COLUMNS, NEURON_PREFIX, is_neuron
 
 GROUND_TRUTH_FILE = "SIMULATOR_GROUND_TRUTH.json"
 NWB_TWIN = "001056/sub-Animal-1-&-2/sub-Animal-1-&-2.nwb"
 V_REF_CM_S = 30.0  # speed at which the log-rate changes by `depth`
 LAG_MS = 100.0  # neurons lead the velocity they encode by this much
 TARGET_RADIUS_CM = 8.0
+FORCE_PER_CM = 0.5  # Key Grasp: force (a.u.) per cm of the latent movement
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     """One simulated NeuroTask dataset (one parquet file).
 
-    ``sessions`` lists ``(animal, session, n_trials, (min_neurons, max_neurons))``.
+    ``sessions`` lists ``(animal, session, n_trials, (min_neurons, max_neurons))``. ``first_trial_id`` is
+    the id of each session's first trial (1 in CO-bump, 0 in the Maze files); ``id_dtype`` the dtype of
+    ``datasetID``, ``animal`` and ``session`` in the file (int64, uint16 in the Maze files).
     """
 
     dataset_id: int
@@ -53,6 +74,8 @@ class DatasetSpec:
     task: str
     sessions: tuple[tuple[int, int, int, tuple[int, int]], ...]
     result_probs: tuple[tuple[str, float], ...]
+    first_trial_id: int = 1
+    id_dtype: str = "int64"
 
     @property
     def file_name(self) -> str:
@@ -67,16 +90,7 @@ DEMO_SPECS = (
         "CObump",
         "CenterOut_Bump",
         ((1, 1, 90, (40, 60)), (1, 2, 90, (40, 60)), (2, 1, 80, (30, 50)), (2, 2, 80, (30, 50))),
-        (("R", 0.78), ("F", 0.07), ("I", 0.05), ("A", 0.10)),
-    ),
-    DatasetSpec(
-        3,
-        10,
-        "Simulated",
-        "CenterOut",
-        "CenterOut",
-        ((1, 1, 100, (50, 70)), (2, 1, 100, (40, 60)), (3, 1, 80, (45, 65))),
-        (("R", 0.82), ("F", 0.06), ("I", 0.04), ("A", 0.08)),
+        (("R", 0.75), ("F", 0.07), ("I", 0.06), ("A", 0.12)),
     ),
     DatasetSpec(
         1,
@@ -84,7 +98,7 @@ DEMO_SPECS = (
         "Simulated",
         "RandomTarget",
         "RandomTarget",
-        ((1, 1, 150, (60, 80)), (1, 2, 150, (60, 80))),
+        ((1, 1, 150, (60, 80)), (2, 1, 140, (50, 70))),
         (("R", 0.92), ("F", 0.08)),
     ),
     DatasetSpec(
@@ -93,22 +107,53 @@ DEMO_SPECS = (
         "Simulated",
         "Maze",
         "Maze",
-        ((1, 1, 40, (30, 30)),),
-        (("R", 0.85), ("F", 0.10), ("A", 0.05)),
+        ((1, 4, 30, (28, 34)), (1, 5, 30, (28, 34))),
+        (("R", 0.80), ("F", 0.10), ("A", 0.10)),
+        first_trial_id=0,
+        id_dtype="uint16",
+    ),
+    DatasetSpec(
+        4,
+        10,
+        "Simulated",
+        "KeyGrasp",
+        "KeyGrasp",
+        ((1, 1, 80, (40, 50)), (1, 2, 80, (40, 50))),
+        (("R", 0.8), ("F", 0.1), ("A", 0.1)),
     ),
 )
 
-EVENTS = {
+# The series each family of real files has (REAL_FILES.md), in the real parquet's column order: the
+# covariates before `result`, those after it, then the events. Ids and neurons are placed around them.
+LAYOUTS = {
+    # DANDI 001056 and 2_10_Chowdhury_CObump.parquet
     "CenterOut_Bump": (
-        "EventTarget_Onset",
-        "EventBump",
-        "EventGo_cue",
-        "EventMovement_start",
-        "EventMovement_end",
+        ("hand_pos_x", "hand_pos_y", "hand_vel_x", "hand_vel_y"),
+        ("bump_dir", "target_dir"),
+        ("EventTarget_Onset", "EventGo_cue", "EventBump"),
     ),
-    "CenterOut": ("EventTarget_Onset", "EventGo_cue", "EventMovement_start", "EventMovement_end"),
-    "RandomTarget": ("EventTarget_Onset", "EventMovement_start", "EventMovement_end"),
-    "Maze": ("EventTarget_Onset", "EventGo_cue", "EventMovement_start", "EventMovement_end"),
+    # DANDI 001055
+    "RandomTarget": (
+        ("cursor_pos_x", "cursor_pos_y", "cursor_vel_x", "cursor_vel_y"),
+        ("finger_pos_x", "finger_pos_y", "finger_pos_z", "target_pos_x", "target_pos_y"),
+        (),
+    ),
+    # DANDI 001057, kind (a)
+    "CenterOut": (("hand_vel_x", "hand_vel_y"), ("target_dir",), ()),
+    # 6_1_Churchland4_Maze.parquet
+    "Maze": (("cursor_vel_x", "cursor_vel_y"), (), ("EventGo_cue", "EventMovement_start", "EventMovement_end")),
+    # DANDI 001059
+    "KeyGrasp": (("force_x", "force_y"), ("target_dir",), ("EventGo_cue", "EventMovement_start", "EventTarget_Onset")),
+}
+# The parquet puts the events before the ids in the CO-bump file (upstream tutorial's printout) and after
+# them in the Maze file (REAL_FILES.md); loaders accept both.
+EVENTS_BEFORE_IDS = ("CenterOut_Bump",)
+EVENT_KEYS = {
+    "EventTarget_Onset": "target",
+    "EventBump": "bump",
+    "EventGo_cue": "go",
+    "EventMovement_start": "mstart",
+    "EventMovement_end": "mend",
 }
 
 
@@ -134,45 +179,41 @@ def _draw_trial(
         t["mend"] = t["mstart"] + duration
         length = t["mend"] + rng.uniform(100, 300)
         info["p1"] = aim
+        return {"times": t, "length": length, "duration": duration, **info}
+    target_id = int(rng.integers(1, 9))
+    target_dir = (target_id - 1) * np.pi / 4  # radians, as in the real files
+    info["target_ID"], info["target_dir"] = target_id, target_dir
+    angle = target_dir if result != "F" else target_dir + rng.choice([-np.pi / 4, np.pi / 4])
+    info["p0"] = np.zeros(2)
+    info["p1"] = TARGET_RADIUS_CM * np.array([np.cos(angle), np.sin(angle)])
+    info["target_pos"] = TARGET_RADIUS_CM * np.array([np.cos(target_dir), np.sin(target_dir)])
+    t["target"] = rng.uniform(200, 400)
+    delay = rng.uniform(600, 1000)
+    if task == "CenterOut_Bump" and rng.random() < 0.4:
+        t["bump"] = t["target"] + rng.uniform(100, 300)
+        info["bump_dir"] = float(rng.integers(0, 8) * np.pi / 4)
+    if task == "Maze":
+        barriers = int(rng.integers(0, 4))
+        info["curve_cm"] = 1.5 * barriers * rng.choice([-1.0, 1.0])
+        duration *= 1.0 + 0.15 * barriers
+    if result == "A":  # aborted during the delay: no go cue, no movement
+        length = t["target"] + rng.uniform(0.2, 0.9) * delay
+        t["bump"] = t["bump"] if t["bump"] + 260 < length else np.nan
+        info["bump_dir"] = info["bump_dir"] if np.isfinite(t["bump"]) else np.nan
+        return {"times": t, "length": length, "duration": duration, **info}
+    t["go"] = t["target"] + delay
+    t["mstart"] = t["go"] + rt
+    if result == "I":  # starts, stops half-way: no movement end
+        info["stop_fraction"] = 0.5
+        length = t["mstart"] + 0.6 * duration + rng.uniform(100, 300)
     else:
-        target_id = int(rng.integers(1, 9))
-        target_dir = (target_id - 1) * 45.0
-        info["target_ID"], info["target_dir"] = target_id, target_dir
-        angle = np.deg2rad(target_dir if result != "F" else target_dir + rng.choice([-45.0, 45.0]))
-        info["p0"] = np.zeros(2)
-        info["p1"] = TARGET_RADIUS_CM * np.array([np.cos(angle), np.sin(angle)])
-        info["target_pos"] = TARGET_RADIUS_CM * np.array(
-            [np.cos(np.deg2rad(target_dir)), np.sin(np.deg2rad(target_dir))]
-        )
-        t["target"] = rng.uniform(200, 400)
-        delay = rng.uniform(600, 1000)
-        if task == "CenterOut_Bump" and rng.random() < 0.4:
-            t["bump"] = t["target"] + rng.uniform(100, 300)
-            info["bump_dir"] = float(rng.integers(0, 8) * 45.0)
-        if task == "Maze":
-            info["maze_num_barriers"] = int(rng.integers(0, 4))
-            info["maze_num_target"] = int(rng.integers(1, 4))
-            info["maze_condition"] = int(rng.integers(1, 28))
-            info["curve_cm"] = 1.5 * info["maze_num_barriers"] * rng.choice([-1.0, 1.0])
-            duration *= 1.0 + 0.15 * info["maze_num_barriers"]
-        if result == "A":  # aborted during the delay: no go cue, no movement
-            length = t["target"] + rng.uniform(0.2, 0.9) * delay
-            t["bump"] = t["bump"] if t["bump"] + 260 < length else np.nan
-            info["bump_dir"] = info["bump_dir"] if np.isfinite(t["bump"]) else np.nan
-            return {"times": t, "length": length, "duration": duration, **info}
-        t["go"] = t["target"] + delay
-        t["mstart"] = t["go"] + rt
-        if result == "I":  # starts, stops half-way: no movement end
-            info["stop_fraction"] = 0.5
-            length = t["mstart"] + 0.6 * duration + rng.uniform(100, 300)
-        else:
-            t["mend"] = t["mstart"] + duration
-            length = t["mend"] + rng.uniform(200, 400)
+        t["mend"] = t["mstart"] + duration
+        length = t["mend"] + rng.uniform(200, 400)
     return {"times": t, "length": length, "duration": duration, **info}
 
 
 def _kinematics(trial: dict, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hand position (cm) and velocity (cm/s) of a trial at times ``t_ms`` (minimum-jerk reach + bump)."""
+    """Position (cm) and velocity (cm/s) of a trial at times ``t_ms`` (minimum-jerk movement + bump)."""
     p0, p1 = trial["p0"], trial["p1"]
     pos = np.repeat(p0[None, :], len(t_ms), axis=0).astype(float)
     vel = np.zeros_like(pos)
@@ -193,7 +234,7 @@ def _kinematics(trial: dict, t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.isfinite(tb):  # one sine period of velocity: out and back, 250 ms, 15 cm/s peak
         period, amp = 250.0, 15.0
         u = np.clip((t_ms - tb) / period, 0.0, 1.0)
-        direction = np.array([np.cos(np.deg2rad(trial["bump_dir"])), np.sin(np.deg2rad(trial["bump_dir"]))])
+        direction = np.array([np.cos(trial["bump_dir"]), np.sin(trial["bump_dir"])])
         on = (u > 0) & (u < 1)
         vel += (amp * np.sin(2 * np.pi * u) * on)[:, None] * direction
         pos += (amp * period / (2 * np.pi) / 1000.0 * (1 - np.cos(2 * np.pi * u)))[:, None] * direction
@@ -215,6 +256,7 @@ def _population(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 def _simulate_session(
     rng: np.random.Generator, spec: DatasetSpec, animal: int, session: int, n_trials: int, n_neurons: int
 ) -> tuple[dict[str, np.ndarray], dict]:
+    """Every quantity of one session (more than any file holds); :func:`simulate_dataset` picks the layout's."""
     bin_ms = float(spec.bin_ms)
     codes, probs = zip(*spec.result_probs, strict=True)
     probs = np.asarray(probs) * rng.uniform(0.7, 1.3, len(probs))  # outcome rates differ between sessions
@@ -222,18 +264,10 @@ def _simulate_session(
     results = rng.choice(codes, size=n_trials, p=probs / probs.sum())
     rt_mean_ms = 240.0 + 40.0 * (animal - 1) + rng.normal(0, 10)
     pop = _population(rng, n_neurons)
-    velocity_name = "cursor" if spec.task == "RandomTarget" else "hand"
 
     parts: dict[str, list] = {k: [] for k in ("trial_id", "result", "pos", "vel", "lead_vel", "transient")}
-    parts.update({k: [] for k in ("target_dir", "target_ID", "bump_dir", "target_pos", "maze")})
-    events = {name: [] for name in EVENTS[spec.task]}
-    event_key = {
-        "EventTarget_Onset": "target",
-        "EventBump": "bump",
-        "EventGo_cue": "go",
-        "EventMovement_start": "mstart",
-        "EventMovement_end": "mend",
-    }
+    parts.update({k: [] for k in ("target_dir", "target_ID", "bump_dir", "target_pos")})
+    events: dict[str, list] = {name: [] for name in EVENT_KEYS}
     pos_now = np.zeros(2)
     for i, result in enumerate(results):
         trial = _draw_trial(rng, spec.task, str(result), pos_now, rt_mean_ms)
@@ -244,7 +278,7 @@ def _simulate_session(
         pos_now = pos[-1] if spec.task == "RandomTarget" else pos_now
         rel = t_ms - trial["times"]["target"]
         parts["transient"].append(np.exp(-0.5 * ((rel - 120.0) / 60.0) ** 2))
-        parts["trial_id"].append(np.full(n_bins, float(i + 1)))
+        parts["trial_id"].append(np.full(n_bins, float(i + spec.first_trial_id)))
         parts["result"].append(np.full(n_bins, str(result), dtype=object))
         parts["pos"].append(pos)
         parts["vel"].append(vel)
@@ -253,16 +287,9 @@ def _simulate_session(
         parts["target_ID"].append(np.full(n_bins, float(trial.get("target_ID", np.nan))))
         parts["bump_dir"].append(np.full(n_bins, trial["bump_dir"]))
         parts["target_pos"].append(np.repeat(trial["target_pos"][None, :], n_bins, axis=0))
-        parts["maze"].append(
-            np.repeat(
-                [[trial.get(k, np.nan) for k in ("maze_num_target", "maze_num_barriers", "maze_condition")]],
-                n_bins,
-                axis=0,
-            ).astype(float)
-        )
         for name, flags in events.items():
             column = np.zeros(n_bins, dtype=bool)
-            when = trial["times"][event_key[name]]
+            when = trial["times"][EVENT_KEYS[name]]
             if np.isfinite(when):
                 column[min(int(when // bin_ms), n_bins - 1)] = True
             flags.append(column)
@@ -282,6 +309,7 @@ def _simulate_session(
     n_rows = len(vel)
     pos = np.concatenate(parts["pos"]) + rng.normal(0, 0.02, (n_rows, 2))
     vel = vel + rng.normal(0, 0.5, (n_rows, 2))
+    target_pos = np.concatenate(parts["target_pos"])
     columns: dict[str, np.ndarray] = {"counts": counts}
     columns.update(
         datasetID=np.full(n_rows, spec.dataset_id, dtype=np.int64),
@@ -290,25 +318,20 @@ def _simulate_session(
         trial_id=np.concatenate(parts["trial_id"]),
         task=np.full(n_rows, spec.task, dtype=object),
         result=np.concatenate(parts["result"]),
+        target_dir=np.concatenate(parts["target_dir"]),
+        target_ID=np.concatenate(parts["target_ID"]),
+        bump_dir=np.concatenate(parts["bump_dir"]),
+        target_pos_x=target_pos[:, 0],
+        target_pos_y=target_pos[:, 1],
     )
-    columns[f"{velocity_name}_pos_x"], columns[f"{velocity_name}_pos_y"] = pos[:, 0], pos[:, 1]
-    columns[f"{velocity_name}_vel_x"], columns[f"{velocity_name}_vel_y"] = vel[:, 0], vel[:, 1]
-    target_pos = np.concatenate(parts["target_pos"])
-    if spec.task == "CenterOut_Bump":
-        force = np.gradient(vel, axis=0) * 0.02 + rng.normal(0, 0.05, (n_rows, 2))
-        columns["force_x"], columns["force_y"] = force[:, 0], force[:, 1]
-        columns["target_dir"] = np.concatenate(parts["target_dir"])
-        columns["bump_dir"] = np.concatenate(parts["bump_dir"])
-    elif spec.task == "CenterOut":
-        columns["target_dir"] = np.concatenate(parts["target_dir"])
-        columns["target_ID"] = np.concatenate(parts["target_ID"])
-    elif spec.task == "RandomTarget":
-        columns["target_pos_x"], columns["target_pos_y"] = target_pos[:, 0], target_pos[:, 1]
-    else:
-        maze = np.concatenate(parts["maze"])
-        columns["target_pos_x"], columns["target_pos_y"] = target_pos[:, 0], target_pos[:, 1]
-        columns["maze_num_target"], columns["maze_num_barriers"] = maze[:, 0], maze[:, 1]
-        columns["maze_condition"] = maze[:, 2]
+    for body in ("hand", "cursor"):
+        columns[f"{body}_pos_x"], columns[f"{body}_pos_y"] = pos[:, 0], pos[:, 1]
+        columns[f"{body}_vel_x"], columns[f"{body}_vel_y"] = vel[:, 0], vel[:, 1]
+    finger = pos + rng.normal(0, 0.05, (n_rows, 2))
+    columns["finger_pos_x"], columns["finger_pos_y"] = finger[:, 0], finger[:, 1]
+    columns["finger_pos_z"] = rng.normal(0, 0.05, n_rows)
+    force = FORCE_PER_CM * pos + rng.normal(0, 0.02, (n_rows, 2))
+    columns["force_x"], columns["force_y"] = force[:, 0], force[:, 1]
     for name, flags in events.items():
         columns[name] = np.concatenate(flags)
     truth = {
@@ -321,33 +344,48 @@ def _simulate_session(
     return columns, truth
 
 
+def _file_columns(task: str, n_neurons: int) -> list[str]:
+    """The columns of a file of this family, in the real parquet's order."""
+    before, after, events = LAYOUTS[task]
+    neurons = [f"{NEURON_PREFIX}{j + 1}" for j in range(n_neurons)]
+    ids = ["datasetID", "session", "animal", "task"]
+    middle = ["trial_id", *before, "result", *after]
+    if task in EVENTS_BEFORE_IDS:
+        return neurons + middle + list(events) + ids
+    return neurons + middle + ids + list(events)
+
+
 def simulate_dataset(spec: DatasetSpec, seed: int = 0) -> tuple[pd.DataFrame, dict]:
-    """Simulate one NeuroTask dataset (all its animals and sessions) in memory.
+    """Simulate one NeuroTask dataset (all its animals and sessions) in memory, as its file holds it.
 
     Parameters
     ----------
     spec
-        What to simulate (see :data:`DEMO_SPECS`).
+        What to simulate (see :data:`DEMO_SPECS`; ``spec.task`` picks the layout in :data:`LAYOUTS`).
     seed
         Random seed; the same seed gives the same table.
 
     Returns
     -------
     df : pandas.DataFrame
-        The table exactly as :func:`~course_utils.neurotask.io.load_and_filter_parquet` returns it with
-        ``exclude=None`` (neurons, ids, covariates, events; NaN-padded neuron columns when sessions differ).
+        The table as the parquet file stores it: the real column order, neuron columns uint8 where every
+        session has the unit and float64 with NaN padding elsewhere (float64 throughout for 1 ms files, whose
+        real counts are floats), ids in ``spec.id_dtype``, ``trial_id`` float64. The loaders return it in
+        the course's schema (:func:`~course_utils.neurotask.schema.as_schema`).
     truth : dict
         Ground truth: bin size, lag, reference speed and, per session, each neuron's tuning.
 
     Examples
     --------
-    >>> spec = DatasetSpec(3, 10, "Simulated", "CenterOut", "CenterOut", ((1, 1, 5, (4, 4)),), (("R", 1.0),))
+    >>> spec = DatasetSpec(2, 10, "Simulated", "CObump", "CenterOut_Bump", ((1, 1, 5, (4, 4)),), (("R", 1.0),))
     >>> df, truth = simulate_dataset(spec)
-    >>> truth["sessions"][0]["n_neurons"], df["result"].unique().tolist()
-    (4, ['R'])
+    >>> truth["sessions"][0]["n_neurons"], df["result"].unique().tolist(), [c for c in df if c.startswith("Event")]
+    (4, ['R'], ['EventTarget_Onset', 'EventGo_cue', 'EventBump'])
 
     Taught in chapter 01_neurotask_loading.
     """
+    if spec.task not in LAYOUTS:
+        raise ValueError(f"Unknown task {spec.task!r}: the simulator writes the layouts {sorted(LAYOUTS)}.")
     rng = np.random.default_rng([seed, spec.dataset_id, spec.bin_ms])
     sessions, truths = [], []
     for animal, session, n_trials, (lo, hi) in spec.sessions:
@@ -356,30 +394,27 @@ def simulate_dataset(spec: DatasetSpec, seed: int = 0) -> tuple[pd.DataFrame, di
         sessions.append(columns)
         truths.append(truth)
     width = max(s["counts"].shape[1] for s in sessions)
-    padded = len({s["counts"].shape[1] for s in sessions}) > 1
-    counts = (
-        np.concatenate(
-            [
-                np.pad(
-                    s["counts"].astype(np.float64),
-                    ((0, 0), (0, width - s["counts"].shape[1])),
-                    constant_values=np.nan,
-                )
-                for s in sessions
-            ]
-        )
-        if padded
-        else np.concatenate([s["counts"] for s in sessions])
+    counts = np.concatenate(
+        [
+            np.pad(s["counts"].astype(np.float64), ((0, 0), (0, width - s["counts"].shape[1])), constant_values=np.nan)
+            for s in sessions
+        ]
     )
-    if not padded:  # one population size: small integer counts, as in the real 1 ms files
-        counts = counts.astype(np.uint8) if counts.max() < 256 else counts.astype(np.float64)
-    frame = {f"{NEURON_PREFIX}{j + 1}": counts[:, j] for j in range(width)}
-    for key in sessions[0]:
-        if key != "counts":
-            frame[key] = np.concatenate([s[key] for s in sessions])
-    df = pd.DataFrame(frame)[canonical_order(frame)]
+    frame: dict[str, np.ndarray] = {}
+    for name in _file_columns(spec.task, width):
+        if is_neuron(name):
+            values = counts[:, int(name[len(NEURON_PREFIX) :]) - 1]
+            # as pandas writes per-session tables concatenated: uint8 unless padded (or a 1 ms float file)
+            small = spec.bin_ms > 1 and not np.isnan(values).any() and values.max() < 256
+            frame[name] = values.astype(np.uint8) if small else values
+        elif name in ("datasetID", "animal", "session"):
+            frame[name] = np.concatenate([s[name] for s in sessions]).astype(spec.id_dtype)
+        else:
+            frame[name] = np.concatenate([s[name] for s in sessions])
+    df = pd.DataFrame(frame)
     df["task"] = df["task"].astype(str)
     df["result"] = df["result"].astype(str)
+    velocity = [c for c in df.columns if c.endswith(("_vel_x", "_vel_y"))]
     truth = {
         "file": spec.file_name,
         "datasetID": spec.dataset_id,
@@ -387,7 +422,8 @@ def simulate_dataset(spec: DatasetSpec, seed: int = 0) -> tuple[pd.DataFrame, di
         "bin_ms": spec.bin_ms,
         "lag_ms": LAG_MS,
         "v_ref_cm_s": V_REF_CM_S,
-        "velocity_columns": [c for c in df.columns if c.endswith(("_vel_x", "_vel_y"))],
+        "velocity_columns": velocity,
+        "encoded_variable": "velocity" if velocity else "rate of change of force (force_x/y / FORCE_PER_CM)",
         "rate_model": "baseline_hz * exp(depth * speed(t+lag)/v_ref * cos(dir(t+lag) - preferred_direction_rad))"
         " * (1 + target_response_gain * exp(-((t - t_target - 120 ms)/60 ms)^2 / 2))",
         "sessions": truths,
@@ -398,13 +434,20 @@ def simulate_dataset(spec: DatasetSpec, seed: int = 0) -> tuple[pd.DataFrame, di
 # ----------------------------------------------------------------------------------------- files
 
 
-def write_nwb_twin(df: pd.DataFrame, bin_ms: float, path: str | Path, session_description: str) -> Path:
-    """Write a table as a NeuroTask NWB file in the DANDI layout (spellings as in the real files).
+def write_nwb_twin(
+    df: pd.DataFrame,
+    bin_ms: float,
+    path: str | Path,
+    session_description: str,
+    extra_events: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Write a table as a NeuroTask NWB file in the DANDI layout.
 
-    Modules: ``behavior`` (covariates), ``events`` (events and ``result`` as bytes), ``indices``
-    (``animal``, ``datasetID``, ``session``, ``trial_id``), ``spikes`` (``spikes_counts``, rate 1000/bin_ms).
-    Like the real files there is no ``task`` series, neuron columns have no names, and a few keys use the
-    DANDI spellings (``EventTarget_onset``, ``targets_dir``, ``Target_ID``).
+    Modules as in the real files: ``behavior`` (the covariates), ``events`` (the events, as booleans, and
+    ``result`` as bytes), ``indices`` (``animal``, ``datasetID``, ``session``, ``trial_id``) and ``spikes``
+    (``spikes_counts``, float counts with NaN for absent units, rate 1000/bin_ms). Like the real files there
+    is no ``task`` series and units have no names. ``extra_events`` adds series to ``events`` (DANDI 001059
+    has a ``trials_id`` series there).
 
     Examples
     --------
@@ -415,11 +458,6 @@ def write_nwb_twin(df: pd.DataFrame, bin_ms: float, path: str | Path, session_de
     from hdmf.backends.hdf5.h5_utils import H5DataIO
     from pynwb import NWBHDF5IO, NWBFile, TimeSeries
 
-    from .io import EVENT_PREFIX, ID_COLUMNS, NWB_ALIASES, neuron_columns
-
-    dandi_name = {
-        v: k for k, v in NWB_ALIASES.items() if k in ("EventTarget_onset", "targets_dir", "Target_ID")
-    }
     rate = 1000.0 / float(bin_ms)
     nwbfile = NWBFile(
         session_description=session_description,
@@ -442,22 +480,24 @@ def write_nwb_twin(df: pd.DataFrame, bin_ms: float, path: str | Path, session_de
             data = H5DataIO(
                 data, compression="gzip", compression_opts=4, chunks=(min(len(data), 8192), data.shape[1])
             )
-        modules[module].add(
-            TimeSeries(name=dandi_name.get(name, name), data=data, unit=unit, rate=rate, starting_time=0.0)
-        )
+        modules[module].add(TimeSeries(name=name, data=data, unit=unit, rate=rate, starting_time=0.0))
 
-    neurons = neuron_columns(df)
+    neurons = [c for c in df.columns if is_neuron(c)]
     add("spikes", "spikes_counts", df[neurons].to_numpy(dtype=np.float64), "spikes")
     for name in ("animal", "datasetID", "session", "trial_id"):
-        add("indices", name, df[name].to_numpy(), "n.a.")
+        values = df[name].to_numpy()
+        add("indices", name, values.astype(np.float64 if name == "trial_id" else np.int64), "n.a.")
     add("events", "result", df["result"].to_numpy().astype("S1"), "n.a.")
+    for name, values in (extra_events or {}).items():
+        add("events", name, np.asarray(values), "n.a.")
     for name in df.columns:
-        if name in neurons or name in ID_COLUMNS:
+        if is_neuron(name) or name in ID_COLUMNS:
             continue
         if name.startswith(EVENT_PREFIX):
             add("events", name, df[name].to_numpy(dtype=bool), "n.a.")
         else:
-            add("behavior", name, df[name].to_numpy(dtype=np.float64), "cm" if "pos" in name else "a.u.")
+            unit = "rad" if name.endswith("_dir") else "cm" if "pos" in name else "a.u."
+            add("behavior", name, df[name].to_numpy(dtype=np.float64), unit)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with NWBHDF5IO(str(path), "w") as io:
@@ -469,11 +509,12 @@ def write_demo_dataset(out_dir: Path, seed: int = 0) -> None:
     """Write the NeuroTask demo folder: four parquet datasets, one NWB twin and the ground truth.
 
     Files (names as the real ones, ``{datasetID}_{bin_ms}_{Name}_{Task}.parquet``):
-    ``2_10_Simulated_CObump.parquet`` (2 animals x 2 sessions), ``3_10_Simulated_CenterOut.parquet``
-    (3 animals), ``1_20_Simulated_RandomTarget.parquet`` (1 animal, 2 sessions) and the 1 ms stress case
-    ``6_1_Simulated_Maze.parquet``; ``001056/sub-Animal-1-&-2/sub-Animal-1-&-2.nwb``, the CO-bump table in
-    the DANDI NWB layout (all trials; :func:`~course_utils.neurotask.io.load_nwb` reads it to the same frame
-    as the parquet file); ``SIMULATOR_GROUND_TRUTH.json``, the tuning of every simulated neuron.
+    ``2_10_Simulated_CObump.parquet`` (2 animals x 2 sessions, DANDI 001056's series),
+    ``1_20_Simulated_RandomTarget.parquet`` (2 animals, no events), ``6_1_Simulated_Maze.parquet`` (1 ms,
+    sessions 4 and 5, cursor velocity, go cue and movement events) and ``4_10_Simulated_KeyGrasp.parquet``
+    (force, no velocity); ``001056/sub-Animal-1-&-2/sub-Animal-1-&-2.nwb``, the CO-bump table in the DANDI
+    NWB layout (all trials; :func:`~course_utils.neurotask.io.load_nwb` reads it to the same frame as the
+    parquet file); ``SIMULATOR_GROUND_TRUTH.json``, the tuning of every simulated neuron.
 
     Parameters
     ----------
