@@ -21,9 +21,15 @@ REASON = f"needs {MISSING} (not installed in this environment)"
 
 
 def _is_missing_module(exc: BaseException | None) -> bool:
-    if isinstance(exc, doctest.UnexpectedException):
-        exc = exc.exc_info[1]
-    return isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == MISSING
+    """The error, or one it was raised from (e.g. a demo generator that cannot be imported), is torch's absence."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, doctest.UnexpectedException):
+            exc = exc.exc_info[1]
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == MISSING:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _notebook_needs_missing(exc: BaseException | None) -> bool:

@@ -195,3 +195,12 @@ def test_toc_lists_every_chapter_and_only_existing_pages():
             assert (ROOT / f"{entry}.py").is_file(), f"_toc.yml lists {entry}, which has no notebooks/*.py"
         elif entry not in generated:
             assert (ROOT / "book" / f"{entry}.md").is_file(), f"_toc.yml lists book/{entry}.md, which does not exist"
+
+
+def test_book_baseurl_is_the_pages_site_the_setup_cell_installs_from():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    url = authoring.repository_url(ROOT)
+    assert config["html"]["baseurl"].rstrip("/") == authoring.pages_url(url)
+    assert authoring.wheel_url(url, "1.0").startswith(config["html"]["baseurl"])

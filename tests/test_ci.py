@@ -115,6 +115,8 @@ def test_missing_torch_skips_what_needs_it_and_nothing_else(tmp_path):
     (tmp_path / "test_inside.py").write_text(
         f"import pytest\n\n@pytest.fixture\ndef net():\n    import {fake}.nn\n\n"
         f"def test_fixture(net):\n    pass\n\ndef test_call():\n    import {fake}\n\n"
+        f"def test_raised_from():\n    try:\n        import {fake}\n    except ImportError as err:\n"
+        "        raise RuntimeError('the demo generator cannot be imported') from err\n\n"
         "def test_other_missing_module_fails():\n    import another_missing_module_xyz\n\n"
         "def test_passes():\n    assert True\n\ndef test_fails():\n    assert False\n"
     )
@@ -123,8 +125,8 @@ def test_missing_torch_skips_what_needs_it_and_nothing_else(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     out = result.stdout
     assert result.returncode == 1, out
-    assert re.search(r"2 failed, 1 passed, 3 skipped", out), out
-    assert f"needs {fake}" in out and f"{fake} is not installed: 3 test(s)" in out
+    assert re.search(r"2 failed, 1 passed, 4 skipped", out), out
+    assert f"needs {fake}" in out and f"{fake} is not installed: 4 test(s)" in out
 
 
 def test_where_torch_is_installed_the_conftest_changes_nothing():
