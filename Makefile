@@ -81,14 +81,15 @@ lint: $(INSTALLED)
 	@$(TIMED) actionlint $(PYBIN)actionlint -no-color .github/workflows/*.yml
 
 unit-tests: $(INSTALLED)
-	@$(TIMED) unit-tests $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider $(PYTEST_OPTS)
+	@$(TIMED) unit-tests $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 \
+	  $(PYTEST_OPTS)
 
 # Every chapter executed as a test, always (they are tests); html then reuses these executed copies.
 chapters: $(INSTALLED)
 	@$(TIMED) book-prepare $(PY) -m course_utils book prepare
 	@rm -rf $(REUSE) && mkdir -p $(REUSE)
 	@$(TIMED) chapters env $(NB_ENV) COURSE_REUSE_TRAINING=$(CURDIR)/$(REUSE) \
-	  $(PY) -m pytest book/notebooks $(NBMAKE) --overwrite $(PYTEST_OPTS)
+	  $(PY) -m pytest book/notebooks $(NBMAKE) --overwrite --durations=0 $(PYTEST_OPTS)
 	@touch $(EXECUTED) $(REUSE)/.complete
 
 # Chapters are executed only when a chapter or the package changed since the last execution.
@@ -125,7 +126,7 @@ student-check: $(INSTALLED)
 	@reuse=; if [ -f $(REUSE)/.complete ] && [ -z "$$(find $(CHAPTERS) $(PKG_FILES) -newer $(REUSE)/.complete)" ]; \
 	  then reuse=$(CURDIR)/$(REUSE); else echo "student-check: training again (no fresh chapter run to reuse)"; fi; \
 	  $(TIMED) student-check env COURSE_FAST=$(COURSE_FAST) COURSE_REUSE_TRAINING=$$reuse \
-	  $(PY) -m pytest _student $(NBMAKE)
+	  $(PY) -m pytest _student $(NBMAKE) --durations=0
 
 # After a version bump or a change to course_utils/authoring.py's setup_cell(): every chapter's setup cell.
 setup-cells: $(INSTALLED)

@@ -20,23 +20,24 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "book" / "_build" / "html"
 
 
-def problems() -> list[str]:
-    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text(encoding="utf-8"))
+def problems(root: Path = ROOT) -> list[str]:
+    """One line per button that points at nothing; empty when all is well."""
+    html_dir = root / "book" / "_build" / "html"
+    config = yaml.safe_load((root / "book" / "_config.yml").read_text(encoding="utf-8"))
     url, branch = config["repository"]["url"].rstrip("/"), config["repository"].get("branch", "main")
     org_repo = "/".join(url.split("/")[-2:])
-    tracked = set(subprocess.run(["git", "ls-files", "notebooks"], cwd=ROOT, capture_output=True, text=True,
+    tracked = set(subprocess.run(["git", "ls-files", "notebooks"], cwd=root, capture_output=True, text=True,
                                  check=True).stdout.split())
     found = []
-    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    chapters = sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
     if not chapters:
         return ["no chapters in notebooks/"]
     for chapter in chapters:
-        page = HTML / "notebooks" / f"{chapter.stem}.html"
+        page = html_dir / "notebooks" / f"{chapter.stem}.html"
         if not page.is_file():
-            found.append(f"{page.relative_to(ROOT)} is missing: run `make html`")
+            found.append(f"{page.relative_to(root)} is missing: run `make html`")
             continue
         html = page.read_text(encoding="utf-8")
         target = f"notebooks/{chapter.stem}.ipynb"
@@ -50,7 +51,7 @@ def problems() -> list[str]:
         if not downloads:
             found.append(f"{page.name}: no download button for the .ipynb")
         for href in downloads:
-            local = HTML / posixpath.normpath(posixpath.join("notebooks", href))
+            local = html_dir / posixpath.normpath(posixpath.join("notebooks", href))
             if not local.is_file():
                 found.append(f"{page.name}: the download button points at {href}, which the built site lacks")
     return found

@@ -141,6 +141,37 @@ def test_where_torch_is_installed_the_conftest_changes_nothing():
     assert not hasattr(module, "pytest_runtest_makereport") and not hasattr(module, "pytest_make_collect_report")
 
 
+# ------------------------------------------------------------------------------------------- book buttons
+
+
+def test_check_book_finds_buttons_that_point_at_nothing(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / ".ci"))
+    import check_book
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "_config.yml").write_text("repository:\n  url: https://github.com/org/repo\n  branch: main\n")
+    (tmp_path / "notebooks").mkdir()
+    for stem in ("01_a", "02_b"):
+        (tmp_path / "notebooks" / f"{stem}.py").write_text("# %%\n")
+        (tmp_path / "notebooks" / f"{stem}.ipynb").write_text("{}")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "add", "notebooks/01_a.ipynb"], cwd=tmp_path, check=True)
+    pages = tmp_path / "book" / "_build" / "html" / "notebooks"
+    pages.mkdir(parents=True)
+    (pages.parent / "_sources" / "notebooks").mkdir(parents=True)
+    (pages.parent / "_sources" / "notebooks" / "01_a.ipynb").write_text("{}")
+    good = 'href="https://colab.research.google.com/github/org/repo/blob/main/notebooks/{}.ipynb" href="../_sources/notebooks/{}.ipynb"'
+    (pages / "01_a.html").write_text(good.format("01_a", "01_a"))
+    (pages / "02_b.html").write_text(good.format("02_b", "02_b").replace("/blob/main/", "/blob/master/"))
+    found = check_book.problems(tmp_path)
+    assert len(found) == 3, found
+    assert "02_b.html: the Colab button opens" in found[0] and "blob/main/notebooks/02_b.ipynb" in found[0]
+    assert "notebooks/02_b.ipynb is not committed" in found[1]
+    assert "02_b.html: the download button points at ../_sources/notebooks/02_b.ipynb" in found[2]
+    (pages / "02_b.html").unlink()
+    assert "book/_build/html/notebooks/02_b.html is missing: run `make html`" in check_book.problems(tmp_path)
+
+
 # ------------------------------------------------------------------------------------------- workflows
 
 
