@@ -124,7 +124,8 @@ def colab():
     if subprocess.run(["cp", "-al", str(template), str(venv)]).returncode != 0:
         shutil.copytree(template, venv, symlinks=True)
     yield venv / "bin" / "python"
-    shutil.rmtree(work, ignore_errors=True)
+    # deleting a gigabyte of links takes a while: let it finish after the tests, in its own process
+    subprocess.Popen(["rm", "-rf", str(work)], start_new_session=True)
 
 
 @pytest.mark.slow
