@@ -40,15 +40,17 @@
 # search budgets (section 8.11). Unset it for the full training.
 
 # %% tags=["setup"]
-# Colab: install the course package (keeps Colab's numpy/pandas/torch). Elsewhere: nothing to do.
+# Colab: install the course package once per runtime, from a prebuilt wheel (seconds). Packages Colab
+# already has (numpy, pandas, torch, ...) stay as they are: no restart. Elsewhere: nothing to do.
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "course-utils @ git+https://github.com/neural-data-ml/course"],
-        check=True,
-    )
+    wheel = "https://neural-data-ml.github.io/course/wheels/course_utils-0.1.0-py3-none-any.whl"
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    if subprocess.run([*pip, f"course-utils @ {wheel}"]).returncode != 0:
+        print("No prebuilt wheel for this version: building the package from GitHub (a minute or two).")
+        subprocess.run([*pip, "course-utils @ git+https://github.com/neural-data-ml/course"], check=True)
 
 # %%
 import matplotlib.pyplot as plt

@@ -43,8 +43,9 @@ def test_chapter_has_the_standard_setup_cell_and_shape(path):
     nb = jupytext.read(path)
     setup = [c for c in nb.cells if "setup" in c.metadata.get("tags", [])]
     assert len(setup) == 1, f"{path.name}: exactly one cell tagged 'setup'"
-    assert setup[0].source.strip() == authoring.setup_cell(authoring.repository_url(ROOT)).strip(), (
-        f"{path.name}: the setup cell differs from the standard one (book/contributing.md)"
+    extras = authoring.chapter_extras(path.read_text())
+    assert setup[0].source.strip() == authoring.setup_cell(authoring.repository_url(ROOT), extras=extras).strip(), (
+        f"{path.name}: the setup cell differs from the standard one (book/contributing.md): run `make setup-cells`"
     )
     title = nb.cells[0]
     number = int(path.stem[:2])
@@ -54,6 +55,75 @@ def test_chapter_has_the_standard_setup_cell_and_shape(path):
     headings = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Summary" in headings and "## Further reading" in headings, f"{path.name}: Summary and Further reading"
     assert "../shared" not in path.read_text(), f"{path.name} reads ../shared, which learners do not have"
+
+
+def _run_setup_cell(monkeypatch, source: str, returncodes: list[int]) -> list[list[str]]:
+    """Execute a setup cell as Colab would, with pip replaced by a recorder; returns pip's argument lists."""
+    import types
+
+    calls = []
+
+    def fake_run(cmd, check=False, **kw):
+        calls.append(list(cmd))
+        rc = returncodes[len(calls) - 1]
+        if check and rc:
+            raise subprocess.CalledProcessError(rc, cmd)
+        return subprocess.CompletedProcess(cmd, rc)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    exec(compile(source, "setup-cell", "exec"), {})
+    return calls
+
+
+def test_setup_cell_installs_the_wheel_once_and_falls_back_to_the_repository(monkeypatch, capsys):
+    url = "https://github.com/org/repo"
+    cell = authoring.setup_cell(url, "9.8.7", extras=("tasks",))
+    (call,) = _run_setup_cell(monkeypatch, cell, [0])
+    assert call[:4] == [sys.executable, "-m", "pip", "install"] and "--upgrade" not in call and "-U" not in call
+    assert call[-1] == "course-utils[tasks] @ https://org.github.io/repo/wheels/course_utils-9.8.7-py3-none-any.whl"
+    wheel_missing, built = _run_setup_cell(monkeypatch, authoring.setup_cell(url, "9.8.7"), [1, 0])
+    assert wheel_missing[-1].endswith("/course_utils-9.8.7-py3-none-any.whl")
+    assert built[-1] == f"course-utils @ git+{url}"
+    assert "building the package from GitHub" in capsys.readouterr().out
+    with pytest.raises(subprocess.CalledProcessError):  # both failing: the cell fails loudly
+        _run_setup_cell(monkeypatch, cell, [1, 1])
+
+
+def test_setup_cell_does_nothing_outside_colab(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("the setup cell ran pip outside Colab"))
+    exec(compile(authoring.setup_cell("https://github.com/org/repo"), "setup-cell", "exec"), {})
+
+
+def test_setup_cell_version_is_the_package_version():
+    import course_utils
+
+    assert authoring.wheel_name(course_utils.__version__) in authoring.setup_cell(authoring.repository_url(ROOT))
+    assert authoring.chapter_extras("import numpy\nfrom course_utils.tasks import x\n") == ("tasks",)
+    assert authoring.chapter_extras("import course_utils.tasksheet\n") == ()
+
+
+def test_write_setup_cells_rewrites_only_the_setup_cell(tmp_path):
+    (tmp_path / "book").mkdir()
+    shutil.copy(ROOT / "book" / "_config.yml", tmp_path / "book")
+    shutil.copy(ROOT / "jupytext.toml", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    for path in CHAPTERS:
+        shutil.copy(path, tmp_path / "notebooks")
+        shutil.copy(path.with_suffix(".ipynb"), tmp_path / "notebooks")
+    assert authoring.write_setup_cells(tmp_path) == []  # already standard: nothing is rewritten
+    chapter = tmp_path / "notebooks" / CHAPTERS[-1].name
+    original = chapter.read_text()
+    standard = authoring.setup_cell(authoring.repository_url(ROOT), extras=authoring.chapter_extras(original))
+    chapter.write_text(original.replace(standard, "# an outdated install cell\nimport sys\n"))
+    assert chapter.read_text() != original
+    assert authoring.write_setup_cells(tmp_path) == [chapter, chapter.with_suffix(".ipynb")]
+    assert chapter.read_text() == original
+    assert chapter.with_suffix(".ipynb").read_bytes() == CHAPTERS[-1].with_suffix(".ipynb").read_bytes()
+    (tmp_path / "notebooks" / "10_no_setup.py").write_text("# %% [markdown]\n# # 10. x\n")
+    with pytest.raises(ValueError, match="10_no_setup.py has no cell tagged 'setup'"):
+        authoring.write_setup_cells(tmp_path)
 
 
 def test_repository_url_has_one_source_of_truth():
@@ -83,6 +153,10 @@ def test_set_repository_rewrites_every_copy(tmp_path):
     for path in changed:
         assert authoring.repository_url(ROOT) not in path.read_text(), path
     assert new in (tmp_path / "notebooks" / CHAPTERS[0].with_suffix(".ipynb").name).read_text()
+    # the setup cell's wheel lives on the new repository's GitHub Pages site
+    assert authoring.setup_cell(new) in (tmp_path / "notebooks" / CHAPTERS[0].name).read_text()
+    assert "https://some-org.github.io/neural-data-course/wheels/" in (
+        tmp_path / "notebooks" / CHAPTERS[0].with_suffix(".ipynb").name).read_text()
     with pytest.raises(ValueError, match="not a GitHub repository URL"):
         authoring.set_repository(tmp_path, "https://example.com/x")
 
@@ -121,3 +195,12 @@ def test_toc_lists_every_chapter_and_only_existing_pages():
             assert (ROOT / f"{entry}.py").is_file(), f"_toc.yml lists {entry}, which has no notebooks/*.py"
         elif entry not in generated:
             assert (ROOT / "book" / f"{entry}.md").is_file(), f"_toc.yml lists book/{entry}.md, which does not exist"
+
+
+def test_book_baseurl_is_the_pages_site_the_setup_cell_installs_from():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    url = authoring.repository_url(ROOT)
+    assert config["html"]["baseurl"].rstrip("/") == authoring.pages_url(url)
+    assert authoring.wheel_url(url, "1.0").startswith(config["html"]["baseurl"])

@@ -56,3 +56,28 @@ def test_no_exact_pins_in_the_package(pyproject):
 def test_constraints_pick_the_cpu_torch_for_fresh_installs():
     lines = [ln.strip() for ln in (ROOT / "constraints.txt").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert "torch==2.13.0" in lines
+
+
+SUPPORTED = ["3.10", "3.11", "3.12", "3.13"]  # 3.13 is Colab's Python (issue 16)
+
+
+def test_supported_pythons_agree_everywhere(pyproject):
+    project = pyproject["project"]
+    listed = [c.rsplit(" ", 1)[-1] for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert listed == SUPPORTED
+    assert project["requires-python"] == f">={SUPPORTED[0]}"
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    minor = int(SUPPORTED[-1].split(".")[1])
+    assert f"python>={SUPPORTED[0]},<3.{minor + 1}" in env["dependencies"]
+    words = f"Python {SUPPORTED[0]}-{SUPPORTED[-1]}"
+    for page in ["README.md", "book/workshop.md"]:
+        text = (ROOT / page).read_text()
+        assert words in text, f"{page} does not say {words}"
+        assert not re.search(r"3\.10-3\.1[0-2]\b", text), f"{page} still names an older Python range"
+    matrix = yaml.safe_load((ROOT / ".github" / "workflows" / "tests.yml").read_text())["jobs"]["test"]["strategy"]
+    assert matrix["matrix"]["python"] == SUPPORTED
+
+
+def test_the_version_is_set_once(pyproject):
+    assert "version" not in pyproject["project"] and pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "course_utils/__init__.py"
