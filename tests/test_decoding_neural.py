@@ -152,3 +152,18 @@ def test_1d_target_round_trips_as_1d(delay_task, tmp_path):
     dec = GRUDecoder(**{**SMALL, "max_epochs": 1}).fit(X, y[:, 0], X_val=Xv, y_val=yv[:, 0])
     assert dec.predict(Xt).shape == (len(Xt),)
     assert GRUDecoder.load(dec.save(tmp_path / "g.pt")).predict(Xt).shape == (len(Xt),)
+
+
+def test_classifier_without_usable_validation_labels_trains_every_epoch():
+    """Few trials per target (sample mode on a small file): a warning, no early stopping, no crash."""
+    from course_utils.decoding import GRUClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 30)
+    X = rng.normal(size=(60, 3, 4)).astype(np.float32) + y[:, None, None]
+    X_val, y_val = rng.normal(size=(4, 3, 4)).astype(np.float32), np.array([5, 5, 6, 6])
+    clf = GRUClassifier(max_epochs=3, progress=False)
+    with pytest.warns(UserWarning, match="early stopping is off"):
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert clf.n_epochs_ == 3 and clf.best_epoch_ == 3
+    assert clf.predict(X).shape == (60,)

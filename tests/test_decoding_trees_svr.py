@@ -94,3 +94,18 @@ def test_svr_subsamples_evenly_and_gives_1d_predictions():
     dec = SVRDecoder(max_train_samples=100).fit(X, y)
     assert sum(dec.n_support_) <= 100
     assert dec.predict(X).shape == (500,)
+
+
+def test_classifier_without_usable_validation_labels_grows_all_trees():
+    """Few trials per class (sample mode on a small file): no crash, a warning, every tree used."""
+    from course_utils.decoding import BoostedTreesClassifier
+
+    rng = np.random.default_rng(1)
+    y = np.array([0, 1] * 20)
+    X = rng.normal(size=(40, 3)) + y[:, None]
+    X_val, y_val = rng.normal(size=(4, 3)), np.array([7, 7, 8, 8])  # targets never seen in training
+    clf = BoostedTreesClassifier(backend="sklearn", n_estimators=12)
+    with pytest.warns(UserWarning, match="early stopping is off"):
+        clf.fit(X, y, X_val=X_val, y_val=y_val)
+    assert clf.n_trees_ == [12]
+    assert clf.score(X, y) > 0.8

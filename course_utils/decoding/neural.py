@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +278,11 @@ class _TorchEstimator(BaseEstimator):
             optimizer = torch.optim.Adam(
                 self.module_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
             )
-            best_loss, best_state, since_best = self._loss(Xv, yv), copy.deepcopy(self.module_.state_dict()), 0
+            # No usable validation rows (a classifier whose validation targets never occur in training):
+            # train for every epoch and keep the last state.
+            early_stop = Xv is not None
+            best_loss = self._loss(Xv, yv) if early_stop else float("nan")
+            best_state, since_best = copy.deepcopy(self.module_.state_dict()), 0
             self.history_: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
             self.best_epoch_ = 0
             bar = tqdm(range(1, epochs + 1), desc=type(self).__name__, disable=not self.progress, leave=False)
@@ -292,11 +297,13 @@ class _TorchEstimator(BaseEstimator):
                     loss.backward()
                     optimizer.step()
                     running += loss.item() * len(idx)
-                val_loss = self._loss(Xv, yv)
+                val_loss = self._loss(Xv, yv) if early_stop else float("nan")
                 self.history_["train_loss"].append(running / len(Xt))
                 self.history_["val_loss"].append(val_loss)
                 bar.set_postfix(val_loss=f"{val_loss:.3f}")
-                if val_loss < best_loss - 1e-6:
+                if not early_stop:
+                    best_state, self.best_epoch_ = self.module_.state_dict(), epoch
+                elif val_loss < best_loss - 1e-6:
                     best_loss, best_state, since_best = val_loss, copy.deepcopy(self.module_.state_dict()), 0
                     self.best_epoch_ = epoch
                 else:
@@ -454,13 +461,18 @@ class _TorchClassifier(ClassifierMixin, _TorchEstimator):
     def _encode(self, y: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(self._index(y).astype(np.int64))
 
-    def _validation_tensors(self, X_val: np.ndarray, y_val: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def _validation_tensors(
+        self, X_val: np.ndarray, y_val: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[None, None]:
         seen = self._index(y_val) >= 0  # a class absent from training has no logit: leave it out of the loss
         if not seen.any():
-            raise ValueError(
+            warnings.warn(
                 f"No validation label of {type(self).__name__} occurs in the training labels "
-                f"{self.classes_.tolist()}: the splits hold different targets. Use longer splits."
+                f"{self.classes_.tolist()} (too few trials per target): early stopping is off and the network "
+                "trains for every epoch.",
+                stacklevel=3,
             )
+            return None, None
         return self._to_tensor(X_val[seen]), self._encode(y_val[seen])
 
     def _criterion(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,21 @@ class _BoostedTrees(BaseEstimator):
         best = int(np.argmin(losses)) + 1
         return cls(max_iter=best, early_stopping=False, **common).fit(Xf, target), best
 
+    def _fit_fixed(self, Xf, target, classify: bool):
+        """One model with all ``n_estimators`` trees and no early stopping; returns (model, trees used)."""
+        n = self._n_estimators()
+        if self.backend_ == "xgboost":
+            import xgboost as xgb
+
+            cls = xgb.XGBClassifier if classify else xgb.XGBRegressor
+            model = cls(n_estimators=n, learning_rate=self.learning_rate, max_depth=self.max_depth,
+                        tree_method="hist", random_state=self.seed, n_jobs=self.n_jobs, verbosity=0)
+            return model.fit(Xf, target, verbose=False), n
+        cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+        model = cls(max_iter=n, early_stopping=False, learning_rate=self.learning_rate, max_depth=self.max_depth,
+                    random_state=self.seed)
+        return model.fit(Xf, target), n
+
     def _prepare(self, X, y, X_val, y_val, check_y):
         self._check_params()
         self.backend_ = self._resolve_backend()
@@ -298,8 +314,16 @@ class BoostedTreesClassifier(ClassifierMixin, _BoostedTrees):
         pos = np.clip(np.searchsorted(self.classes_, yv), 0, len(self.classes_) - 1)
         seen = self.classes_[pos] == yv  # a validation class absent from training cannot be scored
         if not seen.any():
-            raise ValueError("No validation label occurs in the training labels: use longer splits.")
-        model, n = self._fit_one(Xf, codes, Xv[seen], pos[seen], classify=True)
+            # Too few trials to early-stop (every validation target is new): grow all the trees instead.
+            warnings.warn(
+                "BoostedTreesClassifier: no validation label occurs in the training labels (too few trials "
+                f"per class), so early stopping is off and all {self._n_estimators()} trees are used.",
+                stacklevel=2,
+            )
+            with self._threads():
+                model, n = self._fit_fixed(Xf, codes, classify=True)
+        else:
+            model, n = self._fit_one(Xf, codes, Xv[seen], pos[seen], classify=True)
         self.models_, self.n_trees_ = [model], [n]
         return self
 
