@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .compat import new_trial, seed_task
+
 __all__ = ["run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
 
 
 def _trial_arrays(env, n_trials: int, seed: int | None):
-    task = env.unwrapped
     if seed is not None:
-        env.seed(seed)
+        seed_task(env, seed)
     obs, gts, rows, bounds = [], [], [], []
     for _ in range(n_trials):
-        trial = dict(env.new_trial())
+        trial = dict(new_trial(env))
+        task = env.unwrapped  # ScheduleEnvs switches tasks between trials
         obs.append(np.asarray(task.ob, dtype=np.float32))
         gts.append(np.asarray(task.gt))
         rows.append(trial)
@@ -119,8 +121,9 @@ def _reaction_time_targets_class():
         """Training targets for a reaction-time version of a task: answer from the first stimulus step on.
 
         neurogym's ``ReactionTime`` wrapper rewrites the ground truth inside ``step()`` (when a trial's
-        first step is taken). ``ngym.Dataset`` builds supervised batches from ``new_trial()`` without
-        stepping, so batches from a ``ReactionTime`` task keep the fixed-duration targets. This wrapper
+        first step is taken). Supervised batches (:class:`~course_utils.tasks.TrialBatches`, like
+        ``ngym.Dataset``) are built from ``new_trial()`` without stepping, so batches from a
+        ``ReactionTime`` task keep the fixed-duration targets. This wrapper
         applies the same rewrite in ``new_trial()``: during the stimulus (after its first step) the target is
         already the correct choice, so a network trained on it reports its current best guess at every step
         and its confidence grows with the evidence it has seen.
@@ -128,8 +131,7 @@ def _reaction_time_targets_class():
         Taught in chapter 06_neurogym_tasks_and_rnns.
         """
 
-        # ngym.Dataset reads these from the object it is given; forward them explicitly (gymnasium
-        # deprecates implicit attribute forwarding through wrappers).
+        # Forwarded explicitly: gymnasium 1.x wrappers no longer forward attributes to the task.
         @property
         def ob(self):
             return self.unwrapped.ob
