@@ -19,7 +19,8 @@
 # **Goals:** compare training protocols (curricula) the way an animal trainer would — trials to criterion and
 # final performance, across several subjects — using networks as subjects; express ANNUBeS-style schedules
 # (modalities, catch trials) as protocol stages; write a task of your own as a NeuroGym `TrialEnv`, train a
-# network on it and analyse it with d'. **Time:** ~60 min. **Prerequisites:** chapter 6. **Data:** none to
+# network on it and analyse it with d'; combine tasks and pass the trial history with NeuroGym's wrappers.
+# **Time:** ~70 min. **Prerequisites:** chapter 6. **Data:** none to
 # download: tasks generate trials {cite}`molano2022neurogym`.
 #
 # Training a mouse on a task takes weeks, and labs shape behaviour in stages: easy stimuli first, few catch
@@ -40,21 +41,24 @@ if "google.colab" in sys.modules:
     )
 
 # %%
-# Colab only: NeuroGym 2.3.1 pins old numpy/matplotlib/gymnasium versions. It works with Colab's numpy and
-# matplotlib but needs gymnasium < 1, so we install the course's `tasks` extra (gymnasium<1 and neurogym's real
-# runtime needs) and then neurogym without its pins. No runtime restart is needed.
+# Colab only: the NeuroGym chapters' extra packages, read from the installed course package (its `tasks`
+# extra): gymnasium>=0.29.1 (Colab's 1.x is kept as it is), Stable-Baselines3 and sb3-contrib, and what
+# NeuroGym needs at run time. NeuroGym itself is installed without its pins (numpy==2.2.*,
+# matplotlib==3.10.*, gymnasium==0.29.*), which it does not need. Nothing Colab has is changed: no restart.
 if "google.colab" in sys.modules:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "course-utils[tasks] @ git+https://github.com/neural-data-ml/course"],
-        check=True,
-    )
+    from course_utils.tasks import extra_requirements
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *extra_requirements()], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
 
 # %%
 import inspect
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from neurogym.utils.scheduler import RandomSchedule, SequentialBlockSchedule
+from neurogym.wrappers import PassAction, PassReward, ScheduleEnvs
 
 import course_utils
 from course_utils.behavior.sdt import sdt_rates
@@ -68,10 +72,12 @@ from course_utils.tasks import (
     fast_mode,
     make_dataset,
     make_task,
+    new_trial,
     plot_protocols,
     plot_trial,
     run_trials,
     sample_trials,
+    seed_task,
     set_seed,
     train_network,
     trials_to_criterion,
@@ -254,6 +260,86 @@ check_exercise("7.3", network_dprime, change_trials)
 # put into the task (`sigma`), and its d' keeps growing with training (try `n_steps=1500`). Making `sigma`
 # larger, or adding flashes and omissions, brings the task closer to the real one — and then the protocol
 # comparisons of 7.1 can be asked of the change detection task too.
+
+# %% [markdown]
+# ## 7.5 Wrappers: several tasks, and the history of the session
+#
+# NeuroGym builds variants of a task by *wrapping* it rather than by writing a new class. Two kinds of wrapper
+# matter here:
+#
+# * **trial wrappers** change which trials are drawn: `ScheduleEnvs` plays several tasks, switching between
+#   them by a schedule (random, sequential, in blocks), as in multi-task training {cite}`yang2019task`;
+#   `ScheduleAttr` schedules a task's parameters; `SideBias` biases the correct side in blocks of trials;
+# * **step wrappers** change what the subject sees while it acts: `PassReward` and `PassAction` append the
+#   previous reward and the previous action to the inputs. That is what an animal knows about its last
+#   trial, and what a recurrent agent needs to adapt from feedback alone, for example to a block of trials
+#   that favours one side or to a switch of task {cite}`wang2018prefrontal`.
+#
+# Two tasks with the same inputs and actions can be combined: `PerceptualDecisionMaking` and
+# `DelayMatchSample` (is the test stimulus the same as the sample seen a second earlier?) both have a fixation
+# input, two stimulus inputs and three actions. With `env_input=True`, two more inputs say which task is on.
+
+# %%
+two_tasks = ScheduleEnvs(
+    [make_task("PerceptualDecisionMaking-v0"), make_task("DelayMatchSample-v0")],
+    RandomSchedule(2),
+    env_input=True,
+)
+print("inputs:", two_tasks.observation_space.shape, "| actions:", two_tasks.action_space.n)
+seed_task(two_tasks, 0)
+fig, axes = plt.subplots(2, 2, figsize=(11, 4.6), sharex="col", height_ratios=[2, 1])
+for column in range(2):
+    trial = new_trial(two_tasks)  # the schedule picks the task of each new trial
+    plot_trial(two_tasks, ax=axes[:, column], output_names=["fixate", "1", "2"])
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The last two inputs (`input 3`, `input 4`) are the task's identity, one-hot. Trial wrappers work everywhere a
+# task does in the course: `make_dataset(two_tasks, ...)` gives supervised batches that mix both tasks, which
+# `train_network` takes like any others.
+#
+# Step wrappers act only while a subject acts: after each `step`, `PassReward` and `PassAction` add the reward
+# just received and the action just taken to the next observation. Supervised batches cannot contain them (no
+# one acts), so they are for agents trained by reward (chapter 6, 6.9).
+
+# %%
+history_task = PassAction(PassReward(make_task("PerceptualDecisionMaking-v0")))
+history_task.reset(seed=0)
+for action in [0, 2, 2]:
+    ob, reward, *_ = history_task.step(action)
+    print(f"action {action}: inputs {np.round(ob, 2)}, reward {reward}")
+
+# %% [markdown]
+# (Defects in neurogym 2.3.1 to know about: `ScheduleEnvs.reset()` returns a first observation *without* the
+# inputs that `PassReward`/`PassAction` add on top of it, because it resets the current task without their step
+# function; every observation from `step()` has them. `RandomSchedule` with two tasks never repeats a task,
+# so it alternates strictly; use a block schedule for runs of the same task.)
+#
+# ### Exercise 7.4 — Two tasks in blocks, with the trial history as input
+# Build `two_task_env`: `PerceptualDecisionMaking-v0` and `DelayMatchSample-v0` (made with `make_task`), played
+# in alternating blocks of 20 trials (`ScheduleEnvs` with `SequentialBlockSchedule(2, block_lens=[20, 20])`
+# and `env_input=True`), wrapped first in `PassReward`, then in `PassAction`, so that an agent sees which task
+# is on, its previous reward and its previous action.
+
+# %% tags=["solution"]
+two_task_env = PassAction(
+    PassReward(
+        ScheduleEnvs(
+            [make_task("PerceptualDecisionMaking-v0"), make_task("DelayMatchSample-v0")],
+            SequentialBlockSchedule(2, block_lens=[20, 20]),
+            env_input=True,
+        )
+    )
+)
+
+# %%
+check_exercise("7.4", two_task_env)
+
+# %% [markdown]
+# An agent with memory across trials could now learn when the task switches from its inputs, or from its
+# rewards alone without the task input: train it the NeuroGym way, `RecurrentPPO("MlpLstmPolicy", env)` on the
+# wrapped task as one long episode, and compare its accuracy on the first trials of each block with the last.
 #
 # ## Summary
 #
@@ -263,8 +349,13 @@ check_exercise("7.3", network_dprime, change_trials)
 #   ANNUBeS task.
 # * A new task is a `TrialEnv` subclass (periods, observations, ground truth, scoring), registered with
 #   `ngym.register` and then trained and analysed exactly like the built-in ones.
+# * Wrappers build variants: trial wrappers (`ScheduleEnvs`, `ScheduleAttr`, `SideBias`) change which trials
+#   are drawn and work with supervised batches; step wrappers (`PassReward`, `PassAction`) add the previous
+#   reward and action to the inputs of an agent that acts.
 #
 # ## Further reading
 #
 # * ANNUBeS {cite}`annubes`; NeuroGym {cite}`molano2022neurogym`.
 # * Curriculum learning in machine learning {cite}`bengio2009curriculum`.
+# * Many tasks in one network {cite}`yang2019task`; the previous reward and action as inputs, and what a
+#   recurrent network learns from them {cite}`wang2018prefrontal`.

@@ -1,6 +1,13 @@
 """NeuroGym under the installed gymnasium (0.29 or 1.x): the compatibility layer and our own batches.
 
-Run this file under both versions (the README says how); CI runs it under the version `make install` picks.
+CI runs the task tests under the gymnasium that `make install` picks (the newest 1.x). To run them under
+0.29 too without a second full environment, overlay that one package on the project's environment:
+
+    python3 -m venv /tmp/gym029
+    echo "import site; site.addsitedir('$PWD/.venv/lib/python3.11/site-packages')" \
+        > /tmp/gym029/lib/python3.11/site-packages/zz_course.pth
+    /tmp/gym029/bin/pip install --no-deps "gymnasium==0.29.1"
+    /tmp/gym029/bin/python -m pytest tests/test_tasks*.py
 """
 
 from __future__ import annotations
@@ -136,6 +143,7 @@ def test_tables_and_evaluation_through_wrappers():
     table = run_trials(AlwaysRight(), wrapped, 200, seed=1)
     assert (table["choice"] == 2).all()
     np.testing.assert_array_equal(table["correct"], table["ground_truth"] == 1)
+    assert (table["early_responses"] == 21).all()  # 1 fixation + 20 stimulus steps before the decision
 
 
 def test_wrappers_step_under_the_installed_gymnasium():

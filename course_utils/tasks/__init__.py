@@ -18,7 +18,7 @@ from __future__ import annotations
 from .agents import AgentHistory, play_trials, require_sb3, train_agent
 from .batches import TrialBatches
 from .compat import new_trial, seed_task, trial_source
-from .environment import fast_mode, make_task, plot_trial, require_neurogym, sample_trials
+from .environment import extra_requirements, fast_mode, make_task, plot_trial, require_neurogym, sample_trials
 from .evaluation import decision_accuracy, measure_reaction_times, run_trials
 from .protocols import (
     Stage,
@@ -42,6 +42,7 @@ __all__ = [
     "apply_task_settings",
     "compare_protocols",
     "decision_accuracy",
+    "extra_requirements",
     "fast_mode",
     "make_dataset",
     "make_task",

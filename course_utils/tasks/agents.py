@@ -145,6 +145,8 @@ class AgentHistory:
         Time steps of experience.
     seconds
         Wall-clock training time (s), evaluations excluded.
+    gradient_steps
+        Optimiser steps taken (PPO reuses each rollout for ``n_epochs`` passes in minibatches).
     evaluations
         One row per evaluation: ``trials``, ``steps``, ``seconds`` and ``accuracy`` on fresh trials.
     """
@@ -152,6 +154,7 @@ class AgentHistory:
     trials: int = 0
     steps: int = 0
     seconds: float = 0.0
+    gradient_steps: int = 0
     evaluations: list[dict] = field(default_factory=list)
 
     def curve(self) -> pd.DataFrame:
@@ -298,6 +301,10 @@ def train_agent(
             )
             self.next_eval = history.trials + (eval_every or n_trials)
             self.clock = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            # the rollout is complete: PPO now trains on it
+            history.gradient_steps += n_epochs * -(-n_envs * n_steps // batch_size)
 
         def _on_rollout_start(self) -> None:
             if history.trials >= self.next_eval and history.trials < n_trials:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .compat import new_trial, seed_task
 
-__all__ = ["require_neurogym", "make_task", "fast_mode", "sample_trials", "plot_trial"]
+__all__ = ["require_neurogym", "extra_requirements", "make_task", "fast_mode", "sample_trials", "plot_trial"]
 
 # One switch for every chapter (COURSE_FAST=1: short trainings); re-exported here for the task chapters.
 from .. import fast_mode  # noqa: E402
@@ -59,6 +59,37 @@ def require_neurogym():
     except ImportError as err:
         raise ImportError(f"neurogym could not be imported ({err}). Install it with: {INSTALL_HINT}") from err
     return neurogym
+
+
+def extra_requirements(extra: str = "tasks") -> list[str]:
+    """The requirements of one of the course package's extras, read from the installed package's metadata.
+
+    Chapters 6 and 7's Colab cell installs these: exactly what ``pyproject.toml`` lists, whichever way the
+    setup cell installed the course package, and without fetching the package a second time.
+
+    Parameters
+    ----------
+    extra
+        The extra's name (``"tasks"``).
+
+    Examples
+    --------
+    >>> any(r.startswith("gymnasium") for r in extra_requirements("tasks"))
+    True
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        listed = requires("course-utils") or []
+    except PackageNotFoundError as err:
+        raise ImportError("The course package is not installed: run the chapter's first (setup) cell.") from err
+    marker = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+    found = [req.split(";")[0].strip() for req in listed if marker.search(req) and marker.search(req)[1] == extra]
+    if not found:
+        raise ValueError(f"course-utils has no extra named {extra!r}.")
+    return found
 
 
 def _version_tuple(version: str) -> tuple[int, int, int]:

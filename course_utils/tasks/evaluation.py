@@ -59,8 +59,9 @@ def run_trials(
     -------
     pandas.DataFrame
         One row per trial: the trial's attributes (e.g. ``ground_truth``, ``coh``), ``target`` (correct
-        action), ``choice`` (the network's action), ``correct``, and ``p_choice`` (softmax probabilities at
-        the decision step, one column per action: ``p_0``, ``p_1``, ...).
+        action), ``choice`` (the network's action), ``correct``, ``early_responses`` (steps before the
+        decision period at which its highest score is not "fixate", action 0), and ``p_choice`` (softmax
+        probabilities at the decision step, one column per action: ``p_0``, ``p_1``, ...).
 
     Examples
     --------
@@ -92,6 +93,9 @@ def run_trials(
     table["target"] = [int(np.ravel(g[s])[0]) for g, s in zip(gts, decision_step, strict=True)]
     table["choice"] = p_dec.argmax(axis=1)
     table["correct"] = table["choice"] == table["target"]
+    decision_start = np.array([start[decision_period] for start, _ in bounds])
+    before = np.arange(probs.shape[0])[:, None] < decision_start[None, :]
+    table["early_responses"] = np.sum(before & (probs.argmax(axis=-1) != 0), axis=0)
     for k in range(p_dec.shape[1]):
         table[f"p_{k}"] = p_dec[:, k]
     return table
