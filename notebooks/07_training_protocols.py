@@ -300,15 +300,22 @@ plt.show()
 # `train_network` takes like any others.
 #
 # Step wrappers act only while a subject acts: after each `step`, `PassReward` and `PassAction` add the reward
-# just received and the action just taken to the next observation. Supervised batches cannot contain them (no
-# one acts), so they are for agents trained by reward (chapter 6, 6.9).
+# just received and the action just taken to the next observation. Below, an oracle subject fixates through a
+# trial and gives the correct answer in the decision period: the next observation, the first of a new trial
+# (fixation input on), ends with that answer's reward (+1) and action. Supervised batches cannot contain these
+# inputs (no one acts), so they are for agents trained by reward (chapter 6, 6.9).
 
 # %%
 history_task = PassAction(PassReward(make_task("PerceptualDecisionMaking-v0")))
-history_task.reset(seed=0)
-for action in [0, 2, 2]:
+seed_task(history_task, 0)  # NeuroGym's reset(seed=...) does not seed its trials: seed_task does
+history_task.reset()
+task = history_task.unwrapped
+for _ in range(22):  # fixate until the decision period, then give the correct answer (read from task.gt)
+    t, period = task.t_ind, "decision" if task.in_period("decision") else "stimulus"
+    action = int(task.gt[t])
     ob, reward, *_ = history_task.step(action)
-    print(f"action {action}: inputs {np.round(ob, 2)}, reward {reward}")
+    if t >= 19:
+        print(f"step {t:2d} ({period}): action {action}, reward {reward:+.1f} -> next inputs {np.round(ob, 2)}")
 
 # %% [markdown]
 # (Defects in neurogym 2.3.1 to know about: `ScheduleEnvs.reset()` returns a first observation *without* the

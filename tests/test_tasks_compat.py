@@ -153,3 +153,17 @@ def test_wrappers_step_under_the_installed_gymnasium():
         ob, reward, terminated, truncated, info = env.step(action)
         assert ob.shape == (5,) and ob[-1] == action and ob[-2] == reward
         assert not terminated and not truncated and "new_trial" in info
+
+
+def test_reaction_times_are_reproducible_given_the_seed():
+    # NeuroGym's reset(seed=...) does not seed the trials; measure_reaction_times seeds the task itself
+    import torch
+
+    from course_utils.tasks import RecurrentNetwork, measure_reaction_times
+
+    torch.manual_seed(0)
+    net = RecurrentNetwork(3, 3, hidden_size=8, cell="gru")
+    first = measure_reaction_times(net, make_task("PerceptualDecisionMaking-v0"), 30, bound=0.4, seed=7)
+    again = measure_reaction_times(net, make_task("PerceptualDecisionMaking-v0"), 30, bound=0.4, seed=7)
+    assert first[["ground_truth", "coh"]].equals(again[["ground_truth", "coh"]])
+    assert first["reaction_time_ms"].equals(again["reaction_time_ms"])

@@ -148,7 +148,8 @@ class AgentHistory:
     gradient_steps
         Optimiser steps taken (PPO reuses each rollout for ``n_epochs`` passes in minibatches).
     evaluations
-        One row per evaluation: ``trials``, ``steps``, ``seconds`` and ``accuracy`` on fresh trials.
+        One row per evaluation: ``trials``, ``steps``, ``gradient_steps``, ``seconds`` and ``accuracy`` on
+        fresh trials.
     """
 
     trials: int = 0
@@ -159,7 +160,9 @@ class AgentHistory:
 
     def curve(self) -> pd.DataFrame:
         """The evaluations as a table (the learning curve)."""
-        return pd.DataFrame(self.evaluations, columns=["trials", "steps", "seconds", "accuracy"])
+        return pd.DataFrame(
+            self.evaluations, columns=["trials", "steps", "gradient_steps", "seconds", "accuracy"]
+        )
 
 
 def _mean_trial_steps(env, n: int = 200) -> float:
@@ -187,6 +190,7 @@ def train_agent(
     ent_coef: float = 0.01,
     eval_every: int | None = None,
     eval_trials: int = 300,
+    num_threads: int | None = 1,
     progress: bool = True,
     **ppo_kwargs: Any,
 ):
@@ -213,6 +217,11 @@ def train_agent(
         start and the end.
     eval_trials
         Fresh trials per evaluation (always the same ones: a fixed probe).
+    num_threads
+        Torch threads while training (the caller's setting is restored afterwards). The agent's network is
+        small and runs on batches of ``n_envs`` observations, little work to share between threads; on a busy
+        2-core machine one thread was several times faster than two (``benchmarks/bench_rl.py --threads``
+        compares). None keeps the current setting.
     progress
         Show a tqdm bar (trials).
     **ppo_kwargs
@@ -229,7 +238,7 @@ def train_agent(
     >>> agent, history = train_agent(make_task("PerceptualDecisionMaking-v0"), 40, n_envs=4, n_steps=16,
     ...                              batch_size=32, progress=False, eval_trials=20)
     >>> history.trials >= 40, list(history.curve().columns)
-    (True, ['trials', 'steps', 'seconds', 'accuracy'])
+    (True, ['trials', 'steps', 'gradient_steps', 'seconds', 'accuracy'])
 
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
@@ -295,6 +304,7 @@ def train_agent(
                 {
                     "trials": history.trials,
                     "steps": history.steps,
+                    "gradient_steps": history.gradient_steps,
                     "seconds": history.seconds,
                     "accuracy": float(table["correct"].mean()),
                 }
@@ -321,13 +331,15 @@ def train_agent(
             return True
 
     budget = _Budget()
-    threads = torch.get_num_threads()
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     try:
         agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
+        budget.evaluate()
     finally:
-        torch.set_num_threads(threads)  # SB3 may change it; keep the chapter's setting
+        torch.set_num_threads(previous)
         budget.bar.close()
-    budget.evaluate()
     return agent, history
 
 

@@ -218,7 +218,9 @@ def measure_reaction_times(
     if not isinstance(task, TrialEnv):
         raise TypeError("Pass the bare task (make_task(...) or env.unwrapped), not a wrapped environment.")
     env = ReactionTime(task)
-    env.reset(seed=seed)
+    # NeuroGym's reset(seed=...) seeds gymnasium's generator, not the one that draws trials (task.rng)
+    seed_task(task, seed)
+    env.reset()
     # reset() already took one step of the first trial; start measuring at the next trial
     state, rows = None, []
     _finish_trial(env, lambda: 0)
