@@ -2,10 +2,12 @@
 
 Up to 0.29, a gymnasium ``Wrapper`` forwarded every unknown attribute to the environment it wraps, so
 ``wrapper.new_trial()``, ``wrapper.seed(0)``, ``wrapper.ob`` and ``wrapper.gt`` reached the task inside.
-Gymnasium 1.0 removed that forwarding. neurogym 2.3.1 still relies on it in ``ngym.Dataset`` (which calls
-``env.seed`` and reads ``env.ob``/``env.gt`` on whatever it is given, and ``ngym.make`` returns a task inside
-gymnasium's ``OrderEnforcing`` wrapper), so ``ngym.Dataset`` fails for every task under gymnasium >= 1. The
-tasks themselves (``TrialEnv``) and neurogym's wrappers step fine under both versions.
+Gymnasium 1.0 removed that forwarding. neurogym 2.3.1 still relies on it in ``ngym.Dataset``, which calls
+``env.seed`` and reads ``env.ob``/``env.gt`` on whatever it is given: under gymnasium >= 1 it fails for every
+wrapped task, which includes every task given by name (``ngym.make`` returns the task inside gymnasium's
+``OrderEnforcing`` wrapper) and every task inside a NeuroGym trial wrapper (``SideBias``, ``ScheduleEnvs``,
+...); it works only on a bare task. The tasks themselves (``TrialEnv``) and neurogym's wrappers step fine
+under both versions.
 
 The course therefore never relies on forwarding: it reads trial arrays from ``env.unwrapped`` (the task) and
 calls ``new_trial``/``seed`` on the outermost object that really defines them, found by walking down the
