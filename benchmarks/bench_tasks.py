@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--cell", default="lstm", choices=["rnn", "gru", "lstm"])
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the chapters use one)")
     parser.add_argument("--class-weights", default="balanced", choices=["balanced", "none"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr-schedule", default="cosine", choices=["none", "cosine"])

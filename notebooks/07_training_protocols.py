@@ -19,7 +19,8 @@
 # **Goals:** compare training protocols (curricula) the way an animal trainer would — trials to criterion and
 # final performance, across several subjects — using networks as subjects; express ANNUBeS-style schedules
 # (modalities, catch trials) as protocol stages; write a task of your own as a NeuroGym `TrialEnv`, train a
-# network on it and analyse it with d'. **Time:** ~60 min. **Prerequisites:** chapter 6. **Data:** none to
+# network on it and analyse it with d'; combine tasks and pass the trial history with NeuroGym's wrappers.
+# **Time:** ~70 min. **Prerequisites:** chapter 6. **Data:** none to
 # download: tasks generate trials {cite}`molano2022neurogym`.
 #
 # Training a mouse on a task takes weeks, and labs shape behaviour in stages: easy stimuli first, few catch
@@ -42,21 +43,21 @@ if "google.colab" in sys.modules:
         subprocess.run([*pip, "course-utils[tasks] @ git+https://github.com/neural-data-ml/course"], check=True)
 
 # %%
-# Colab only: NeuroGym 2.3.1 pins old numpy/matplotlib/gymnasium versions. It works with Colab's numpy and
-# matplotlib but needs gymnasium < 1, so we install the course's `tasks` extra (gymnasium<1 and neurogym's real
-# runtime needs) and then neurogym without its pins. No runtime restart is needed.
+# Colab only: NeuroGym itself, without its release pins (numpy==2.2.*, matplotlib==3.10.*, gymnasium==0.29.*),
+# which it does not need. The setup cell above installed `course-utils[tasks]`: gymnasium (Colab's 1.x is kept),
+# Stable-Baselines3 and sb3-contrib (section 6.9) and what NeuroGym needs at run time. No restart.
 if "google.colab" in sys.modules:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "course-utils[tasks] @ git+https://github.com/neural-data-ml/course"],
-        check=True,
-    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
 
 # %%
 import inspect
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from neurogym.utils.scheduler import RandomSchedule, SequentialBlockSchedule
+from neurogym.wrappers import PassAction, PassReward, ScheduleEnvs
 
 import course_utils
 from course_utils.behavior.sdt import sdt_rates
@@ -70,10 +71,12 @@ from course_utils.tasks import (
     fast_mode,
     make_dataset,
     make_task,
+    new_trial,
     plot_protocols,
     plot_trial,
     run_trials,
     sample_trials,
+    seed_task,
     set_seed,
     train_network,
     trials_to_criterion,
@@ -81,7 +84,9 @@ from course_utils.tasks import (
 
 use_course_style()
 course_utils.banner("neurogym")
-torch.set_num_threads(2)
+# One thread: these networks are small, so sharing their matrix products between threads costs more than
+# it saves (on a busy 2-core machine, training ran 3-10 times slower with two threads).
+torch.set_num_threads(1)
 FAST = fast_mode()  # True in CI: fewer seeds and steps so the chapter runs in about a minute
 print("fast mode:", FAST)
 
@@ -256,6 +261,93 @@ check_exercise("7.3", network_dprime, change_trials)
 # put into the task (`sigma`), and its d' keeps growing with training (try `n_steps=1500`). Making `sigma`
 # larger, or adding flashes and omissions, brings the task closer to the real one — and then the protocol
 # comparisons of 7.1 can be asked of the change detection task too.
+
+# %% [markdown]
+# ## 7.5 Wrappers: several tasks, and the history of the session
+#
+# NeuroGym builds variants of a task by *wrapping* it rather than by writing a new class. Two kinds of wrapper
+# matter here:
+#
+# * **trial wrappers** change which trials are drawn: `ScheduleEnvs` plays several tasks, switching between
+#   them by a schedule (random, sequential, in blocks), as in multi-task training {cite}`yang2019task`;
+#   `ScheduleAttr` schedules a task's parameters; `SideBias` biases the correct side in blocks of trials;
+# * **step wrappers** change what the subject sees while it acts: `PassReward` and `PassAction` append the
+#   previous reward and the previous action to the inputs. That is what an animal knows about its last
+#   trial, and what a recurrent agent needs to adapt from feedback alone, for example to a block of trials
+#   that favours one side or to a switch of task {cite}`wang2018prefrontal`.
+#
+# Two tasks with the same inputs and actions can be combined: `PerceptualDecisionMaking` and
+# `DelayMatchSample` (is the test stimulus the same as the sample seen a second earlier?) both have a fixation
+# input, two stimulus inputs and three actions. With `env_input=True`, two more inputs say which task is on.
+
+# %%
+two_tasks = ScheduleEnvs(
+    [make_task("PerceptualDecisionMaking-v0"), make_task("DelayMatchSample-v0")],
+    RandomSchedule(2),
+    env_input=True,
+)
+print("inputs:", two_tasks.observation_space.shape, "| actions:", two_tasks.action_space.n)
+seed_task(two_tasks, 0)
+fig, axes = plt.subplots(2, 2, figsize=(11, 4.6), sharex="col", height_ratios=[2, 1])
+for column in range(2):
+    trial = new_trial(two_tasks)  # the schedule picks the task of each new trial
+    plot_trial(two_tasks, ax=axes[:, column], output_names=["fixate", "1", "2"])
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The last two inputs (`input 3`, `input 4`) are the task's identity, one-hot. Trial wrappers work everywhere a
+# task does in the course: `make_dataset(two_tasks, ...)` gives supervised batches that mix both tasks, which
+# `train_network` takes like any others.
+#
+# Step wrappers act only while a subject acts: after each `step`, `PassReward` and `PassAction` add the reward
+# just received and the action just taken to the next observation. Below, an oracle subject fixates through a
+# trial and gives the correct answer in the decision period: the next observation, the first of a new trial
+# (fixation input on), ends with that answer's reward (+1) and action. Supervised batches cannot contain these
+# inputs (no one acts), so they are for agents trained by reward (chapter 6, 6.9).
+
+# %%
+history_task = PassAction(PassReward(make_task("PerceptualDecisionMaking-v0")))
+seed_task(history_task, 0)  # NeuroGym's reset(seed=...) does not seed its trials: seed_task does
+history_task.reset()
+task = history_task.unwrapped
+for _ in range(22):  # fixate until the decision period, then give the correct answer (read from task.gt)
+    t, period = task.t_ind, "decision" if task.in_period("decision") else "stimulus"
+    action = int(task.gt[t])
+    ob, reward, *_ = history_task.step(action)
+    if t >= 19:
+        print(f"step {t:2d} ({period}): action {action}, reward {reward:+.1f} -> next inputs {np.round(ob, 2)}")
+
+# %% [markdown]
+# (Defects in neurogym 2.3.1 to know about: `ScheduleEnvs.reset()` returns a first observation *without* the
+# inputs that `PassReward`/`PassAction` add on top of it, because it resets the current task without their step
+# function; every observation from `step()` has them. `RandomSchedule` with two tasks never repeats a task,
+# so it alternates strictly; use a block schedule for runs of the same task.)
+#
+# ### Exercise 7.4 — Two tasks in blocks, with the trial history as input
+# Build `two_task_env`: `PerceptualDecisionMaking-v0` and `DelayMatchSample-v0` (made with `make_task`), played
+# in alternating blocks of 20 trials (`ScheduleEnvs` with `SequentialBlockSchedule(2, block_lens=[20, 20])`
+# and `env_input=True`), wrapped first in `PassReward`, then in `PassAction`, so that an agent sees which task
+# is on, its previous reward and its previous action.
+
+# %% tags=["solution"]
+two_task_env = PassAction(
+    PassReward(
+        ScheduleEnvs(
+            [make_task("PerceptualDecisionMaking-v0"), make_task("DelayMatchSample-v0")],
+            SequentialBlockSchedule(2, block_lens=[20, 20]),
+            env_input=True,
+        )
+    )
+)
+
+# %%
+check_exercise("7.4", two_task_env)
+
+# %% [markdown]
+# An agent with memory across trials could now learn when the task switches from its inputs, or from its
+# rewards alone without the task input: train it the NeuroGym way, `RecurrentPPO("MlpLstmPolicy", env)` on the
+# wrapped task as one long episode, and compare its accuracy on the first trials of each block with the last.
 #
 # ## Summary
 #
@@ -265,8 +357,13 @@ check_exercise("7.3", network_dprime, change_trials)
 #   ANNUBeS task.
 # * A new task is a `TrialEnv` subclass (periods, observations, ground truth, scoring), registered with
 #   `ngym.register` and then trained and analysed exactly like the built-in ones.
+# * Wrappers build variants: trial wrappers (`ScheduleEnvs`, `ScheduleAttr`, `SideBias`) change which trials
+#   are drawn and work with supervised batches; step wrappers (`PassReward`, `PassAction`) add the previous
+#   reward and action to the inputs of an agent that acts.
 #
 # ## Further reading
 #
 # * ANNUBeS {cite}`annubes`; NeuroGym {cite}`molano2022neurogym`.
 # * Curriculum learning in machine learning {cite}`bengio2009curriculum`.
+# * Many tasks in one network {cite}`yang2019task`; the previous reward and action as inputs, and what a
+#   recurrent network learns from them {cite}`wang2018prefrontal`.

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from course_utils.behavior.sdt import corrected_rate, criterion, dprime, sdt_rates, z_score
+from course_utils.behavior.sdt import corrected_rate, criterion, dprime, sdt_by_level, sdt_rates, z_score
 
 Z99 = 2.3263478740408408  # norm.ppf(0.99)
 P1 = 0.8413447460685429  # norm.cdf(1)
@@ -72,3 +72,20 @@ def test_sdt_rates():
     assert math.isnan(none["false_alarm_rate"]) and math.isnan(none["dprime"])
     with pytest.raises(ValueError, match="same length"):
         sdt_rates([True], [True, False])
+
+
+def test_sdt_by_level_is_sdt_rates_per_level():
+    rng = np.random.default_rng(0)
+    levels = rng.choice([0.0, 6.4, 25.6], 600)
+    is_go = rng.random(600) < 0.5
+    # by hand: at level L the subject says "go" with P = 0.5 + (L / 60) on go trials, 0.5 - (L / 60) otherwise
+    p = np.where(is_go, 0.5 + levels / 60, 0.5 - levels / 60)
+    responded = rng.random(600) < p
+    table = sdt_by_level(levels, is_go, responded)
+    assert list(table.index) == [0.0, 6.4, 25.6]
+    for level in table.index:
+        at = levels == level
+        assert table.loc[level].to_dict() == sdt_rates(is_go[at], responded[at])
+    assert table["dprime"].is_monotonic_increasing  # sensitivity grows with the level, as built in
+    with pytest.raises(ValueError, match="same length"):
+        sdt_by_level(levels[:5], is_go, responded)

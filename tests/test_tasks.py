@@ -22,7 +22,7 @@ from course_utils.tasks import (
 )
 
 
-def test_neurogym_dataset_works_with_installed_gymnasium():
+def test_batches_work_with_installed_gymnasium():
     ds = make_dataset("PerceptualDecisionMaking-v0", batch_size=3, seq_len=50, seed=0)
     inputs, targets = ds()
     assert inputs.shape == (50, 3, 3) and targets.shape == (50, 3)
@@ -159,13 +159,23 @@ def test_stage_settings_reach_the_training_trials():
     assert env.cohs == [0, 6.4, 12.8, 25.6, 51.2]  # the caller's task is not modified
 
 
-def test_gymnasium_1_is_refused_with_the_fix(monkeypatch):
+@pytest.mark.parametrize("version", ["0.29.1", "1.0.0", "1.3.0", "1.4.0rc1"])
+def test_gymnasium_0_29_and_1_x_are_accepted(monkeypatch, version):
     import gymnasium
 
     from course_utils.tasks import require_neurogym
 
-    monkeypatch.setattr(gymnasium, "__version__", "1.4.0")
-    with pytest.raises(ImportError, match=r'needs gymnasium < 1.*pip install --no-deps "neurogym'):
+    monkeypatch.setattr(gymnasium, "__version__", version)
+    assert require_neurogym().__name__ == "neurogym"
+
+
+def test_too_old_gymnasium_is_refused_with_the_fix(monkeypatch):
+    import gymnasium
+
+    from course_utils.tasks import require_neurogym
+
+    monkeypatch.setattr(gymnasium, "__version__", "0.28.1")
+    with pytest.raises(ImportError, match=r'0.29.1 or newer.*pip install --no-deps "neurogym'):
         require_neurogym()
 
 

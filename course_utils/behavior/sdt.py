@@ -9,9 +9,10 @@ Taught in chapter 05_allen_behavior_analysis.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 
-__all__ = ["corrected_rate", "criterion", "dprime", "sdt_rates", "z_score"]
+__all__ = ["corrected_rate", "criterion", "dprime", "sdt_by_level", "sdt_rates", "z_score"]
 
 
 def _clipped(rate, clip: tuple[float, float] | None) -> np.ndarray:
@@ -210,3 +211,45 @@ def sdt_rates(is_go, responded, correction: bool = False) -> dict[str, float]:
         "dprime": dprime(hit, fa),
         "criterion": criterion(hit, fa),
     }
+
+
+def sdt_by_level(levels, is_go, responded, correction: bool = False) -> pd.DataFrame:
+    """:func:`sdt_rates` at each stimulus level (e.g. coherence): one row per level.
+
+    Parameters
+    ----------
+    levels : array_like
+        The stimulus level of each trial (e.g. unsigned coherence, contrast, image change size).
+    is_go, responded : array_like of bool
+        As in :func:`sdt_rates`, one entry per trial.
+    correction : bool, default False
+        Apply the 1/(2N) correction, as in :func:`sdt_rates`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by level (sorted): ``n_signal``, ``n_noise``, ``hit_rate``, ``false_alarm_rate``, ``dprime``,
+        ``criterion``.
+
+    Examples
+    --------
+    >>> table = sdt_by_level([1, 1, 1, 1, 2, 2], [True, True, False, False, True, False],
+    ...                      [True, False, False, False, True, False])
+    >>> table["hit_rate"].tolist(), table["false_alarm_rate"].tolist()
+    ([0.5, 1.0], [0.0, 0.0])
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    levels = np.asarray(levels)
+    is_go = np.asarray(is_go, dtype=bool)
+    responded = np.asarray(responded, dtype=bool)
+    if not (levels.shape == is_go.shape == responded.shape) or levels.ndim != 1:
+        raise ValueError(
+            f"sdt_by_level: levels {levels.shape}, is_go {is_go.shape} and responded {responded.shape} "
+            "must be 1-D arrays of the same length (one entry per trial)"
+        )
+    rows = {
+        level: sdt_rates(is_go[levels == level], responded[levels == level], correction)
+        for level in np.unique(levels)
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("level")

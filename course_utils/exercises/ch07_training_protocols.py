@@ -70,3 +70,60 @@ def check_network_dprime(network_dprime, change_trials: pd.DataFrame) -> None:
         raise ExerciseFeedback("signal = change trials, noise = catch trials; the sign is flipped.")
     if abs(value - expected) > 1e-6:
         raise ExerciseFeedback("use sdt_rates(is_signal=change, responded=licked) and read its 'dprime'.")
+
+
+def _wrapper_chain(env) -> list:
+    from ..tasks.compat import _chain
+
+    return _chain(env)
+
+
+@exercise("7.4", "Two tasks in blocks, with the trial history as input")
+def check_two_task_env(two_task_env) -> None:
+    import copy
+
+    if two_task_env is None or not hasattr(two_task_env, "step"):
+        raise ExerciseFeedback("two_task_env should be an environment: wrap the tasks, don't call them.")
+    chain = _wrapper_chain(two_task_env)
+    names = [type(layer).__name__ for layer in chain]
+    if "ScheduleEnvs" not in names:
+        raise ExerciseFeedback(
+            "combine the two tasks with ScheduleEnvs([task_a, task_b], schedule, env_input=True)."
+        )
+    missing = [w for w in ("PassReward", "PassAction") if w not in names]
+    if missing:
+        raise ExerciseFeedback(f"wrap the scheduled tasks in {' and '.join(missing)} as well.")
+    schedule_at = names.index("ScheduleEnvs")
+    if names.index("PassReward") > schedule_at or names.index("PassAction") > schedule_at:
+        raise ExerciseFeedback(
+            "build ScheduleEnvs first, then wrap it: PassAction(PassReward(ScheduleEnvs(...)))."
+        )
+    if names.index("PassAction") > names.index("PassReward"):
+        raise ExerciseFeedback("wrap PassReward first and PassAction last, so the action is the last input.")
+    scheduled = chain[schedule_at]
+    kinds = sorted(type(env.unwrapped).__name__ for env in scheduled.envs)
+    if kinds != ["DelayMatchSample", "PerceptualDecisionMaking"]:
+        raise ExerciseFeedback(
+            f"schedule exactly two tasks, PerceptualDecisionMaking-v0 and DelayMatchSample-v0 (got {kinds})."
+        )
+    if not scheduled.env_input:
+        raise ExerciseFeedback("pass env_input=True, so that an input tells which task is on.")
+    lens = list(getattr(scheduled.schedule, "block_lens", []))
+    if type(scheduled.schedule).__name__ != "SequentialBlockSchedule" or lens != [20, 20]:
+        raise ExerciseFeedback(
+            "use SequentialBlockSchedule(2, block_lens=[20, 20]): alternating blocks of 20."
+        )
+    if two_task_env.observation_space.shape != (7,):
+        raise ExerciseFeedback(
+            f"expected 7 inputs (3 task inputs + 2 task-identity inputs + reward + action), got "
+            f"{two_task_env.observation_space.shape}."
+        )
+    # Play it: after each step, the last two inputs are the reward just received and the action just taken.
+    env = copy.deepcopy(two_task_env)
+    env.reset(seed=0)
+    for action in [0, 1, 2, 2, 1, 0] * 6:
+        ob, reward, *_ = env.step(action)
+        if not (np.isclose(ob[-1], action) and np.isclose(ob[-2], reward)):
+            raise ExerciseFeedback(
+                "after a step, the inputs should end with the reward received, then the action."
+            )

@@ -1,23 +1,27 @@
 """NeuroGym environments: checking the installation, making tasks, listing trials and plotting one.
 
 neurogym 2.3.1 pins ``numpy==2.2.*``, ``matplotlib==3.10.*`` and ``gymnasium==0.29.*`` and imports torch
-without declaring it. Its code relies on gymnasium wrappers forwarding attributes to the wrapped task
-(``env.seed``, ``env.gt``, ``env.new_trial``), which gymnasium 1.0 removed: with gymnasium >= 1,
-``ngym.Dataset`` fails for every task. It works with newer numpy and matplotlib, so the course installs it
-with ``pip install --no-deps neurogym`` next to ``gymnasium>=0.29.1,<1`` (see the README).
+without declaring it. It needs none of those pins: its tasks run with current numpy and matplotlib, and they
+step fine under gymnasium 1.x (Colab's). Only ``ngym.Dataset`` and attribute access through wrappers break
+under gymnasium >= 1 (it removed wrapper attribute forwarding); the course does not use either (see
+:mod:`course_utils.tasks.compat`). So the course installs ``pip install --no-deps neurogym`` next to the
+``tasks`` extra (``gymnasium>=0.29.1``, any 0.29 or 1.x release; see the README).
 
 Taught in chapter 06_neurogym_tasks_and_rnns.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["require_neurogym", "make_task", "fast_mode", "sample_trials", "plot_trial"]
+from .compat import new_trial, seed_task
+
+__all__ = ["require_neurogym", "extra_requirements", "make_task", "fast_mode", "sample_trials", "plot_trial"]
 
 # One switch for every chapter (COURSE_FAST=1: short trainings); re-exported here for the task chapters.
 from .. import fast_mode  # noqa: E402
@@ -45,11 +49,10 @@ def require_neurogym():
         import gymnasium
     except ImportError as err:
         raise ImportError(f"gymnasium is not installed. Install NeuroGym with: {INSTALL_HINT}") from err
-    major = int(gymnasium.__version__.split(".")[0])
-    if major >= 1:
+    if _version_tuple(gymnasium.__version__) < (0, 29, 1):
         raise ImportError(
-            f"gymnasium {gymnasium.__version__} is installed, but neurogym 2.3.1 needs gymnasium < 1 "
-            f"(it reads task attributes through wrappers, which gymnasium 1.0 removed). Fix: {INSTALL_HINT}"
+            f"gymnasium {gymnasium.__version__} is too old for neurogym 2.3.1 (it needs 0.29.1 or newer; "
+            f"0.29.x and 1.x both work). Fix: {INSTALL_HINT}"
         )
     try:
         import neurogym
@@ -58,12 +61,53 @@ def require_neurogym():
     return neurogym
 
 
+def extra_requirements(extra: str = "tasks") -> list[str]:
+    """The requirements of one of the course package's extras, read from the installed package's metadata.
+
+    What ``course-utils[tasks]`` adds to the course package (chapters 6 and 7's setup cell installs it on Colab):
+    exactly what ``pyproject.toml`` lists, read from the installed metadata (tests use it to check that these
+    leave Colab's preinstalled packages alone).
+
+    Parameters
+    ----------
+    extra
+        The extra's name (``"tasks"``).
+
+    Examples
+    --------
+    >>> any(r.startswith("gymnasium") for r in extra_requirements("tasks"))
+    True
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        listed = requires("course-utils") or []
+    except PackageNotFoundError as err:
+        raise ImportError("The course package is not installed: run the chapter's first (setup) cell.") from err
+    marker = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+    found = [req.split(";")[0].strip() for req in listed if marker.search(req) and marker.search(req)[1] == extra]
+    if not found:
+        raise ValueError(f"course-utils has no extra named {extra!r}.")
+    return found
+
+
+def _version_tuple(version: str) -> tuple[int, int, int]:
+    # "0.29.1" -> (0, 29, 1); "1.3.0rc1" -> (1, 3, 0)
+    found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
+    if found is None:
+        return (0, 0, 0)
+    return tuple(int(g or 0) for g in found.groups())
+
+
 def make_task(name: str, **kwargs: Any):
     """Create a registered NeuroGym task and return the task itself (``env.unwrapped``).
 
     ``ngym.make`` wraps the task in gymnasium's ``OrderEnforcing``; the course works with the bare
     :class:`neurogym.TrialEnv` so that trial attributes (``ob``, ``gt``, ``start_ind``, ``trial``) are plain
-    attributes, and adds NeuroGym wrappers on top where needed.
+    attributes under every gymnasium version (1.x no longer forwards them through wrappers), and adds
+    NeuroGym wrappers on top where needed.
 
     Parameters
     ----------
@@ -125,14 +169,13 @@ def sample_trials(env, n_trials: int, seed: int | None = None) -> pd.DataFrame:
     """
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
-    task = env.unwrapped
     if seed is not None:
-        env.seed(seed)
+        seed_task(env, seed)
     rows = []
     for _ in range(n_trials):
-        trial = dict(env.new_trial())
-        n_steps = task.ob.shape[0]
-        rows.append({**trial, "n_steps": n_steps, "duration_ms": n_steps * task.dt})
+        trial = dict(new_trial(env))
+        n_steps = env.unwrapped.ob.shape[0]
+        rows.append({**trial, "n_steps": n_steps, "duration_ms": n_steps * env.unwrapped.dt})
     return pd.DataFrame(rows)
 
 
@@ -142,7 +185,7 @@ def plot_trial(env, *, ax=None, title: str | None = None, output_names: list[str
     Parameters
     ----------
     env
-        A NeuroGym ``TrialEnv`` after ``new_trial()`` (or ``reset()``).
+        A NeuroGym ``TrialEnv`` (or a wrapper around one) after ``new_trial()`` (or ``reset()``).
     ax
         Two matplotlib axes (observations, ground truth); created if None.
     title

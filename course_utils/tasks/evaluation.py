@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .compat import new_trial, seed_task
+
 __all__ = ["run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
 
 
 def _trial_arrays(env, n_trials: int, seed: int | None):
-    task = env.unwrapped
     if seed is not None:
-        env.seed(seed)
+        seed_task(env, seed)
     obs, gts, rows, bounds = [], [], [], []
     for _ in range(n_trials):
-        trial = dict(env.new_trial())
+        trial = dict(new_trial(env))
+        task = env.unwrapped  # ScheduleEnvs switches tasks between trials
         obs.append(np.asarray(task.ob, dtype=np.float32))
         gts.append(np.asarray(task.gt))
         rows.append(trial)
@@ -57,8 +59,9 @@ def run_trials(
     -------
     pandas.DataFrame
         One row per trial: the trial's attributes (e.g. ``ground_truth``, ``coh``), ``target`` (correct
-        action), ``choice`` (the network's action), ``correct``, and ``p_choice`` (softmax probabilities at
-        the decision step, one column per action: ``p_0``, ``p_1``, ...).
+        action), ``choice`` (the network's action), ``correct``, ``early_responses`` (steps before the
+        decision period at which its highest score is not "fixate", action 0), and ``p_choice`` (softmax
+        probabilities at the decision step, one column per action: ``p_0``, ``p_1``, ...).
 
     Examples
     --------
@@ -90,6 +93,9 @@ def run_trials(
     table["target"] = [int(np.ravel(g[s])[0]) for g, s in zip(gts, decision_step, strict=True)]
     table["choice"] = p_dec.argmax(axis=1)
     table["correct"] = table["choice"] == table["target"]
+    decision_start = np.array([start[decision_period] for start, _ in bounds])
+    before = np.arange(probs.shape[0])[:, None] < decision_start[None, :]
+    table["early_responses"] = np.sum(before & (probs.argmax(axis=-1) != 0), axis=0)
     for k in range(p_dec.shape[1]):
         table[f"p_{k}"] = p_dec[:, k]
     return table
@@ -119,8 +125,9 @@ def _reaction_time_targets_class():
         """Training targets for a reaction-time version of a task: answer from the first stimulus step on.
 
         neurogym's ``ReactionTime`` wrapper rewrites the ground truth inside ``step()`` (when a trial's
-        first step is taken). ``ngym.Dataset`` builds supervised batches from ``new_trial()`` without
-        stepping, so batches from a ``ReactionTime`` task keep the fixed-duration targets. This wrapper
+        first step is taken). Supervised batches (:class:`~course_utils.tasks.TrialBatches`, like
+        ``ngym.Dataset``) are built from ``new_trial()`` without stepping, so batches from a
+        ``ReactionTime`` task keep the fixed-duration targets. This wrapper
         applies the same rewrite in ``new_trial()``: during the stimulus (after its first step) the target is
         already the correct choice, so a network trained on it reports its current best guess at every step
         and its confidence grows with the evidence it has seen.
@@ -128,8 +135,7 @@ def _reaction_time_targets_class():
         Taught in chapter 06_neurogym_tasks_and_rnns.
         """
 
-        # ngym.Dataset reads these from the object it is given; forward them explicitly (gymnasium
-        # deprecates implicit attribute forwarding through wrappers).
+        # Forwarded explicitly: gymnasium 1.x wrappers no longer forward attributes to the task.
         @property
         def ob(self):
             return self.unwrapped.ob
@@ -212,7 +218,9 @@ def measure_reaction_times(
     if not isinstance(task, TrialEnv):
         raise TypeError("Pass the bare task (make_task(...) or env.unwrapped), not a wrapped environment.")
     env = ReactionTime(task)
-    env.reset(seed=seed)
+    # NeuroGym's reset(seed=...) seeds gymnasium's generator, not the one that draws trials (task.rng)
+    seed_task(task, seed)
+    env.reset()
     # reset() already took one step of the first trial; start measuring at the next trial
     state, rows = None, []
     _finish_trial(env, lambda: 0)

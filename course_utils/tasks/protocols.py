@@ -159,7 +159,7 @@ def run_protocol(
         current["stage"] = stage.name
         for env in dataset.envs:
             apply_task_settings(env, {**_defaults(full_task, stage.task_settings), **stage.task_settings})
-        dataset._cache()  # drop trials cached under the previous stage's settings
+        dataset.refresh()  # drop unfinished trials drawn under the previous stage's settings
         train_network(
             model,
             dataset,

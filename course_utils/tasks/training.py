@@ -1,4 +1,4 @@
-"""Supervised training of recurrent networks on NeuroGym tasks (``ngym.Dataset`` batches).
+"""Supervised training of recurrent networks on NeuroGym tasks (batches of trials, :class:`TrialBatches`).
 
 A network reads the task's observations one time step at a time and, at each step, outputs scores for
 the task's actions (fixate, choose left, choose right, ...); it is trained with cross-entropy against the
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
+
+from .batches import TrialBatches
 
 __all__ = ["RecurrentNetwork", "TrainingHistory", "set_seed", "make_dataset", "train_network"]
 
@@ -100,25 +102,24 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None = None):
-    """An ``ngym.Dataset`` over ``env`` whose batches are reproducible given ``seed``.
+def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None = None) -> TrialBatches:
+    """Supervised batches over ``env`` (a :class:`TrialBatches`), reproducible given ``seed``.
 
-    ``ngym.Dataset`` copies the task once per batch column and fills a cache of trials when it is created,
-    before it can be seeded; this seeds every copy (``seed + column``) and refills the cache, so the very
-    first batch is reproducible too.
+    The course's replacement for ``ngym.Dataset``, which fails under gymnasium 1.x (Colab's): same
+    ``(inputs, targets)`` batches, built from ``env.unwrapped`` (see :mod:`course_utils.tasks.compat`).
 
     Parameters
     ----------
     env
-        A task (``TrialEnv``, optionally wrapped) or a registered id.
+        A task (``TrialEnv``, optionally inside trial wrappers) or a registered id.
     batch_size, seq_len
         Batch columns and time steps per batch.
     seed
-        Seed for the task copies; None leaves them random.
+        Column ``i`` is seeded with ``seed + i``; None leaves them random.
 
     Returns
     -------
-    neurogym.Dataset
+    TrialBatches
         Calling it returns ``(inputs, targets)`` shaped (seq_len, batch, n_inputs) and (seq_len, batch).
 
     Examples
@@ -129,20 +130,11 @@ def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None
 
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
-    from .environment import require_neurogym
-
-    ngym = require_neurogym()
-    if batch_size < 1 or seq_len < 1:
-        raise ValueError(f"batch_size and seq_len must be positive, got {batch_size} and {seq_len}.")
     if isinstance(env, str):
         from .environment import make_task
 
-        env = make_task(env)  # the bare task: ngym.make's gymnasium wrapper adds nothing here
-    dataset = ngym.Dataset(env, batch_size=batch_size, seq_len=seq_len)
-    if seed is not None:
-        dataset.seed(seed)
-        dataset._cache()  # refill with the seeded copies (the first fill happened unseeded)
-    return dataset
+        env = make_task(env)
+    return TrialBatches(env, batch_size=batch_size, seq_len=seq_len, seed=seed)
 
 
 def _count_trial_starts(targets: np.ndarray) -> int:
@@ -181,7 +173,8 @@ def train_network(
     model
         A :class:`RecurrentNetwork` (or any module mapping (time, batch, inputs) to (time, batch, actions)).
     dataset
-        An ``ngym.Dataset`` (see :func:`make_dataset`) returning integer action targets.
+        A :class:`TrialBatches` (see :func:`make_dataset`), or anything that returns ``(inputs, targets)``
+        batches with integer action targets when called (e.g. an ``ngym.Dataset``).
     n_steps
         Number of gradient steps (batches).
     learning_rate
