@@ -6,7 +6,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help install data test lint unit-tests chapters book html chapter student student-check \
-        check-book setup-cells test-torchless real-data real-data-chapters clean-build
+        check-book setup-cells test-colab test-torchless real-data real-data-chapters clean-build
 
 # Use the active virtual/conda environment if there is one, else create .venv here.
 VENV := .venv
@@ -53,6 +53,7 @@ help:
 	@echo "make student build student notebooks (solutions replaced by stubs) into _student/"
 	@echo "make student-check   build the student notebooks and execute them (part of make test)"
 	@echo "make setup-cells     rewrite every chapter's setup cell from course_utils/authoring.py"
+	@echo "make test-colab       Colab's preinstalled versions + the setup cell + a chapter (minutes, needs pip)"
 	@echo "make test-torchless PYTHON=python3.13   the suite without torch (what needs torch is skipped)"
 	@echo "make real-data       fetch and verify every sample file, run every chapter on them (internet)"
 
@@ -85,7 +86,12 @@ lint: $(INSTALLED)
 
 unit-tests: $(INSTALLED)
 	@$(TIMED) unit-tests $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 \
-	  $(PYTEST_OPTS)
+	  -m "not colab" $(PYTEST_OPTS)
+
+# Colab's preinstalled versions in a fresh environment, the setup cell and a chapter run in it (minutes; needs
+# the package index). GitHub's `colab` job runs it on Python 3.13; make test leaves it out to stay fast.
+test-colab: $(INSTALLED)
+	$(PY) -m pytest tests/test_colab_install.py -m colab -p no:cacheprovider $(PYTEST_OPTS)
 
 # Every chapter executed as a test, always (they are tests); html then reuses these executed copies.
 chapters: $(INSTALLED)

@@ -3,8 +3,8 @@
 For every source with sample files it runs the learner's command, ``python -m course_utils data fetch SOURCE
 --mode sample`` (download to a temporary name, sha256 checked where the manifest pins it, rename), then:
 
-* verifies every file's size: exactly, where the manifest pins the sha256; within SIZE_TOLERANCE where the
-  sha256 is still null (those sizes were written down from the servers' listings, approximately);
+* verifies every file's size: exactly where the manifest gives ``size``; within the data layer's
+  ``APPROX_TOLERANCE`` where it gives only ``approx_size`` (written down from the servers' listings);
 * prints the exact size and sha256 of every file whose sha256 is still null in ``data_manifest.yaml``, as
   YAML lines to paste into the manifest;
 * runs ``python -m course_utils data verify`` (every cached file against the manifest);
@@ -23,9 +23,8 @@ import subprocess
 import sys
 
 from course_utils.data import data_dir, file_sha256, source_folder
+from course_utils.data.remote import APPROX_TOLERANCE
 from course_utils.manifest import load_manifest
-
-SIZE_TOLERANCE = 0.10
 
 
 def check_files(manifest: dict) -> tuple[list[dict], list[str]]:
@@ -34,7 +33,8 @@ def check_files(manifest: dict) -> tuple[list[dict], list[str]]:
     for name, info in manifest["sources"].items():
         for entry in info["modes"].get("sample", {}).get("files", []):
             path = source_folder(name, "sample") / entry["path"]
-            row = {"source": name, "path": entry["path"], "expected_size": entry.get("size"),
+            exact = entry.get("size")
+            row = {"source": name, "path": entry["path"], "expected_size": exact or entry.get("approx_size"),
                    "expected_sha256": entry.get("sha256"), "size": None, "sha256": None}
             rows.append(row)
             if not path.is_file():
@@ -44,12 +44,14 @@ def check_files(manifest: dict) -> tuple[list[dict], list[str]]:
             row["size"], row["sha256"] = path.stat().st_size, file_sha256(path)
             expected = row["expected_size"]
             if row["expected_sha256"]:
-                ok = row["sha256"] == row["expected_sha256"].lower() and (expected is None or row["size"] == expected)
+                ok = row["sha256"] == row["expected_sha256"].lower() and (exact is None or row["size"] == exact)
                 row["status"] = "ok" if ok else "MISMATCH"
             elif expected is None:
                 row["status"] = "unpinned (no size on record)"
+            elif exact is not None:
+                row["status"] = "unpinned, size ok" if row["size"] == exact else "SIZE MISMATCH"
             else:
-                ok = abs(row["size"] - expected) <= SIZE_TOLERANCE * expected
+                ok = abs(row["size"] - expected) <= APPROX_TOLERANCE * expected
                 row["status"] = "unpinned, size ok" if ok else "SIZE MISMATCH"
             if row["status"] in ("MISMATCH", "SIZE MISMATCH"):
                 problems.append(

@@ -540,6 +540,7 @@ rebin(tiny, 10, 20)
 # %%
 tiny.groupby(["session", "trial_id", tiny.index // 2])["Neuron1"].agg(["sum", "size"])
 
+# %% [markdown]
 # ### Exercise 1.5 — Rebin one trial by hand
 # `trial_counts` holds one unit's counts in one trial. Compute `counts_20ms`, its counts in bins twice as
 # long, starting at the trial's first bin and dropping an incomplete last bin, with NumPy only.

@@ -48,7 +48,6 @@ if "google.colab" in sys.modules:
 # Stable-Baselines3 and sb3-contrib (section 6.9) and what NeuroGym needs at run time. No restart.
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "neurogym>=2.3.1,<2.4"], check=True)
 
 # %%
 import inspect

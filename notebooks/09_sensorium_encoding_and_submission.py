@@ -379,7 +379,7 @@ show("a wrong file name", zipped(good, name="predictions_final.parquet.brotli"))
 # mouse counts unless `scored_mice=` says otherwise).
 
 # %%
-flipped = good.assign(prediction=[p[::-1] for p in good["prediction"]],
+flipped = good.assign(prediction=[frames[::-1] for frames in good["prediction"]],
                       neuron_ids=[np.asarray(ids[::-1], dtype=np.uint32) for ids in good["neuron_ids"]])
 show("T-51 frames", zipped(submission_frame(predictions["final_test_main"], neuron_ids, TOP_TEAMS_FRAME_RULE)))
 show("rows and ids reversed together, uint32 ids", zipped(flipped))

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from loopback import LoopbackServer, file_entry, sample_manifest
 
+from course_utils.data import source_folder
 from course_utils.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,8 +64,8 @@ def test_real_data_job_verifies_sizes_and_prints_unpinned_hashes(tmp_path, monke
     with LoopbackServer() as srv:
         files = [
             file_entry("pinned.bin", pinned, url=srv.add("/pinned.bin", pinned)),
-            {**file_entry("unpinned.bin", unpinned, url=srv.add("/unpinned.bin", unpinned)), "sha256": None,
-             "size": 2100},  # approximate size, no hash yet
+            {"path": "unpinned.bin", "url": srv.add("/unpinned.bin", unpinned), "sha256": None,
+             "approx_size": 2100},  # approximate size, no hash yet
         ]
         manifest = sample_manifest("allen_visual_behavior", files, tmp_path)
         monkeypatch.setenv("COURSE_DATA_MANIFEST", str(manifest))
@@ -79,12 +80,15 @@ def test_real_data_job_verifies_sizes_and_prints_unpinned_hashes(tmp_path, monke
         mine = {r["path"]: r for r in real_data.check_files(load_manifest())[0] if r["source"] == "allen_visual_behavior"}
         assert mine["pinned.bin"]["status"] == "ok" and mine["unpinned.bin"]["status"] == "unpinned, size ok"
 
-        # A size far from the manifest's (the server changed the file): a failure naming the file.
-        files[1]["size"] = 20000
+        # A size far from the manifest's (the server changed the file): the fetch refuses it, and a copy cached
+        # before the manifest changed is a failure naming the file.
+        files[1]["approx_size"] = 20000
         files.append({**file_entry("drifted.bin", drifted, url=srv.add("/drifted.bin", drifted)), "size": 2999})
         monkeypatch.setenv("COURSE_DATA_MANIFEST", str(sample_manifest("allen_visual_behavior", files, tmp_path)))
-        subprocess.run([sys.executable, "-m", "course_utils", "data", "fetch", "allen_visual_behavior",
-                        "--mode", "sample"], check=True, capture_output=True)
+        fetch = subprocess.run([sys.executable, "-m", "course_utils", "data", "fetch", "allen_visual_behavior",
+                                "--mode", "sample"], capture_output=True, text=True)
+        assert fetch.returncode != 0 and "drifted.bin" in fetch.stderr
+        (source_folder("allen_visual_behavior", "sample") / "drifted.bin").write_bytes(drifted)
         rows, problems = real_data.check_files(load_manifest())
     status = {r["path"]: r["status"] for r in rows if r["source"] == "allen_visual_behavior"}
     assert status == {"pinned.bin": "ok", "unpinned.bin": "SIZE MISMATCH", "drifted.bin": "MISMATCH"}

@@ -5,6 +5,10 @@ with no checkout around it.
 Colab's versions are its published pip freeze (2026-08, Python 3.13; issue 16). The environment uses this
 interpreter: on Python 3.13 (GitHub's 3.13 job) it is Colab's Python too. It needs Python >= 3.11 (Colab's
 scipy 1.16.3) and a torch wheel for this Python (the CPU build; none is served here for 3.13).
+
+Installing Colab's versions takes minutes on a fresh machine, so these tests are marked ``colab``: `make test`
+leaves them out (its goal is a few minutes) and ``make test-colab`` runs them, as GitHub's ``colab`` job does
+on every push (Python 3.13, Colab's own).
 """
 
 from __future__ import annotations
@@ -137,7 +141,7 @@ def test_wheel_carries_the_one_manifest(wheel):
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "book/"))]
 
 
-@pytest.mark.slow
+@pytest.mark.colab
 def test_setup_cell_keeps_colabs_versions_and_the_chapter_runs(colab, wheel, tmp_path):
     before, conflicts_before = _versions(colab), _conflicts(colab)
     assert {name: before.get(name) for name in COLAB_PREINSTALLED} == COLAB_PREINSTALLED
@@ -180,7 +184,7 @@ def _tasks_extra_caps_gymnasium_below_1() -> bool:
     return bool(block and re.search(r'"gymnasium[^"]*<\s*1[",]', block.group(1)))
 
 
-@pytest.mark.slow
+@pytest.mark.colab
 def test_neurogym_chapters_keep_colabs_versions_including_gymnasium(colab, wheel, tmp_path):
     # Runs after the test above in the same environment (module order): course_utils is already there.
     chapters = [p.stem for p in authoring.chapter_sources(ROOT) if authoring.chapter_extras(p.read_text())]

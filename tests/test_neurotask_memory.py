@@ -77,7 +77,9 @@ def test_rebinning_while_reading_never_holds_the_1ms_table(maze_file):
     m = _peak(maze_file, 20)
     one_ms_frame = 600_000 * (64 * 4 + 8 * 8)
     assert m["frame"] < one_ms_frame / 15
-    assert m["peak"] < 0.4 * one_ms_frame, m
+    # Holding the 1 ms table would cost at least one_ms_frame; what remains is the reader's fixed memory (the
+    # first pass over the trial structure, a batch, pyarrow's buffers: 55-100 MB measured, machine-dependent).
+    assert m["peak"] < 0.6 * one_ms_frame, m
 
 
 def test_nwb_peak_at_most_1_5x_the_frame(tmp_path):

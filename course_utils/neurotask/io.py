@@ -182,7 +182,7 @@ class _ParquetReader:
             ) from err
         self.n_rows = self.file.metadata.num_rows
         self.names = [str(n) for n in schema.names]
-        self.column_group = 32  # columns per pass (see _read)
+        self.column_group = 16  # columns per pass (see _read): 32 measured ~1.4-1.5x the frame, 16 ~1.2x, same speed
         self.kinds = {str(f.name): _arrow_kind(f.type) for f in schema}
 
     def batches(self, names: list[str], batch_rows: int) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
