@@ -16,10 +16,14 @@ Authoring (inside a checkout)::
     python -m course_utils book set-repository URL       # the one setting behind Colab links and installs
     python -m course_utils exercises build [--out DIR]   # student notebooks
 
-Sources with commands of their own (arguments passed through; ``--help`` on each)::
+Sources with commands of their own (found through the source registry, :mod:`course_utils.sources`: each
+source package's ``commands.py``; ``--help`` on each)::
 
-    python -m course_utils sensorium validate SUBMISSION DATA_ROOT   # check a competition submission
-    python -m course_utils sensorium train --data ROOT ...           # train the baseline (torchrun-ready)
+    python -m course_utils sensorium train --data ROOT ...             # train the baseline (torchrun-ready)
+    python -m course_utils sensorium validate SUBMISSION DATA_ROOT     # check a competition submission
+    python -m course_utils sensorium score SUBMISSION [--truth DEMO]   # a leaderboard row on the demo
+    python -m course_utils experanto index EXPERIMENT ...              # cache the screen trial index
+    python -m course_utils experanto convert MOUSE OUT                 # a Sensorium mouse -> experiment folder
 
 Errors of the course's own kinds (bad data, settings, manifest, files) are printed as one message that says
 what to do, without a traceback; the exit status is 1 (2 for a mistyped name or option).
@@ -167,13 +171,6 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
-# Source commands with their own argument parsers: "group command" -> "module:function(argv)".
-PASS_THROUGH = {
-    ("sensorium", "validate"): "course_utils.sensorium.validation:main",
-    ("sensorium", "train"): "course_utils.sensorium.training:main",
-}
-
-
 class _GroupsFormatter(argparse.HelpFormatter):
     """Keeps each group's help on its name's line (argparse measures sub-commands at the wrong indent)."""
 
@@ -184,6 +181,7 @@ class _GroupsFormatter(argparse.HelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     from .data import data_dir
+    from .sources import command_groups
 
     parser = argparse.ArgumentParser(
         prog="python -m course_utils",
@@ -238,24 +236,27 @@ def build_parser() -> argparse.ArgumentParser:
     build = ecmds.add_parser("build", help="write student notebooks (solutions replaced by stubs)")
     build.add_argument("--out", default="_student")
 
-    # Pass-through groups: listed here so --help shows them; main() hands their arguments on before parsing.
-    for group in dict.fromkeys(g for g, _ in PASS_THROUGH):
-        commands = sorted(cmd for g, cmd in PASS_THROUGH if g == group)
-        groups.add_parser(group, help=f"{group} commands: {', '.join(commands)} (`{group} COMMAND --help` on each)")
+    # The sources' own groups (read from the registry without importing them): listed so --help shows every
+    # command; main() hands a command's arguments to its function, which has its own parser (and --help).
+    for group, source in command_groups().items():
+        sub = groups.add_parser(group, help=f"{source.name}: {', '.join(source.commands())}",
+                                description=f"Commands of the {source.name} source ({source.package}.commands).")
+        scmds = sub.add_subparsers(dest="command", required=True, metavar="COMMAND")
+        for command, text in source.commands().items():
+            scmds.add_parser(command, help=text, add_help=False)
     return parser
 
 
-def _pass_through(argv: list[str]) -> int | None:
-    if len(argv) >= 2 and (argv[0], argv[1]) in PASS_THROUGH:
-        import importlib
+def _source_command(argv: list[str]) -> int | None:
+    """Run ``GROUP COMMAND ARGS...`` of a source (its own parser reads ARGS); None if argv is not one."""
+    from .sources import command_groups
 
-        module, _, func = PASS_THROUGH[(argv[0], argv[1])].partition(":")
-        return getattr(importlib.import_module(module), func)(argv[2:])
-    if argv and argv[0] in {group for group, _ in PASS_THROUGH}:
-        commands = sorted(cmd for group, cmd in PASS_THROUGH if group == argv[0])
-        print(f"usage: python -m course_utils {argv[0]} {{{','.join(commands)}}} ...", file=sys.stderr)
-        return 2
-    return None
+    if len(argv) < 2 or argv[1].startswith("-"):
+        return None
+    source = command_groups().get(argv[0])
+    if source is None or argv[1] not in source.commands():
+        return None
+    return source.run_command(argv[1], argv[2:])
 
 
 def _our_errors() -> tuple[type[BaseException], ...]:
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     token = INTERFACE.set("cli")  # messages say `--mode demo`, not `mode='demo'`
     try:
-        passed = _pass_through(argv)
+        passed = _source_command(argv)
         if passed is not None:
             return passed
         args = build_parser().parse_args(argv)

@@ -11,12 +11,13 @@ Taught in chapter 00_setup_and_data.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BadFileError", "load_npy", "load_torch_weights", "read_json", "read_yaml"]
+__all__ = ["BadFileError", "load_npy", "load_npz", "load_torch_weights", "read_json", "read_yaml"]
 
 
 class BadFileError(ValueError):
@@ -110,6 +111,30 @@ def load_npy(
                 fix,
             )
     return array
+
+
+def load_npz(path: str | Path, *, fix: str = "") -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` archive into a dict, never unpickling; errors name the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "a.npz"; np.savez(p, x=np.arange(2))
+    >>> {k: v.tolist() for k, v in load_npz(p).items()}
+    {'x': [0, 1]}
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _missing(path, fix)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except ValueError as err:
+        raise BadFileError(path, f"holds pickled objects or is not a readable .npz archive ({err}).",
+                           fix or "Regenerate it with np.savez of numeric arrays.") from err
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise BadFileError(path, f"could not be read as an .npz archive ({type(err).__name__}: {err}).",
+                           fix or "It may be truncated: download or regenerate it.") from err
 
 
 def load_torch_weights(path: str | Path, *, fix: str = "") -> Any:

@@ -18,7 +18,10 @@ MODES = ("demo", "sample", "full")
 # Another manifest instead of the course's (tests serve stand-ins of the real files from a loopback server
 # this way, through the normal download path; a lab can point the course at its own mirror).
 ENV_MANIFEST = "COURSE_DATA_MANIFEST"
-SOURCE_FIELDS = ("title", "description", "homepage", "license", "citation", "modes")
+SOURCE_FIELDS = ("title", "description", "homepage", "license", "citation", "package", "modes")
+# The registry entry of a source is its `package:` (a module path, imported only when used). Every source package
+# writes its demo with `<package>.simulate:write_demo` (see course_utils/sources.py for the whole interface).
+GENERATOR_TEMPLATE = "{package}.simulate:write_demo"
 # A sample file entry: where it comes from (`url`, or `dandi`), where it goes (`path`), and what it must be.
 # `size` is exact and enforced; `approx_size` is only reported (real sizes not measured byte for byte yet).
 FILE_FIELDS = ("path", "url", "dandi", "sha256", "size", "approx_size", "extract")
@@ -26,6 +29,17 @@ FILE_FIELDS = ("path", "url", "dandi", "sha256", "size", "approx_size", "extract
 
 class ManifestError(ValueError):
     """The manifest is missing a field or has a value of the wrong kind."""
+
+
+def demo_generator(info: dict[str, Any]) -> str:
+    """The demo generator (``"module:function"``) of a manifest source entry: its package's ``simulate.write_demo``.
+
+    Examples
+    --------
+    >>> demo_generator({"package": "course_utils.neurotask"})
+    'course_utils.neurotask.simulate:write_demo'
+    """
+    return GENERATOR_TEMPLATE.format(package=info["package"])
 
 
 def manifest_path() -> Path:
@@ -118,6 +132,8 @@ def validate_manifest(manifest: Any, origin: str = "manifest") -> None:
             fail(where, "must be a mapping")
         for field in SOURCE_FIELDS:
             need(source, field, where, dict if field == "modes" else str)
+        if not all(part.isidentifier() for part in source["package"].split(".")):
+            fail(f"{where}.package", "must be a module path such as 'course_utils.neurotask'")
         modes = source["modes"]
         unknown = set(modes) - set(MODES)
         if unknown:
@@ -128,10 +144,9 @@ def validate_manifest(manifest: Any, origin: str = "manifest") -> None:
             mwhere = f"{where}.modes.{mode}"
             need(modes, mode, f"{where}.modes", dict)
             need(block, "description", mwhere, str)
+            if mode == "demo" and "generator" in block:
+                fail(f"{mwhere}.generator", f"is not read: the demo is written by {demo_generator(source)} (the package's)")
             if mode == "demo" and not block.get("synthetic"):
-                generator = need(block, "generator", mwhere, str)
-                if ":" not in generator:
-                    fail(f"{mwhere}.generator", "must look like 'package.module:function'")
                 need(block, "params", mwhere, dict)
             if mode == "sample":
                 files = need(block, "files", mwhere, list)

@@ -12,28 +12,48 @@ from pathlib import Path
 import pytest
 
 from course_utils import data
-from course_utils.cli import PASS_THROUGH, main
+from course_utils.cli import main
+from course_utils.sources import command_groups
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "course_utils", *args], capture_output=True, text=True, env=env)
 
 
-def test_source_commands_are_passed_through(capsys):
+def test_source_commands_are_handed_their_arguments(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["sensorium", "validate", "--help"])
     assert exit_info.value.code == 0
-    assert "submission" in capsys.readouterr().out
-    assert main(["sensorium"]) == 2
-    assert "validate" in capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "submission" in out and "python -m course_utils sensorium validate" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sensorium"])
+    assert exit_info.value.code == 2 and "COMMAND" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sensorium", "nope"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-def test_every_pass_through_target_imports():
-    import importlib
+def test_every_source_command_is_a_function_of_its_package():
+    groups = command_groups()
+    assert {"sensorium": {"train", "validate", "score"}, "experanto": {"index", "convert"}}.items() <= {
+        g: set(s.commands()) for g, s in groups.items()}.items()
+    for source in groups.values():
+        module = source.module("commands")
+        for command in source.commands():
+            assert callable(getattr(module, command.replace("-", "_"))), (source.name, command)
 
-    for target in PASS_THROUGH.values():
-        module, _, func = target.partition(":")
-        assert callable(getattr(importlib.import_module(module), func))
+
+def test_no_shim_modules_are_left():
+    package = Path(__file__).resolve().parents[1] / "course_utils"
+    for shim in ("sensorium/train.py", "sensorium/validate.py", "experanto/__main__.py"):
+        assert not (package / shim).exists(), f"{shim}: its command lives in the package's commands.py"
+
+
+def test_experanto_commands_run_from_the_one_tree(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["experanto", "convert", "--help"])
+    assert exit_info.value.code == 0 and "mouse_folder" in capsys.readouterr().out
 
 
 def test_module_entry_point_runs():
@@ -47,8 +67,14 @@ def test_help_lists_every_command_group(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for group in ["data", "book", "exercises", *{g for g, _ in PASS_THROUGH}]:
+    for group in ["data", "book", "exercises", *command_groups()]:
         assert re.search(rf"^\s+{group}\s", out, re.MULTILINE), f"{group} missing from --help"
+    for group, source in command_groups().items():
+        with pytest.raises(SystemExit):
+            main([group, "--help"])
+        listed = capsys.readouterr().out
+        for command in source.commands():
+            assert re.search(rf"^\s+{command}\s", listed, re.MULTILINE), f"{group} {command} missing from --help"
     with pytest.raises(SystemExit):
         main(["data", "--help"])
     out = capsys.readouterr().out

@@ -119,7 +119,9 @@ def test_real_manifest_sizes_are_marked_approximate_so_real_downloads_are_not_re
         (lambda m: m["sources"]["neurotask"]["modes"]["sample"]["files"][0].update(extract="yes"), "files[0].extract"),
         (lambda m: m["sources"]["neurotask"]["modes"].update(weird={"description": "x"}), "unknown mode"),
         (lambda m: m["sources"]["neurotask"]["modes"]["full"].pop("instructions"), "full.instructions is missing"),
-        (lambda m: m["sources"]["neurotask"]["modes"]["demo"].update(generator="no_colon"), "generator must look like"),
+        (lambda m: m["sources"]["neurotask"].update(package="course utils"), "neurotask.package must be a module path"),
+        (lambda m: m["sources"]["neurotask"].pop("package"), "sources.neurotask.package is missing"),
+        (lambda m: m["sources"]["neurotask"]["modes"]["demo"].update(generator="x:y"), "demo.generator is not read"),
     ],
 )
 def test_manifest_with_a_bad_field_names_its_path(tmp_path, breakage, expected):
@@ -213,12 +215,15 @@ def test_synthetic_source_has_no_folder(isolated_data_dir):
 
 @pytest.fixture()
 def toy_generator(tmp_path, monkeypatch):
-    """A generator module importable by name, counting its calls."""
-    module = tmp_path / "toy_sim.py"
-    module.write_text(
+    """A source package whose simulate.write_demo counts its calls (what the manifest's `package:` names)."""
+    package = tmp_path / "toy_sim"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "simulate.py").write_text(
         "from pathlib import Path\n"
+        "SIMULATOR_VERSION = 1\n"
         "CALLS = []\n"
-        "def write(out_dir, seed=0, fail=False):\n"
+        "def write_demo(out_dir, seed=0, fail=False):\n"
         "    CALLS.append(seed)\n"
         "    (Path(out_dir) / 'data.txt').write_text(f'seed={seed}')\n"
         "    if fail:\n"
@@ -228,14 +233,15 @@ def toy_generator(tmp_path, monkeypatch):
     import importlib
 
     _forget("toy_sim")
-    mod = importlib.import_module("toy_sim")
+    mod = importlib.import_module("toy_sim.simulate")
     mod.CALLS.clear()
     return mod
 
 
-def _toy_manifest(generator: str = "toy_sim:write", **params) -> dict:
+def _toy_manifest(package: str = "toy_sim", **params) -> dict:
     manifest = copy.deepcopy(load_manifest())
-    manifest["sources"]["neurotask"]["modes"]["demo"] = {"description": "toy", "generator": generator, "params": params}
+    manifest["sources"]["neurotask"]["package"] = package
+    manifest["sources"]["neurotask"]["modes"]["demo"] = {"description": "toy", "params": params}
     return manifest
 
 
@@ -261,14 +267,14 @@ def test_failed_demo_generation_leaves_nothing_behind(isolated_data_dir, toy_gen
 
 def test_demo_generator_that_cannot_be_imported(isolated_data_dir):
     manifest = copy.deepcopy(load_manifest())
-    manifest["sources"]["neurotask"]["modes"]["demo"]["generator"] = "course_utils.nope:write"
+    manifest["sources"]["neurotask"]["package"] = "course_utils.nope"
     with pytest.raises(data.DataError, match="course_utils.nope"):
         data.get_source("neurotask", manifest=manifest)
 
 
 def test_demo_folder_without_its_marker_is_replaced_not_a_dead_end(isolated_data_dir, toy_generator):
     manifest = _toy_manifest(seed=2)
-    block = manifest["sources"]["neurotask"]["modes"]["demo"]
+    block = data.mode_info("neurotask", "demo", manifest)
     broken = data.source_folder("neurotask", "demo") / data.demo_key(block)
     broken.mkdir(parents=True)
     (broken / "half_written.txt").write_text("from an interrupted run")
@@ -340,21 +346,19 @@ def test_demo_key_includes_the_versions_of_simulators_it_builds_on(toy_package):
     assert data.demo_key(block) != key
 
 
-def test_demo_key_without_a_version_falls_back_to_every_module_it_imports(toy_package):
-    block = {"generator": "toypkg.plain:write", "params": {}}
-    key = data.demo_key(block)
-    fingerprint = data.demo_fingerprint(block["generator"])
-    assert fingerprint["simulator_version"] is None and "toypkg.helper" in fingerprint["code"]
-    (toy_package / "unrelated.py").write_text('"""Edited."""\n')
-    assert data.demo_key(block) == key
-    (toy_package / "helper.py").write_text('"""Helper, edited."""\nSCALE = 1\n')
-    assert data.demo_key(block) != key, "without SIMULATOR_VERSION a helper's edit must regenerate"
+def test_a_generator_without_an_integer_simulator_version_is_refused_with_the_fix(toy_package):
+    with pytest.raises(data.DataError, match=r"plain.py has no `SIMULATOR_VERSION = <integer>` line.*Add one"):
+        data.demo_key({"generator": "toypkg.plain:write", "params": {}})
+    (toy_package / "dated.py").write_text('SIMULATOR_VERSION = "2024.1"\n')  # a string is not a version
+    with pytest.raises(data.DataError, match="dated.py has no `SIMULATOR_VERSION = <integer>`"):
+        data.demo_key({"generator": "toypkg.dated:write", "params": {}})
 
 
 def test_stale_demo_sets_say_truthfully_why(isolated_data_dir, toy_package):
-    manifest = _toy_manifest("toypkg.versioned:write", seed=0)
+    (toy_package / "simulate.py").write_text((toy_package / "versioned.py").read_text().replace("def write(", "def write_demo("))
+    manifest = _toy_manifest("toypkg", seed=0)
     old = data.get_source("neurotask", manifest=manifest)
-    _bump(toy_package / "versioned.py", "SIMULATOR_VERSION = 1", "SIMULATOR_VERSION = 2")
+    _bump(toy_package / "simulate.py", "SIMULATOR_VERSION = 1", "SIMULATOR_VERSION = 2")
     new = data.get_source("neurotask", manifest=manifest)
     assert new != old
     rows = {Path(r.path).name: r for r in data.verify(["neurotask"], manifest) if r.mode == "demo"}
@@ -366,19 +370,18 @@ def test_stale_demo_sets_say_truthfully_why(isolated_data_dir, toy_package):
 def test_the_demo_key_is_read_from_source_files_without_importing_the_simulator(toy_package):
     """verify and every chapter's get_source compute keys: that must not import torch, pynwb, ... (seconds)."""
     (toy_package / "heavy.py").write_text(
-        '"""A simulator whose import is expensive."""\nSIMULATOR_VERSION = "2024.1"\n'
+        '"""A simulator whose import is expensive."""\nSIMULATOR_VERSION = 3\n'
         "raise RuntimeError('imported')\n"
     )
     fingerprint = data.demo_fingerprint("toypkg.heavy:write")
-    assert fingerprint["simulator_version"] == "2024.1"
+    assert fingerprint["simulator_version"] == 3
     assert len(data.demo_key({"generator": "toypkg.heavy:write", "params": {}})) == 16
 
 
 def test_every_course_demo_has_a_key():
     for name, info in load_manifest()["sources"].items():
-        demo = info["modes"]["demo"]
-        if not demo.get("synthetic"):
-            assert len(data.demo_key(demo)) == 16, name
+        if not info["modes"]["demo"].get("synthetic"):
+            assert len(data.demo_key(data.mode_info(name, "demo"))) == 16, name
 
 
 # ------------------------------------------------------------------------------------------ downloads

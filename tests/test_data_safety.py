@@ -27,7 +27,9 @@ BLOCKING_GENERATOR = '''
 import os, time
 from pathlib import Path
 
-def write(out_dir, seed=0, n_files=1):
+SIMULATOR_VERSION = 1
+
+def write_demo(out_dir, seed=0, n_files=1):
     state = Path(os.environ["TOY_STATE"])
     with open(state / "calls.txt", "a") as fh:
         fh.write(f"{os.getpid()}\\n")
@@ -63,13 +65,12 @@ class Toy:
         self.state.mkdir(parents=True)
         modules = root / "modules"
         modules.mkdir()
-        (modules / "toy_block.py").write_text(BLOCKING_GENERATOR)
+        (modules / "toy_block").mkdir()
+        (modules / "toy_block" / "__init__.py").write_text("")
+        (modules / "toy_block" / "simulate.py").write_text(BLOCKING_GENERATOR)
         manifest = copy.deepcopy(load_manifest())
-        manifest["sources"]["neurotask"]["modes"]["demo"] = {
-            "description": "toy",
-            "generator": "toy_block:write",
-            "params": {"seed": 0, "n_files": n_files},
-        }
+        manifest["sources"]["neurotask"]["package"] = "toy_block"
+        manifest["sources"]["neurotask"]["modes"]["demo"] = {"description": "toy", "params": {"seed": 0, "n_files": n_files}}
         self.manifest_path = root / "manifest.yaml"
         self.manifest_path.write_text(yaml.safe_dump(manifest))
         monkeypatch.setenv("COURSE_DATA_MANIFEST", str(self.manifest_path))

@@ -515,9 +515,9 @@ def test_dataset_pickles_without_copying_the_data(tiny):
 
 
 def test_command_line_index(tiny, tmp_path, capsys):
-    from course_utils.experanto.__main__ import main
+    from course_utils.cli import main
 
-    main(["index", str(tiny), "--cache-dir", str(tmp_path / "cli_cache")])
+    assert main(["experanto", "index", str(tiny), "--cache-dir", str(tmp_path / "cli_cache")]) == 0
     assert "indexed" in capsys.readouterr().out
     assert len(list((tmp_path / "cli_cache").glob("trials-*.json"))) == 1
 

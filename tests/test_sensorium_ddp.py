@@ -22,7 +22,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
     checkpoint = tmp_path / "ddp.pt"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "course_utils.sensorium.train", "--data", str(root), "--epochs", "1", "--max-steps", "2",
+               "-m", "course_utils", "sensorium", "train", "--data", str(root), "--epochs", "1", "--max-steps", "2",
                "--batch-size", "4", "--frames-per-clip", "16", "--hidden-channels", "4", "--n-layers", "1",
                "--no-progress", "--checkpoint", str(checkpoint)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)

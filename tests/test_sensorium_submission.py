@@ -23,8 +23,8 @@ from course_utils.sensorium import (
     write_demo_mice,
     write_submission,
 )
+from course_utils.sensorium.commands import validate as validate_main
 from course_utils.sensorium.submission import TRACK_FILES, FrameRule, write_parquet
-from course_utils.sensorium.validate import main as validate_main
 
 REPO = Path(__file__).resolve().parents[1]
 MAIN_TIERS = ("live_test_main", "final_test_main")
@@ -223,7 +223,7 @@ def test_command_line_exit_codes(tmp_path, root, mice, capsys):
     assert validate_main([str(t51), str(root), "--skip-last", "1"]) == 0
     assert validate_main([str(tmp_path / "nothing.zip"), str(root)]) == 1  # a message, not a traceback
     assert "does not exist" in capsys.readouterr().out
-    result = subprocess.run([sys.executable, "-m", "course_utils.sensorium.validate", str(good), str(root)],
+    result = subprocess.run([sys.executable, "-m", "course_utils", "sensorium", "validate", str(good), str(root)],
                             capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": ""})
     assert result.returncode == 0, result.stderr
 

@@ -58,3 +58,8 @@ __all__ = [
     "trial_outcomes",
     "with_nwb_files",
 ]
+
+
+# The source interface (course_utils.sources): the one registered opener, under the name every source shares.
+# Not in __all__, so `from course_utils.allen import *` never hides the built-in open.
+open = load_behavior_session

@@ -45,10 +45,14 @@ from scipy.stats import norm
 
 from .nwb import INT_NULL, _add_trial_columns, flashes_since_change, image_change
 
-__all__ = ["DEMO_NAMESPACE", "image_stimulus_name", "simulate_session", "task_parameters", "write_behavior_nwb",
-           "write_demo_project"]
+__all__ = ["DEMO_NAMESPACE", "SIMULATOR_VERSION", "image_stimulus_name", "load_ground_truth", "simulate_session",
+           "task_parameters", "write_behavior_nwb", "write_demo", "write_demo_project"]
 
+# The demo cache key is this module's source and this number: bump it when a module this one relies on changes
+# what is written (see course_utils.data.demo).
+SIMULATOR_VERSION = 1
 DEMO_NAMESPACE = "ndx-aibs-behavior-ophys-demo"
+GROUND_TRUTH_FILE = "demo_ground_truth.csv"
 FRAME_RATE_HZ = 60.0
 FLASH_FRAMES = 45  # 0.75 s: 250 ms image + 500 ms grey
 IMAGE_FRAMES = 15
@@ -779,4 +783,29 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
                           "dprime_true": 0.0 if kind["passive"] else d_true, "criterion_true": c_true,
                           "satiation_s": satiation, "duration_s": duration})
     pd.DataFrame(rows).to_csv(out_dir / "project_metadata" / "behavior_session_table.csv", index=False)
-    pd.DataFrame(truth).to_csv(out_dir / "demo_ground_truth.csv", index=False)
+    pd.DataFrame(truth).to_csv(out_dir / GROUND_TRUTH_FILE, index=False)
+
+
+def load_ground_truth(folder: str | Path) -> dict:
+    """The model mouse's truth of a demo project: ``{"sessions": table}``, one row per session.
+
+    The table (indexed by ``behavior_session_id``) has ``mouse_id``, ``session_type``, ``dprime_true``,
+    ``criterion_true``, ``satiation_s`` and ``duration_s``. Only demo data have it; real data raise a clear
+    ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> truth = load_ground_truth(get_source("allen_visual_behavior"))   # doctest: +SKIP
+    >>> truth["sessions"]["dprime_true"].max() > 1                       # doctest: +SKIP
+    True
+
+    Taught in chapter 05_allen_behavior_analysis.
+    """
+    path = Path(folder) / GROUND_TRUTH_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: only the simulated demo project has a ground truth "
+                                "(real sessions do not). Use mode='demo' to compare with it.")
+    return {"sessions": pd.read_csv(path, index_col="behavior_session_id")}
+
+
+write_demo = write_demo_project  # the name the source interface registers (course_utils.sources)

@@ -5,16 +5,16 @@ The key is a hash of
 
 * the generator's name and parameters (``generator`` and ``params`` in ``data_manifest.yaml``);
 * the generator's own module: the sha256 of its source file;
-* ``SIMULATOR_VERSION``, a module-level literal of that module, which its authors bump when something the
-  module relies on changes what is written (a helper module, a file writer, another source's simulator);
+* ``SIMULATOR_VERSION``, an integer literal of that module, which its authors bump when something the module
+  relies on changes what is written (a helper module, a file writer);
 * the ``SIMULATOR_VERSION`` of any other simulator module it imports (the Experanto demo converts the
   Sensorium demo mice, so a new Sensorium simulator makes a new Experanto demo).
 
-So editing a docstring elsewhere in the package regenerates nothing. A generator module without
-``SIMULATOR_VERSION`` falls back to hashing every module of the course package it imports, directly or
-through those modules (found by reading their ``import`` statements, nothing is executed): safe, but an edit
-to any of them regenerates the set. The completion marker records all of it, so ``verify`` can say *why* an
-older set is stale.
+So editing a docstring elsewhere in the package regenerates nothing. Both are read from the source file
+(nothing is imported), so computing a key is fast. A generator module without the literal is refused with a
+message that says where to add it. The completion marker records all of it, so ``verify`` can say *why* an
+older set is stale. Which module generates a source's demo comes from the manifest's ``package:`` entry
+(``<package>.simulate:write_demo``; see :mod:`course_utils.sources`).
 
 Taught in chapter ``00_setup_and_data``.
 """
@@ -49,7 +49,7 @@ VERSION_NAME = "SIMULATOR_VERSION"
 # ----------------------------------------------------------------------------------------- the key
 
 
-def _module_file(module_name: str) -> Path | None:
+def module_file(module_name: str) -> Path | None:
     """The source file of a module, found without importing it (nor its packages)."""
     loaded = sys.modules.get(module_name)
     if loaded is not None and getattr(loaded, "__file__", None):
@@ -72,20 +72,16 @@ def _module_file(module_name: str) -> Path | None:
 
 
 @lru_cache(maxsize=256)
-def _parse(path: Path, mtime_ns: int) -> tuple[str, Any, bool, tuple[str, ...]]:
-    """sha256, literal SIMULATOR_VERSION (or None), whether the name is bound otherwise, imported modules."""
+def _parse(path: Path, mtime_ns: int) -> tuple[str, Any, tuple[str, ...]]:
+    """sha256, the literal SIMULATOR_VERSION (or None), imported modules."""
     source = path.read_bytes()
     tree = ast.parse(source, filename=str(path))
-    version, bound_otherwise = None, False
+    version = None
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == VERSION_NAME for t in targets) and node.value is not None:
-            try:
-                version = ast.literal_eval(node.value)
-            except ValueError:
-                bound_otherwise = True
-        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == VERSION_NAME for a in node.names):
-            bound_otherwise = True
+            value = node.value.value if isinstance(node.value, ast.Constant) else None
+            version = value if isinstance(value, int) and not isinstance(value, bool) else None
     imports = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -93,7 +89,7 @@ def _parse(path: Path, mtime_ns: int) -> tuple[str, Any, bool, tuple[str, ...]]:
         elif isinstance(node, ast.ImportFrom):
             imports.append(("." * node.level) + (node.module or ""))
             imports += [("." * node.level) + ((node.module + ".") if node.module else "") + a.name for a in node.names]
-    return hashlib.sha256(source).hexdigest(), version, bound_otherwise, tuple(imports)
+    return hashlib.sha256(source).hexdigest(), version, tuple(imports)
 
 
 def _absolute(name: str, module_name: str, is_package: bool) -> str:
@@ -108,16 +104,14 @@ def _absolute(name: str, module_name: str, is_package: bool) -> str:
 
 
 def _module_facts(module_name: str) -> dict[str, Any] | None:
-    path = _module_file(module_name)
+    path = module_file(module_name)
     if path is None or path.suffix != ".py":
         return None
-    sha, version, bound_otherwise, imports = _parse(path, path.stat().st_mtime_ns)
-    if bound_otherwise:  # defined by an import or an expression: ask the module itself
-        version = getattr(importlib.import_module(module_name), VERSION_NAME, None)
+    sha, version, imports = _parse(path, path.stat().st_mtime_ns)
     package = path.name == "__init__.py"
     top = module_name.split(".")[0]
     local = sorted({_absolute(i, module_name, package) for i in imports} - {module_name})
-    local = [m for m in local if m.split(".")[0] == top and _module_file(m) is not None]
+    local = [m for m in local if m.split(".")[0] == top and module_file(m) is not None]
     return {"sha256": sha, "version": version, "imports": local}
 
 
@@ -127,22 +121,31 @@ def demo_fingerprint(generator: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``module``, ``module_sha256``, ``simulator_version`` (None if the module declares none), ``depends``
-        (other simulator modules it imports and their versions) and, only without a version, ``code``
-        (sha256 of every module of the package it imports, directly or indirectly).
+        ``module``, ``module_sha256``, ``simulator_version`` (its integer ``SIMULATOR_VERSION``) and ``depends``
+        (other simulator modules it imports and their versions).
+
+    Raises
+    ------
+    DataError
+        The module cannot be found, or it has no integer ``SIMULATOR_VERSION = N`` literal.
 
     Examples
     --------
-    >>> fp = demo_fingerprint("course_utils.neurotask.simulate:write_demo_dataset")
-    >>> fp["module"], len(fp["module_sha256"])
-    ('course_utils.neurotask.simulate', 64)
+    >>> fp = demo_fingerprint("course_utils.neurotask.simulate:write_demo")
+    >>> fp["module"], len(fp["module_sha256"]), type(fp["simulator_version"])
+    ('course_utils.neurotask.simulate', 64, <class 'int'>)
     """
     module_name = generator.partition(":")[0]
     facts = _module_facts(module_name)
     if facts is None:
         raise DataError(
-            f"Demo generator {generator!r} named in data_manifest.yaml: module {module_name!r} has no Python source "
-            "file that can be found. Fix `generator:` in the manifest."
+            f"Demo generator {generator!r}: module {module_name!r} has no Python source file that can be found. "
+            "Fix `package:` in data_manifest.yaml, or add the module (<package>/simulate.py)."
+        )
+    if facts["version"] is None:
+        raise DataError(
+            f"Demo generator {generator!r}: {module_file(module_name)} has no `{VERSION_NAME} = <integer>` line. "
+            f"Add one at the module's top level (e.g. `{VERSION_NAME} = 1`); bump it when what it writes changes."
         )
     fingerprint: dict[str, Any] = {
         "module": module_name,
@@ -150,22 +153,10 @@ def demo_fingerprint(generator: str) -> dict[str, Any]:
         "simulator_version": facts["version"],
         "depends": {},
     }
-    seen, queue, code = {module_name}, list(facts["imports"]), {}
-    while queue:
-        name = queue.pop()
-        if name in seen:
-            continue
-        seen.add(name)
+    for name in facts["imports"]:
         dep = _module_facts(name)
-        if dep is None:
-            continue
-        if dep["version"] is not None:
+        if dep is not None and dep["version"] is not None:
             fingerprint["depends"][name] = dep["version"]
-        if facts["version"] is None:  # fallback: follow every import, hash every module
-            code[name] = dep["sha256"]
-            queue += dep["imports"]
-    if facts["version"] is None:
-        fingerprint["code"] = dict(sorted(code.items()))
     return fingerprint
 
 
@@ -218,8 +209,8 @@ def why_stale(marker: dict[str, Any], block: dict[str, Any]) -> str:
         return "written by an older version of the course package (no simulator version recorded)"
     try:
         now = demo_fingerprint(block["generator"])
-    except DataError:
-        return "its generator can no longer be found"
+    except DataError as err:
+        return f"its generator cannot be used now: {err}"
     reasons = []
     if old.get("simulator_version") != now["simulator_version"]:
         reasons.append(f"{VERSION_NAME} {old.get('simulator_version')} (now {now['simulator_version']})")
@@ -227,9 +218,6 @@ def why_stale(marker: dict[str, Any], block: dict[str, Any]) -> str:
     reasons += [f"{dep} {VERSION_NAME} {old.get('depends', {}).get(dep)} (now {now['depends'].get(dep)})" for dep in changed_deps]
     if old.get("module_sha256") != now["module_sha256"]:
         reasons.append(f"{now['module']} edited since")
-    changed_code = sorted(k for k in set(old.get("code") or {}) | set(now.get("code") or {}) if (old.get("code") or {}).get(k) != (now.get("code") or {}).get(k))
-    if changed_code:
-        reasons.append(f"{len(changed_code)} imported module(s) edited since (e.g. {changed_code[0]})")
     return "older simulator: " + "; ".join(reasons) if reasons else "written under another cache key"
 
 

@@ -18,7 +18,7 @@ from .errors import DataError
 from .remote import PART_PREFIX, file_sha256
 from .safety import TRASH_PREFIX, SourceBusyError, is_locked, remove_tree, source_lock
 from .sample import extraction_marker, read_records
-from .settings import data_dir, data_mode, source_folder, source_info, source_names
+from .settings import data_dir, data_mode, mode_info, source_folder, source_info, source_names
 
 __all__ = ["PROBLEMS", "CleanItem", "ConfirmationRequired", "FileStatus", "clean", "folder_size", "plan_clean", "verify"]
 
@@ -198,7 +198,7 @@ def verify(
     for name in names or source_names(manifest):
         modes = source_info(name, manifest)["modes"]
         if not modes["demo"].get("synthetic"):
-            rows += _verify_demo(name, modes["demo"])
+            rows += _verify_demo(name, mode_info(name, "demo", manifest))
         if "sample" in modes:
             rows += _verify_sample(name, modes["sample"], hash_files)
         full = source_folder(name, "full")

@@ -12,7 +12,7 @@ from typing import Any
 
 import platformdirs
 
-from ..manifest import MODES, load_manifest
+from ..manifest import MODES, demo_generator, load_manifest
 from .errors import SettingError
 
 __all__ = [
@@ -189,6 +189,9 @@ def source_info(name: str, manifest: dict[str, Any] | None = None) -> dict[str, 
 def mode_info(name: str, mode: str, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest block of one source's mode; a clear error if the source has no such mode.
 
+    A demo block gets its ``generator`` (``"module:function"``) from the source's ``package``: every source writes
+    its demo with ``<package>.simulate:write_demo``, so the data layer needs no per-source code.
+
     Examples
     --------
     >>> sorted(mode_info("neurotask", "demo"))[:2]
@@ -203,7 +206,10 @@ def mode_info(name: str, mode: str, manifest: dict[str, Any] | None = None) -> d
             f"Source {name!r} has no {mode!r} mode; it has {list(info['modes'])}. "
             f"Choose {choices}; if {ENV_MODE} is set, unset it or change it."
         )
-    return info["modes"][mode]
+    block = info["modes"][mode]
+    if mode == "demo" and not block.get("synthetic"):
+        block = {**block, "generator": demo_generator(info)}
+    return block
 
 
 def source_folder(name: str, mode: str) -> Path:

@@ -51,3 +51,8 @@ __all__ = [
     "index_cache_dir",
     "load_trial_table",
 ]
+
+
+# The source interface (course_utils.sources): the one registered opener, under the name every source shares.
+# Not in __all__, so `from course_utils.experanto import *` never hides the built-in open.
+open = Experiment

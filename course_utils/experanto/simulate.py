@@ -26,10 +26,16 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
+from ..fileio import load_npz
 from .convert import convert_sensorium_mouse
 from .writer import write_experiment_meta, write_screen_modality, write_sequence_modality
 
-__all__ = ["write_demo_experiments", "write_mixed_experiment", "MIXED_LATENCY_S"]
+__all__ = ["MIXED_LATENCY_S", "SIMULATOR_VERSION", "load_ground_truth", "write_demo", "write_demo_experiments",
+           "write_mixed_experiment"]
+
+# The demo cache key is this module's source and this number: bump it when a module this one relies on changes
+# what is written (see course_utils.data.demo).
+SIMULATOR_VERSION = 1
 
 MIXED_LATENCY_S = 0.1
 GROUND_TRUTH_FOLDER = "SIMULATOR_GROUND_TRUTH"
@@ -66,6 +72,26 @@ def write_demo_experiments(out_dir: Path, seed: int = 0, n_mice: int = 2) -> Non
         for mouse in sorted(Path(tmp).glob("dynamic*")):
             convert_sensorium_mouse(mouse, out_dir / mouse.name)
     write_mixed_experiment(out_dir / "mixed", seed=seed, truth_dir=out_dir / GROUND_TRUTH_FOLDER)
+
+
+def load_ground_truth(folder: str | Path, experiment: str = "mixed") -> dict:
+    """The model behind a demo experiment (``mixed``): its arrays, read without unpickling.
+
+    The converted Sensorium mice keep their truth in the Sensorium demo
+    (:func:`course_utils.sensorium.simulate.load_ground_truth`). Real folders raise a clear ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> sorted(load_ground_truth(get_source("experanto")))[:2]   # doctest: +SKIP
+    ['bias', 'description']
+
+    Taught in chapter 04_experanto_chunks.
+    """
+    return load_npz(Path(folder) / GROUND_TRUTH_FOLDER / f"{experiment}.npz",
+                    fix="Only the simulated demo experiments have a ground truth (real recordings do not).")
+
+
+write_demo = write_demo_experiments  # the name the source interface registers (course_utils.sources)
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:

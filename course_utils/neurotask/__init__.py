@@ -48,3 +48,8 @@ __all__ = [
     "trial_table",
     "velocity_columns",
 ]
+
+
+# The source interface (course_utils.sources): the one registered opener, under the name every source shares.
+# Not in __all__, so `from course_utils.neurotask import *` never hides the built-in open.
+open = load_file

@@ -33,7 +33,7 @@ The model (the *ground truth* that the chapters recover):
 
 :func:`write_demo_dataset` writes the demo folder; :func:`simulate_dataset` returns one dataset in memory
 (the benchmarks use it). The tuning parameters are stored in ``SIMULATOR_GROUND_TRUTH.json``: a file of this
-simulator only, real NeuroTask has nothing like it. Read it with :func:`read_ground_truth`.
+simulator only, real NeuroTask has nothing like it. Read it with :func:`load_ground_truth`.
 
 Taught in chapter 01_neurotask_loading.
 """
@@ -48,7 +48,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..fileio import read_json
 from .schema import EVENT_PREFIX, ID_COLUMNS, NEURON_PREFIX, is_neuron
+
+# The demo cache key is this module's source and this number: bump it when a module this one relies on changes
+# what is written (see course_utils.data.demo).
+SIMULATOR_VERSION = 1
 
 GROUND_TRUTH_FILE = "SIMULATOR_GROUND_TRUTH.json"
 NWB_TWIN = "001056/sub-Animal-1-&-2/sub-Animal-1-&-2.nwb"
@@ -546,7 +551,7 @@ def write_demo_dataset(out_dir: Path, seed: int = 0) -> None:
     (out_dir / GROUND_TRUTH_FILE).write_text(json.dumps(truth, indent=1))
 
 
-def read_ground_truth(folder: str | Path) -> dict:
+def load_ground_truth(folder: str | Path) -> dict:
     """Read ``SIMULATOR_GROUND_TRUTH.json`` from a demo folder (plain JSON: nothing is executed).
 
     Raises
@@ -556,16 +561,14 @@ def read_ground_truth(folder: str | Path) -> dict:
 
     Examples
     --------
-    >>> truth = read_ground_truth(get_source("neurotask"))     # doctest: +SKIP
+    >>> truth = load_ground_truth(get_source("neurotask"))     # doctest: +SKIP
     >>> truth["datasets"]["2_10_Simulated_CObump.parquet"]["lag_ms"]   # doctest: +SKIP
     100.0
 
     Taught in chapter 01_neurotask_loading.
     """
-    path = Path(folder) / GROUND_TRUTH_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: only the simulated demo data have a ground truth (real recordings do "
-            "not). Use mode='demo' to compare with it."
-        )
-    return json.loads(path.read_text())
+    return read_json(Path(folder) / GROUND_TRUTH_FILE, fix=(
+        "Only the simulated demo data have a ground truth (real recordings do not). Use mode='demo' to compare with it."))
+
+
+write_demo = write_demo_dataset  # the name the source interface registers (course_utils.sources)

@@ -4,11 +4,12 @@
   trial lengths, arrays per trial, neurons, statistics with an explicit reduction of a frame axis).
 * :mod:`.dataset`: a torch ``Dataset`` of clips and a loader that mixes mice.
 * :mod:`.model`, :mod:`.training`: the baseline encoding model and its training loop (DDP-ready;
-  command line: ``python -m course_utils.sensorium.train``).
+  command line: ``python -m course_utils sensorium train``).
 * :mod:`.metrics`: the competition's single-trial correlation, correlation to average, noise ceiling (raw or
   on responses normalised by the released std).
 * :mod:`.submission`, :mod:`.validation`: write a submission and check it before uploading (command line:
-  ``python -m course_utils.sensorium.validate``).
+  ``python -m course_utils sensorium validate``); :mod:`.scoring`: a leaderboard row against the demo's
+  withheld responses (``python -m course_utils sensorium score``).
 * :mod:`.simulate`: the demo mice, with their ground truth.
 
 Taught in chapters 03_sensorium_data and 09_sensorium_encoding_and_submission.
@@ -71,3 +72,8 @@ __all__ = [
     "read_mice", "read_mouse", "save_checkpoint", "score_mice", "single_trial_correlation", "submission_frame",
     "train_model", "trial_length", "validate_submission", "write_demo_mice", "write_submission",
 ]
+
+
+# The source interface (course_utils.sources): the one registered opener, under the name every source shares.
+# Not in __all__, so `from course_utils.sensorium import *` never hides the built-in open.
+open = read_mouse

@@ -50,8 +50,13 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from ..fileio import load_npz
+
 VIDEO_HEIGHT = 36
 VIDEO_WIDTH = 64
+# The demo cache key is this module's source and this number: bump it when a module this one relies on changes
+# what is written (see course_utils.data.demo).
+SIMULATOR_VERSION = 1
 GROUND_TRUTH_FOLDER = "SIMULATOR_GROUND_TRUTH"
 TEST_TIERS = ("live_test_main", "live_test_bonus", "final_test_main", "final_test_bonus")
 STAT_KINDS = ("videos", "responses", "behavior", "pupil_center")
@@ -397,10 +402,18 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
     )
 
 
-def load_ground_truth(dataset_root: str | Path, mouse_name: str) -> dict[str, np.ndarray]:
-    """The simulator's ground truth of a demo mouse (receptive fields, rates, withheld test responses).
+def load_ground_truth(dataset_root: str | Path, mouse_name: str | None = None) -> dict:
+    """The simulator's ground truth of the demo mice (receptive fields, rates, withheld test responses).
 
-    Only demo data have it; real data raise a clear error.
+    Parameters
+    ----------
+    dataset_root
+        The demo data folder (``get_source("sensorium2023")``).
+    mouse_name
+        One mouse's folder name: its arrays (``{"spatial_rf": ..., ...}``). ``None``: every mouse,
+        ``{mouse_name: {...}}``.
+
+    Only demo data have it; real data raise a clear ``FileNotFoundError``.
 
     Examples
     --------
@@ -410,10 +423,14 @@ def load_ground_truth(dataset_root: str | Path, mouse_name: str) -> dict[str, np
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
-    path = Path(dataset_root) / GROUND_TRUTH_FOLDER / f"{mouse_name}.npz"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: only the simulated demo mice have a ground truth (real mice do not)."
-        )
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    folder = Path(dataset_root) / GROUND_TRUTH_FOLDER
+    fix = "Only the simulated demo mice have a ground truth (real mice do not)."
+    if mouse_name is not None:
+        return load_npz(folder / f"{mouse_name}.npz", fix=fix)
+    files = sorted(folder.glob("*.npz"))
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no ground truth. {fix}")
+    return {path.stem: load_npz(path, fix=fix) for path in files}
+
+
+write_demo = write_demo_mice  # the name the source interface registers (course_utils.sources)

@@ -7,8 +7,8 @@ From Python::
 From the command line (one process, or several under ``torchrun`` with DistributedDataParallel; the same
 command, unchanged)::
 
-    python -m course_utils.sensorium.train --data DATA_ROOT --epochs 20 --checkpoint model.pt
-    torchrun --nproc_per_node 2 -m course_utils.sensorium.train --data DATA_ROOT --epochs 20
+    python -m course_utils sensorium train --data DATA_ROOT --epochs 20 --checkpoint model.pt
+    torchrun --nproc_per_node 2 -m course_utils sensorium train --data DATA_ROOT --epochs 20
 
 Under torchrun every process trains on its share of each batch (gloo on CPU, NCCL on GPUs); gradients are
 averaged by DDP; the oracle score that drives early stopping is computed on rank 0 and broadcast, so every
@@ -19,12 +19,11 @@ Taught in chapter 09_sensorium_encoding_and_submission.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -291,44 +290,3 @@ def train_model(
         net.load_state_dict(best_state)
     net.eval()
     return net, history
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; runs unchanged under ``torchrun`` (DDP, gloo on CPU / NCCL on GPU)."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.sensorium.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, help="folder holding the dynamic*-Video-* mouse folders")
-    parser.add_argument("--checkpoint", default=None, help="where to save the best model (.pt)")
-    for f in fields(TrainConfig):
-        if f.name in ("progress",):
-            continue
-        kind = {"int": int, "float": float, "bool": None}.get(str(f.type).split(" ")[0], float)
-        flag = "--" + f.name.replace("_", "-")
-        if f.name == "readout":
-            parser.add_argument(flag, choices=["gaussian", "factorized"], default=f.default)
-        elif f.type == "bool":
-            parser.add_argument(flag, action="store_true")
-        elif f.name in ("max_minutes", "max_steps"):
-            parser.add_argument(flag, type=float if f.name == "max_minutes" else int, default=None)
-        else:
-            parser.add_argument(flag, type=kind, default=f.default)
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "progress"}
-    config = TrainConfig(**values, progress=not args.no_progress)
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    try:
-        _, history = train_model(args.data, config, checkpoint=args.checkpoint)
-        rank, world = _distributed()
-        if rank == 0:
-            print(f"world_size={world} epochs={len(history['oracle'])} "
-                  f"best_oracle_corr={max(history['oracle']):.4f}")
-    finally:
-        if distributed:
-            dist.destroy_process_group()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,8 +13,8 @@ A submission is read a few rows at a time, straight from the parquet columns (ne
 full-size file is checked in bounded memory (``benchmarks/bench_sensorium.py`` prints the peak). On the
 command line::
 
-    python -m course_utils.sensorium.validate submission_main.zip DATASET_ROOT
-    python -m course_utils.sensorium.validate predictions_final_main.parquet.brotli DATASET_ROOT
+    python -m course_utils sensorium validate submission_main.zip DATASET_ROOT
+    python -m course_utils sensorium validate predictions_final_main.parquet.brotli DATASET_ROOT
 
 exits with status 0 when the submission is valid and 1 otherwise.
 
@@ -23,7 +23,6 @@ Taught in chapter 09_sensorium_encoding_and_submission.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import zipfile
@@ -432,25 +431,3 @@ def validate_submission(
             except (FileNotFoundError, BadFileError) as err:  # a damaged mouse folder the check needed
                 report.add(f"dataset: {err}", file=name)
     return report
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_utils.sensorium.validate SUBMISSION DATASET_ROOT [--skip-last 1] [--scored-mouse M]``."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.sensorium.validate",
-                                     description="Check a Sensorium 2023 submission before uploading it.")
-    parser.add_argument("submission", help="the zip (or one predictions_*.parquet.brotli file)")
-    parser.add_argument("dataset_root", help="folder holding the dynamic*-Video-* mouse folders")
-    parser.add_argument("--skip-last", type=int, default=None,
-                        help="accept only this frame rule: 0 for the starter kit's T-50, 1 for the winners' T-51 "
-                             "(default: both, as the server did)")
-    parser.add_argument("--scored-mouse", action="append", default=None, metavar="MOUSE",
-                        help="a mouse the submission must cover (repeat; default: the competition's scored mice)")
-    args = parser.parse_args(argv)
-    rule = None if args.skip_last is None else FrameRule(SUBMISSION_FRAME_RULE.skip_first, args.skip_last)
-    report = validate_submission(args.submission, args.dataset_root, rule, args.scored_mouse)
-    print(report)
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -65,6 +65,11 @@ __all__ = [
 ]
 
 
+# The source interface (course_utils.sources): the one registered opener, under the name every source shares.
+# Not in __all__, so `from course_utils.tasks import *` never hides the built-in open.
+open = make_task
+
+
 def __getattr__(name: str):
     # neurogym- and gymnasium-dependent classes are built on first use, so importing the package stays light.
     if name == "ReactionTimeTargets":
