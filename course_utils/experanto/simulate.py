@@ -52,7 +52,7 @@ def write_demo_experiments(out_dir: Path, seed: int = 0, n_mice: int = 2) -> Non
     seed
         Random seed (the same seed writes the same files).
     n_mice
-        Sensorium demo mice to simulate and convert.
+        Sensorium demo mice to simulate and convert (0: only the mixed experiment).
 
     Examples
     --------
@@ -68,7 +68,8 @@ def write_demo_experiments(out_dir: Path, seed: int = 0, n_mice: int = 2) -> Non
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        write_demo_mice(Path(tmp), seed=seed, n_mice=n_mice)
+        if n_mice:  # 0: the mixed experiment only (tests)
+            write_demo_mice(Path(tmp), seed=seed, n_mice=n_mice)
         for mouse in sorted(Path(tmp).glob("dynamic*")):
             convert_sensorium_mouse(mouse, out_dir / mouse.name)
     write_mixed_experiment(out_dir / "mixed", seed=seed, truth_dir=out_dir / GROUND_TRUTH_FOLDER)

@@ -107,9 +107,10 @@ def score_submission(path: str | Path, truth_root: str | Path) -> dict[str, dict
     truth = load_ground_truth(truth_root)
     scores = {}
     with tempfile.TemporaryDirectory(prefix="sensorium_score_") as workdir:
-        for tier, file in sorted(_tier_files(path, Path(workdir)).items()):
-            frame = pd.read_parquet(file, engine="pyarrow")
-            scores[tier] = _score_tier(frame, mice, truth)
+        files = _tier_files(path, Path(workdir))
+        for tier in [t for t in FILE_TIERS.values() if t in files]:  # live before final, as on the leaderboard
+            file = files[tier]
+            scores[tier] = _score_tier(pd.read_parquet(file, engine="pyarrow"), mice, truth)
     return scores
 
 
