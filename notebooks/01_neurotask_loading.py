@@ -472,10 +472,10 @@ print(f"window {move_from:.0f}-{move_from + 300:.0f} ms after {align_on}; {len(s
 # such file, and the cell says so):
 
 # %%
-from course_utils.neurotask.simulate import read_ground_truth
+from course_utils.neurotask.simulate import load_ground_truth
 
 try:
-    truth = read_ground_truth(folder)
+    truth = load_ground_truth(folder)
 except FileNotFoundError as err:
     print(err)
 else:

@@ -340,7 +340,7 @@ check_exercise("9.2", submission_frames)
 #
 # Every one of these has cost someone a submission. We break the valid submission on purpose and let the
 # validator report each problem with its file, mouse and trial. (From a terminal:
-# `python -m course_utils.sensorium.validate submission_main.zip DATASET_ROOT`.) It reads a submission a few
+# `python -m course_utils sensorium validate submission_main.zip DATASET_ROOT`.) It reads a submission a few
 # rows at a time, so even a real 4 GB main-track file is checked in about the memory of a few rows.
 
 # %%
@@ -422,4 +422,4 @@ check_exercise("9.3", my_poisson_loss)
 # * Factorised readouts {cite:p}`klindt2017readout`; Gaussian readouts, shared cores across mice and the oracle
 #   correlation {cite:p}`lurz2021generalization`.
 # * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/training.py`; the same
-#   command runs on several GPUs or CPU processes with `torchrun --nproc_per_node N -m course_utils.sensorium.train`.
+#   command runs on several GPUs or CPU processes with `torchrun --nproc_per_node N -m course_utils sensorium train`.

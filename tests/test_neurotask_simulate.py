@@ -25,7 +25,7 @@ from course_utils.neurotask.simulate import (
     LAYOUTS,
     NWB_TWIN,
     DatasetSpec,
-    read_ground_truth,
+    load_ground_truth,
     simulate_dataset,
 )
 
@@ -97,17 +97,17 @@ def test_the_files_store_the_real_dtypes(demo):
 
 
 def test_ground_truth_is_plain_json(demo):
-    truth = read_ground_truth(demo)
+    truth = load_ground_truth(demo)
     assert json.loads((demo / GROUND_TRUTH_FILE).read_text()) == truth
     cobump = truth["datasets"]["2_10_Simulated_CObump.parquet"]
     assert cobump["lag_ms"] == LAG_MS and len(cobump["sessions"]) == 4
-    with pytest.raises(FileNotFoundError, match="only the simulated"):
-        read_ground_truth(demo / "001056")
+    with pytest.raises(FileNotFoundError, match="(?i)only the simulated"):
+        load_ground_truth(demo / "001056")
 
 
 def test_sessions_have_their_own_neuron_counts(demo):
     df, _ = load_and_filter_parquet(demo / "2_10_Simulated_CObump.parquet", exclude=None)
-    truth = read_ground_truth(demo)["datasets"]["2_10_Simulated_CObump.parquet"]["sessions"]
+    truth = load_ground_truth(demo)["datasets"]["2_10_Simulated_CObump.parquet"]["sessions"]
     neurons = neuron_columns(df)
     for session in truth:
         rows = df[(df["animal"] == session["animal"]) & (df["session"] == session["session"])]
@@ -174,7 +174,7 @@ def test_preferred_directions_are_recoverable(demo):
     """Regress each neuron's counts on the velocity LAG_MS later: the fitted direction is the true one."""
     name = "2_10_Simulated_CObump.parquet"
     df, bin_ms = load_and_filter_parquet(demo / name)
-    truth = read_ground_truth(demo)["datasets"][name]["sessions"][0]
+    truth = load_ground_truth(demo)["datasets"][name]["sessions"][0]
     rows = df[(df["animal"] == truth["animal"]) & (df["session"] == truth["session"])]
     shift = int(LAG_MS // bin_ms)
     vel = rows[["hand_vel_x", "hand_vel_y"]].to_numpy()[shift:]
