@@ -199,3 +199,39 @@ def test_cli_verify_says_which_files_it_could_not_check(isolated_data_dir, capsy
     assert main(["data", "verify", "allen_visual_behavior"]) == 0
     captured = capsys.readouterr()
     assert "unchecked" in captured.out and "could not be checked" in captured.err
+
+
+def test_flags_keep_the_config_field_types_and_a_new_str_field_stays_a_str():
+    import argparse
+    from dataclasses import dataclass, fields
+
+    from course_utils.flags import add_dataclass_flags, dataclass_from_flags
+    from course_utils.sensorium.training import TrainConfig
+
+    @dataclass
+    class Extended(TrainConfig):
+        run_name: str = "baseline"  # a field added later: "1e3" must stay the text "1e3"
+        note: str | None = None
+
+    parser = argparse.ArgumentParser()
+    add_dataclass_flags(parser, Extended, choices={"readout": ("gaussian", "factorized")})
+    config = dataclass_from_flags(Extended, parser.parse_args(
+        ["--run-name", "1e3", "--note", "7", "--epochs", "2", "--max-minutes", "1.5", "--readout", "gaussian",
+         "--no-progress", "--behavior-as-channels"]))
+    assert config.run_name == "1e3" and config.note == "7" and config.readout == "gaussian"
+    assert config.epochs == 2 and type(config.epochs) is int and config.max_minutes == 1.5
+    assert config.progress is False and config.behavior_as_channels is True
+    defaults = dataclass_from_flags(Extended, parser.parse_args([]))
+    assert defaults == Extended()  # every default survives the parser, with its type
+    for f in fields(Extended):
+        value = getattr(defaults, f.name)
+        assert value is None or isinstance(value, type(getattr(Extended(), f.name))), f.name
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--epochs", "2.5"])  # an int field refuses a float
+
+    @dataclass
+    class Unflaggable:
+        shape: tuple = (1, 2)
+
+    with pytest.raises(TypeError, match="Unflaggable.shape"):
+        add_dataclass_flags(argparse.ArgumentParser(), Unflaggable)
