@@ -2,8 +2,10 @@
 
 Every chapter imports from here; nothing a second chapter needs is defined in a notebook.
 Modules by source (``neurotask``, ``allen``, ``sensorium``, ``experanto``, ``tasks``) and methods by topic
-(``data``, ``behavior``, ``decoding``, ``plotting``, ``exercises``). Each public function's docstring names
-the chapter that teaches it.
+(``data``, ``behavior``, ``decoding``, ``plotting``, ``exercises``). Every source package has the same small
+interface (``open``, ``simulate.write_demo``, ``simulate.load_ground_truth``, ``SIMULATOR_VERSION``, commands),
+registered in ``data_manifest.yaml`` and described in :mod:`course_utils.sources`. Each public function's
+docstring names the chapter that teaches it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 ``--batch-size 8`` becomes an ``int``, ``--lr 0.03`` a ``float``, ``--readout gaussian`` a ``str``; ``bool``
 fields get ``--flag/--no-flag``; ``X | None`` fields default to ``None``. A field of a type with no flag rule
-raises ``TypeError`` when the parser is built (never a silent float).
-
-Taught in chapter 09_sensorium_encoding_and_submission.
+raises ``TypeError`` when the parser is built (never a silent float). Used by
+``python -m course_utils sensorium train`` (chapter 09_sensorium_encoding_and_submission names the command).
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ The layers read data -> sources -> methods -> chapters: :mod:`course_utils.data`
 a source package (it reads ``package:`` and the simulator's source file only); this module imports a source
 package only when one of its functions is called.
 
-Taught in chapter 00_setup_and_data.
+Not taught in a chapter (chapters call each source's functions by their own names); described for authors in
+``book/contributing.md`` ("Adding a data source").
 """
 
 from __future__ import annotations
@@ -145,8 +146,6 @@ def source(name: str, manifest: dict[str, Any] | None = None) -> Source:
     --------
     >>> source("sensorium2023").group
     'sensorium'
-
-    Taught in chapter 00_setup_and_data.
     """
     return _entry(name, source_info(name, manifest))
 
