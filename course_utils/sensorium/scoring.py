@@ -12,7 +12,7 @@ so only demo folders can be scored. On the command line::
 
     python -m course_utils sensorium score submission_main.zip [--truth DEMO_FOLDER] [--team NAME]
 
-Taught in chapter 09_sensorium_encoding_and_submission.
+For the workshop's mini-competition (book/workshop.md) on the submissions chapter 09_sensorium_encoding_and_submission writes.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def score_submission(path: str | Path, truth_root: str | Path) -> dict[str, dict
     >>> round(scores["final_test_main"]["single_trial_correlation"]["mean_over_mice"], 2)  # doctest: +SKIP
     0.31
 
-    Taught in chapter 09_sensorium_encoding_and_submission.
+    Scores the submissions chapter 09_sensorium_encoding_and_submission writes.
     """
     path = Path(path)
     report = validate_submission(path, truth_root)
