@@ -50,10 +50,17 @@ def test_no_shim_modules_are_left():
         assert not (package / shim).exists(), f"{shim}: its command lives in the package's commands.py"
 
 
-def test_experanto_commands_run_from_the_one_tree(capsys):
+def test_experanto_commands_run_from_the_one_tree(tmp_path, capsys):
+    from course_utils.sensorium import write_demo_mice
+
     with pytest.raises(SystemExit) as exit_info:
         main(["experanto", "convert", "--help"])
     assert exit_info.value.code == 0 and "mouse_folder" in capsys.readouterr().out
+    write_demo_mice(tmp_path / "mice", seed=1, n_mice=1, n_neurons=3, n_train=2, n_oracle_clips=1, n_repeats=2,
+                    max_frames=56, min_frames=54)
+    mouse = next((tmp_path / "mice").glob("dynamic*"))
+    assert main(["experanto", "convert", str(mouse), str(tmp_path / "experiment")]) == 0
+    assert "wrote" in capsys.readouterr().out and (tmp_path / "experiment" / "screen").is_dir()
 
 
 def test_module_entry_point_runs():

@@ -87,6 +87,11 @@ def test_the_registered_opener_opens_the_demo(tmp_path):
     assert set(truth) == {mouse.name} and truth[mouse.name]["unit_ids"].tolist() == mouse.unit_ids.tolist()
 
 
+def test_the_synthetic_source_opens_a_task_by_name():
+    task = sources.source("neurogym").open("PerceptualDecisionMaking-v0")
+    assert hasattr(task, "new_trial") and sources.source("neurogym").simulator_version is None
+
+
 def test_the_data_layer_imports_no_source_package_nor_the_registry():
     """Layers: data -> sources -> methods -> chapters, no back-edges (data finds generators by name only)."""
     package = REPO / "course_utils"
