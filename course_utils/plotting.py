@@ -33,3 +33,19 @@ def use_course_style() -> None:
     True
     """
     mpl.rcParams.update(COURSE_STYLE)
+
+
+def demo_suffix(source: str | None = None) -> str:
+    """`` (demo)`` when the data come from the simulators, else ``""``: add it to figure titles.
+
+    A figure drawn from simulated data shows what the simulator builds in, not a finding about the brain;
+    its title says so. ``source`` is accepted for readability at the call site (the mode is global).
+
+    Examples
+    --------
+    >>> demo_suffix() in ("", " (demo)")
+    True
+    """
+    from .data import data_mode
+
+    return " (demo)" if data_mode() == "demo" else ""
