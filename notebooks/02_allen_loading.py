@@ -282,12 +282,17 @@ stim[stim["image_name"].notna()].head()
 stim[stim["image_name"].isna()].head(3)
 
 # %% [markdown]
-# **Where we differ from AllenSDK.** AllenSDK's reader recounts `flashes_since_change` over the merged
-# table, so grey-screen and movie rows keep adding one: a movie frame late in the session reads "thousands of
-# flashes since the last change". That number means nothing, so `course_utils` counts over the image rows
-# only (the value the file stores) and gives the other rows -99 (`flashes_since_change`). Everything else is
-# AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule (`image_change`: a shown image
-# that differs from the previous shown one).
+# **Where we differ from AllenSDK.** `flashes_since_change` counts image flashes only; rows of other blocks
+# get -99 (AllenSDK gives them a meaningless running count).
+#
+# ```{admonition} For maintainers: flashes_since_change in AllenSDK
+# :class: dropdown
+# AllenSDK's reader recounts `flashes_since_change` over the merged table, so grey-screen and movie rows keep
+# adding one: a movie frame late in the session reads "thousands of flashes since the last change". That number
+# means nothing, so `course_utils` counts over the image rows only (the value the file stores) and gives the
+# other rows -99. Everything else is AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule
+# (`image_change`: a shown image that differs from the previous shown one).
+# ```
 
 # %%
 stim.groupby("stimulus_name", sort=False)["flashes_since_change"].agg(["min", "max"])

@@ -30,8 +30,8 @@
 # the video's 30 Hz, and shipped with the mouse's pupil size, running speed and eye position. Participants trained models on the training trials and submitted predicted responses for test
 # videos whose responses were withheld. This chapter is about the data; chapter 9 trains a model and submits.
 #
-# ```{admonition} What changed in this edition, and why
-# :class: note
+# ```{admonition} For maintainers: what changed in this edition, and why
+# :class: dropdown
 # Checked against the real release, the starter kit and the winners' code, the data have conventions an earlier
 # version of this chapter (and of its demo) missed: `trial_idx` holds strings or is absent, repeats of one clip
 # can differ by a frame or two, responses are very sparse, only the first 300 frames of a trial count, and the

@@ -206,8 +206,8 @@ plt.show()
 # **NaNs.** The eye tracker loses the pupil during blinks and stores NaN. Linear interpolation spreads a NaN to
 # every time whose neighbours include it, and floor interpolation holds it for a whole sample interval. The
 # dataset below removes chunks that touch a NaN (the *NaN filter*), so it must know how long each NaN is held:
-# upstream masked only ±0.05 s around the NaN's timestamp, which lets an 8 Hz NaN leak into chunks; the course
-# masks the whole interval the NaN is read from.
+# the course masks the whole interval the NaN is read from (upstream's narrower mask is fix 3 of the
+# maintainers' note in section 4.4).
 
 # %%
 eye = experiment.devices["eye_tracker"]

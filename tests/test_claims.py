@@ -1,6 +1,6 @@
 """Claims that cannot drift: prose in a chapter is guarded by a hidden assert cell beside it.
 
-The convention (book/contributing.md, "Claims"): a number or a statement in a chapter's prose that depends on
+The convention (book/contributing.md, "Claims that cannot drift"): a number or a statement in a chapter's prose that depends on
 executed output is checked by a code cell tagged ``remove-cell`` (hidden in the book, run everywhere the
 chapter runs), placed right after the cell whose output it checks and next to the prose it guards. When the
 data, a simulator or a model change so that the text and the output disagree, executing the chapter fails,
@@ -204,3 +204,15 @@ def test_chapter_figure_titles_drawn_from_demo_data_say_so(path):
 @pytest.mark.parametrize("path", [p for p in CHAPTERS if int(p.name[:2]) <= 4], ids=lambda p: p.stem)
 def test_part_one_chapters_have_a_demo_vs_real_box(path):
     assert "```{admonition} Demo vs real" in path.read_text(), f"{path.name}: add the 'Demo vs real' box"
+
+
+def test_the_book_is_built_only_from_chapters_the_tests_executed():
+    """So a chapter that fails its hidden checks also stops `make html` / `make book` / `make test`."""
+    makefile = (REPO / "Makefile").read_text()
+    assert "html: $(EXECUTED)" in makefile
+    executed_rule = makefile.split("$(EXECUTED): ", 1)[1].split("\n\n", 1)[0]
+    assert "chapters" in executed_rule
+    chapters_rule = makefile.split("\nchapters: ", 1)[1].split("\n\n", 1)[0]
+    assert "$(NBMAKE)" in chapters_rule and "$(NB_ENV)" in chapters_rule
+    assert "COURSE_EXERCISES_STRICT=1" in makefile.split("\nNB_ENV :=", 1)[1].split("\n", 1)[0]
+    assert 'execute_notebooks: "off"' in (REPO / "book" / "_config.yml").read_text()
