@@ -19,7 +19,7 @@
 # **Goals:** know what the NeuroTask benchmark contains; load its parquet and NWB files into one table;
 # read its schema (neurons, ids, covariates, events); describe the behaviour (outcomes, reaches, reaction
 # times); align spikes to events for rasters and PSTHs; rebin; and build the arrays a decoder needs.
-# **Time:** ~60 min. **Prerequisites:** chapter 0 (setup and data); pandas and NumPy basics.
+# **Time:** ~90 min. **Prerequisites:** chapter 0 (setup and data); pandas and NumPy basics.
 # **Data:** NeuroTask {cite:p}`filipe2024neurotask` (demo: simulated files in the real layouts; sample: the
 # center-out-with-bump NWB file of DANDI 001056).
 #
@@ -391,7 +391,7 @@ for direction, path in mean_paths.groupby(level="target_dir"):
     ax.plot(path[pos_cols[0]], path[pos_cols[1]], label=f"{np.rad2deg(direction):.0f}°", color=target_colors[direction])
 ax.set(xlabel=f"{pos_cols[0]} (cm)", ylabel=f"{pos_cols[1]} (cm)", title="Mean reach path per target" + demo_suffix(),
        aspect="equal")
-ax.legend(fontsize=7, title="target (degrees)", bbox_to_anchor=(1.0, 1.0))
+ax.legend(fontsize=7, title="target (degrees)", loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% [markdown]
@@ -496,7 +496,7 @@ by_target.columns = [f"{np.rad2deg(d):.0f}" for d in by_target.columns]  # radia
 ax = by_target.rolling(5, center=True, min_periods=1).mean().plot(figsize=(7, 3), color=line_colors)
 ax.set(xlabel=f"time from {event_label} (ms)", ylabel="rate (spikes/s)",
        title=f"PSTH of {unit} per target (5-bin smoothing)" + demo_suffix())
-ax.legend(title="target (°)", fontsize=7, bbox_to_anchor=(1.0, 1.0))
+ax.legend(title="target (°)", fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 plt.show()
 
 # %% tags=["remove-cell"]
