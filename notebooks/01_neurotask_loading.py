@@ -172,6 +172,13 @@ for path in parquet_files:
     )
 pd.DataFrame(overview) if overview else print("No parquet files in this mode (sample mode has the NWB file only).")
 
+# %% tags=["remove-cell"]
+# Guards the text below: the 1 ms file has many more rows per trial than the others.
+if overview:
+    per_trial = pd.DataFrame(overview).assign(rows_per_trial=lambda t: t["rows"] / t["trials"]).set_index("bin_ms")
+    if 1 in per_trial.index:
+        assert per_trial.loc[1, "rows_per_trial"] > 5 * per_trial.drop(1)["rows_per_trial"].max(), per_trial
+
 # %% [markdown]
 # The 1 ms maze file has many more rows for the same recording time. A real Maze session holds up to 8.3
 # million rows by ~200 units: about 6.6 GB as a `float32` table, too much for a 12 GB Colab runtime once you
@@ -608,7 +615,12 @@ tiny = pd.DataFrame(
         "EventGo_cue": [False, False, True, False, True, False],
     }
 )
-rebin(tiny, 10, 20)
+tiny_20ms = rebin(tiny, 10, 20)
+tiny_20ms
+
+# %% tags=["remove-cell"]
+# Guards the text below: one full bin per trial; trial 1's go cue was in its dropped bin, trial 2's is kept.
+assert len(tiny_20ms) == 2 and tiny_20ms["EventGo_cue"].tolist() == [False, True], tiny_20ms
 
 # %% [markdown]
 # Each trial gives one full 20 ms bin; the third bin of each trial is alone and dropped. Trial 1's go cue was in
@@ -617,7 +629,12 @@ rebin(tiny, 10, 20)
 # them a single 10 ms bin at the trial edges:
 
 # %%
-tiny.groupby(["session", "trial_id", tiny.index // 2])["Neuron1"].agg(["sum", "size"])
+upstream_bins = tiny.groupby(["session", "trial_id", tiny.index // 2])["Neuron1"].agg(["sum", "size"])
+upstream_bins
+
+# %% tags=["remove-cell"]
+# Guards the text above: upstream's grouping gives four bins, two of them a single 10 ms bin.
+assert len(upstream_bins) == 4 and (upstream_bins["size"] == 1).sum() == 2, upstream_bins
 
 # %% [markdown]
 # ### Exercise 1.5 — Rebin one trial by hand

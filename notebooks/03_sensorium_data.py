@@ -251,6 +251,10 @@ test_trial = int(mouse.trials("final_test_main")[0])
 test_responses = mouse.load("responses", test_trial, trim=True)
 print(f"final_test_main trial {test_trial}: responses all zero? {bool(np.all(test_responses == 0))}")
 
+# %% tags=["remove-cell"]
+# Guards the text above: the test tiers' responses are withheld (zeros).
+assert np.all(test_responses == 0), "the text says the test responses are withheld as zeros"
+
 # %% [markdown]
 # ### Exercise 3.2 — Trials per tier
 # Build `tier_counts`, a dict mapping every tier name present in `mouse.tiers` to its number of trials.
@@ -372,8 +376,13 @@ stats = mouse.statistics("responses")
 print({name: value.shape for name, value in stats.items()})
 train_responses = train_values  # the training trials, concatenated above
 recomputed = train_responses.std(axis=1)
-print(f"released std vs. the training trials' std: median relative difference "
-      f"{float(np.median(np.abs(recomputed - stats['std']) / recomputed)):.1%}")
+released_vs_train = float(np.median(np.abs(recomputed - stats["std"]) / recomputed))
+print(f"released std vs. the training trials' std: median relative difference {released_vs_train:.1%}")
+
+# %% tags=["remove-cell"]
+# Guards the text below: in the demo the released statistics are (close to) those of the training trials.
+if course_utils.data.data_mode() == "demo":
+    assert released_vs_train < 0.1, released_vs_train
 
 # %%
 sparseness = stats["std"] / stats["mean"]  # a neuron's std relative to its mean
