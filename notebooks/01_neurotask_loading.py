@@ -32,9 +32,10 @@
 #
 # ```{admonition} Demo vs real
 # :class: tip
-# **Demo.** The simulator gives every unit a *cosine tuning* to reach direction with a known preferred
-# direction and depth of modulation, Poisson spike counts, bell-shaped reaches and reaction times drawn from a
-# fixed distribution. When this chapter recovers preferred directions it checks the analysis code against that
+# **Demo.** The simulator gives every unit a *cosine tuning* to movement direction (its log firing rate is a
+# cosine of the direction, scaled by speed) with a known preferred direction and depth of modulation (about
+# 10 % of units untuned), Poisson spike counts, minimum-jerk reaches (bell-shaped speed) and gamma-distributed
+# reaction times. When this chapter recovers preferred directions it checks the analysis code against that
 # ground truth; it is not a finding about motor cortex. **Real.** The sample file (DANDI 001056, 54 MB) holds
 # two monkeys, about 0.77 million 10 ms bins by 167 units (NaN where a session did not record a unit), and
 # 2,766 rewarded of 3,686 trials; real units are broadly, not perfectly, cosine-tuned, and many are barely
