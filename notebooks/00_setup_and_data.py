@@ -23,6 +23,17 @@
 # Every chapter of this course starts with the same two cells: one that installs the course package when
 # it runs in Colab (and does nothing elsewhere), and one that imports what the chapter needs and prints which
 # data it runs on.
+#
+# ```{admonition} Demo vs real
+# :class: tip
+# Every chapter runs on **demo** data unless you ask for real files. The demo files are written by simulators in
+# `course_utils`, in the real on-disk formats, with effects *built in*: tuned neurons, a mouse of known
+# sensitivity, a visual latency. When a chapter recovers such an effect in demo mode it checks the code, not the
+# brain. Real data are far larger (one real Sensorium mouse holds about 10 GB of arrays, one real Allen behaviour
+# session about 195 MB) and messier, and some numbers differ a lot (real Sensorium scores are far lower than the
+# demo's). Figures drawn from demo data say "(demo)" in their title, and each chapter has a box like this one
+# saying what its simulator builds in and what the real recordings look like.
+# ```
 
 # %% tags=["setup"]
 # Colab: install the course package once per runtime, from a prebuilt wheel (seconds). Packages Colab
@@ -44,7 +55,7 @@ import pandas as pd
 import course_utils
 from course_utils import data
 from course_utils.exercises import check_exercise
-from course_utils.plotting import use_course_style
+from course_utils.plotting import demo_suffix, use_course_style
 
 use_course_style()
 course_utils.banner()
@@ -155,20 +166,28 @@ summary.round(1)
 fig, ax = plt.subplots(figsize=(6, 2.6))
 ax.barh(summary["source"], summary["size_MB"], color="tab:blue")
 ax.set_xlabel("size on disk (MB)")
-ax.set_title("Demo data: small enough for a laptop, in the real formats")
+ax.set_title("Demo data: small enough for a laptop, in the real formats" + demo_suffix())
 ax.invert_yaxis()
 plt.show()
+
+# %% tags=["remove-cell"]
+# Guards the text below: "a few hundred MB", the video sources are the largest.
+total_mb = float(summary["size_MB"].sum())
+assert 100 <= total_mb < 1000, f"the text says the demo data take a few hundred MB; they take {total_mb:.0f} MB"
+largest_two = set(summary.nlargest(2, "size_MB")["source"])
+assert largest_two == {"sensorium2023", "experanto"}, f"the text names the video sources as the largest: {largest_two}"
 
 # %% [markdown]
 # The demo data of all sources together take a few hundred MB (the videos of Sensorium and of the experiment
 # folders are the largest): small enough for Colab's disk and a workshop laptop, large enough that decoders,
-# encoding models and behaviour analyses have something to learn. The real datasets are thousands of times
-# larger.
+# encoding models and behaviour analyses have something to learn. The real datasets are hundreds to thousands of
+# times larger: one real Sensorium mouse alone holds about 10 GB of arrays, and the Allen project has thousands of
+# behaviour sessions of about 195 MB each.
 #
 # NeuroGym has no folder: its tasks generate trials in memory, identically offline and online.
 
 # %% [markdown]
-# ## 0.6 Real files, verified
+# ## 0.6 Real files, checked
 #
 # A sample-mode file is described in the manifest by where it comes from (`url`, or `dandi`), where it goes
 # (`path`), its sha256 checksum and exact `size` when known, and an `approx_size` that is only reported:
@@ -177,11 +196,33 @@ plt.show()
 pd.DataFrame(data.mode_info("neurotask", "sample")["files"])
 
 # %% [markdown]
-# A download (made with Pooch {cite:p}`pooch`) goes to a *temporary* name; only when something shows it is
-# complete and right (its sha256, else its exact size, else the length the server announced) is it renamed
-# into place. A broken connection, an error page or a corrupted file therefore never leaves a half-written file
-# behind, and never replaces a good cached copy. A file whose checksum is not in the manifest yet gets its
-# checksum recorded and reported, so it can be added; until then it counts as *unchecked*, never as verified.
+# How many of the sample files can be verified by their sha256 today? Count the hashes the manifest knows:
+
+# %%
+sample_files = pd.DataFrame(
+    [{"source": name, **entry} for name in data.source_names() if "sample" in data.source_info(name)["modes"]
+     for entry in data.mode_info(name, "sample").get("files", [])]
+)
+sample_files["sha256 known"] = sample_files.get("sha256", pd.Series(index=sample_files.index)).notna()
+n_hashed = int(sample_files["sha256 known"].sum())
+print(f"{n_hashed} of {len(sample_files)} sample files have a sha256 in the manifest")
+sample_files[["source", "path", "sha256 known"]]
+
+# %% tags=["remove-cell"]
+# Guards the text below: "none of the sample files has a sha256 in the manifest yet".
+assert n_hashed == 0, f"{n_hashed} sample files now have a sha256: rewrite the paragraph below"
+
+# %% [markdown]
+#
+# %% [markdown]
+# So today **none** of the sample files has a sha256 in the manifest yet: nothing you download in sample mode is
+# *verified* by a checksum. What does happen: a download (made with Pooch {cite:p}`pooch`) goes to a
+# *temporary* name, and only when something shows it is complete (its sha256 when known, else its exact size,
+# else the length the server announced) is it renamed into place. A broken connection or a body cut short
+# therefore never leaves a half-written file behind, and never replaces a good cached copy; a corrupted file of
+# the right length would pass, which is what a checksum is for. A file whose checksum is not in the manifest gets
+# its checksum recorded and reported, so a maintainer can add it; until then it counts as *unchecked*, never as
+# verified.
 #
 # Without internet, asking for sample data fails at once with a message that says what to do. The cell below
 # tries only if you set `TRY_SAMPLE_DOWNLOAD = True` (it downloads 54 MB):
@@ -255,8 +296,9 @@ check_exercise("0.2", full_folders)
 #
 # * Every chapter installs `course_utils` in Colab with one cell, then imports everything it uses from it.
 # * `get_source(name, mode)` returns a local folder in the source's real layout; `demo` (default) works
-#   offline, `sample` and `full` fetch real files, checked (sha256 or size) and written atomically, under a
-#   lock so two notebooks never write the same data at once.
+#   offline, `sample` and `full` fetch real files, written atomically after a completeness check (sha256
+#   where the manifest knows it, which today is no sample file; else the size), under a lock so two notebooks
+#   never write the same data at once.
 # * The mode comes from the argument, `COURSE_DATA_MODE`, or defaults to `demo`; the cache folder from
 #   `COURSE_DATA_DIR` or the platform's cache folder.
 # * `python -m course_utils data list | fetch | verify | path | clean` does the same from a terminal.

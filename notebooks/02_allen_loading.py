@@ -27,12 +27,23 @@
 # task: natural images flash on a screen (250 ms on, 500 ms grey), and when the image changes the mouse must
 # lick a spout within a short window to earn a drop of water. Mice are trained in stages, from static
 # gratings to flashed images, until they are good enough to be "handed off" to a two-photon microscope, where
-# their neurons are imaged while they perform the task.
+# their neurons are imaged ({term}`calcium imaging <Calcium imaging>`) while they perform the task.
 #
 # The Allen Institute ships AllenSDK to read these files, but AllenSDK 2.16 pins old versions of numpy and
 # pandas and cannot read NWB with current `hdmf`. This course reads the files itself: `course_utils.allen`
 # gives the tables AllenSDK 2.16.2 returns for the same file (same columns, same order, same types), so the
 # Allen documentation still applies. Section 2.4 shows the one place where we deliberately differ.
+#
+# ```{admonition} Demo vs real
+# :class: tip
+# **Demo.** The simulator writes a small project (one mouse per cre line) in the real layout. Its mice are
+# fast learners that spend one or two sessions per stage, and each has a *built-in* sensitivity that rises
+# with training, lapses of attention and licking habits: chapter 5 recovers them, which checks the analysis,
+# not the mice. **Real.** The session table lists 4,787 sessions of 107 mice; mice need from two weeks to four
+# months to reach the microscope. A real behaviour session has about 950 trials, 2,900 licks, 86 rewards and
+# 270,000 running samples in an NWB file of about 195 MB (mostly stimulus templates). Figures drawn from demo
+# data say "(demo)" in their title.
+# ```
 
 # %% tags=["setup"]
 # Colab: install the course package once per runtime, from a prebuilt wheel (seconds). Packages Colab
@@ -49,6 +60,7 @@ if "google.colab" in sys.modules:
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 import course_utils
@@ -64,7 +76,7 @@ from course_utils.allen import (
 from course_utils.allen.plots import plot_session_timeline
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
-from course_utils.plotting import use_course_style
+from course_utils.plotting import demo_suffix, use_course_style
 
 use_course_style()
 pd.set_option("display.max_columns", 40)
@@ -90,7 +102,8 @@ table.sample(5, random_state=0)
 # `equipment_name`) and its place in the experiment (`experience_level`, `prior_exposures_to_image_set`,
 # ...). Sessions on a two-photon rig also have an `ophys_session_id`.
 #
-# How many sessions of each type are there, per cre line (the genetically defined cell class imaged later)?
+# How many sessions of each type are there, per {term}`cre line <Cre line>` (the genetically defined cell class
+# imaged later)?
 
 # %%
 counts = table.pivot_table(index="session_type", columns="cre_line", values="mouse_id", aggfunc="count",
@@ -111,12 +124,16 @@ counts.loc[sorted(counts.index, key=lambda s: (parse_session_type(s)["stage_orde
 # | TRAINING_1 | static gratings, must lick after an orientation change |
 # | TRAINING_2 | flashed gratings |
 # | TRAINING_3 | natural images, larger (10 µL) rewards |
-# | TRAINING_4 | images, normal rewards; *handoff_ready* once d' > 1 on 2 of 3 consecutive days |
+# | TRAINING_4 | images, normal rewards; *handoff_ready* once d' > 1 on 2 of 3 consecutive days (see below) |
 # | TRAINING_5 | images; *epilogue*, *handoff_ready* or *handoff_lapsed* (performance dropped) |
 # | OPHYS_0 | habituation on the microscope rig, no imaging |
 # | OPHYS_1, 3 | imaging, task with the familiar training images |
 # | OPHYS_2, 5 | imaging, **passive**: the same stimuli, no lick spout, no rewards |
 # | OPHYS_4, 6 | imaging, task with a **novel** image set |
+#
+# *d'* ("d-prime", {term}`d'`) measures how well the mouse tells a change from no change: 0 is chance, and
+# d' > 1 means its licks follow the changes clearly more often than they come without one. Chapter 5 defines
+# it from the hit and false-alarm rates and computes it; here it is only the hand-off criterion.
 
 # %%
 parse_session_type("OPHYS_5_images_B_passive")
@@ -154,7 +171,7 @@ for _, rows in table.groupby("mouse_id"):
 ax.set_yticks(list(STAGE_ORDER.values()), list(STAGE_ORDER))
 ax.set_xlabel("days since the first session")
 ax.set_ylabel("training stage")
-ax.set_title(f"Every mouse's progression (mouse {mouse_id} in red)")
+ax.set_title(f"Every mouse's progression (mouse {mouse_id} in red)" + demo_suffix())
 plt.show()
 
 # %% [markdown]
@@ -168,8 +185,25 @@ plt.show()
 summary = mouse_summary(table)
 summary[["cre_line", "n_sessions", "first_handoff_ready", "handoff_date", "training_days"]].head()
 
+# %% [markdown]
+# Training time per cre line: how many mice each line has, and their training days.
+
 # %%
-summary.groupby("cre_line")["training_days"].describe()[["count", "mean", "50%", "min", "max"]]
+per_cre_line = summary.groupby("cre_line")["training_days"].agg(mice="count", median="median", min="min", max="max")
+per_cre_line
+
+# %% tags=["remove-cell"]
+# Guards the text below: in demo mode each cre line has one mouse, and it trains fast (one or two sessions per
+# stage).
+if course_utils.data.data_mode() == "demo":
+    assert (per_cre_line["mice"] == 1).all(), per_cre_line
+    sessions_per_stage_all = table.groupby(["mouse_id", "training_stage"]).size()
+    assert sessions_per_stage_all.max() <= 2, sessions_per_stage_all[sessions_per_stage_all > 2]
+
+# %% [markdown]
+# In demo mode each cre line has a single mouse (the `mice` column), so each row is one mouse's value, not a
+# distribution: it shows the computation, and nothing about the cre lines. On the real session table
+# (sample mode) each line has dozens of mice and a median training time of five to nine and a half weeks.
 
 # %% [markdown]
 # ### Exercise 2.1 — Sessions per training stage
@@ -201,11 +235,16 @@ session
 
 # %% [markdown]
 # The **task parameters**: the response window (licks 0.15-0.75 s after a change count), reward volumes in
-# mL (7 µL earned, 5 µL free "auto" rewards), flash timing, and the `image_set`, which AllenSDK derives
-# from the session type (`image_set_from_session_type`).
+# mL (7 µL earned, 5 µL free "auto" rewards, explained with the rewards table below), flash timing, and the
+# `image_set`, which AllenSDK derives from the session type (`image_set_from_session_type`).
 
 # %%
 session.task_parameters
+
+# %% tags=["remove-cell"]
+# Guards the text above: the response window is 0.15-0.75 s, rewards are 7 µL earned and 5 µL automatic.
+assert [float(x) for x in session.task_parameters["response_window_sec"]] == [0.15, 0.75]
+assert session.task_parameters["reward_volume"] == 0.007 and session.task_parameters["auto_reward_volume"] == 0.005
 
 # %% [markdown]
 # The **metadata** describe the session and the mouse. Two entries are not stored in the file but derived,
@@ -245,12 +284,17 @@ stim[stim["image_name"].notna()].head()
 stim[stim["image_name"].isna()].head(3)
 
 # %% [markdown]
-# **Where we differ from AllenSDK.** AllenSDK's reader recounts `flashes_since_change` over the merged
-# table, so grey-screen and movie rows keep adding one: a movie frame late in the session reads "thousands of
-# flashes since the last change". That number means nothing, so `course_utils` counts over the image rows
-# only (the value the file stores) and gives the other rows -99 (`flashes_since_change`). Everything else is
-# AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule (`image_change`: a shown image
-# that differs from the previous shown one).
+# **Where we differ from AllenSDK.** `flashes_since_change` counts image flashes only; rows of other blocks
+# get -99 (AllenSDK gives them a meaningless running count).
+#
+# ```{admonition} For maintainers: flashes_since_change in AllenSDK
+# :class: dropdown
+# AllenSDK's reader recounts `flashes_since_change` over the merged table, so grey-screen and movie rows keep
+# adding one: a movie frame late in the session reads "thousands of flashes since the last change". That number
+# means nothing, so `course_utils` counts over the image rows only (the value the file stores) and gives the
+# other rows -99. Everything else is AllenSDK's, including `is_change`, recomputed on reading by AllenSDK's rule
+# (`image_change`: a shown image that differs from the previous shown one).
+# ```
 
 # %%
 stim.groupby("stimulus_name", sort=False)["flashes_since_change"].agg(["min", "max"])
@@ -265,13 +309,33 @@ session.licks.head()
 # %%
 session.rewards.head()
 
+# %% [markdown]
+# `auto_rewarded` marks the **auto-rewards**: free drops (5 µL) that the task delivers at the change time
+# whether or not the mouse licks. Every change of `TRAINING_0` is auto-rewarded (the mouse learns where the
+# water comes from), and every later session with a lick spout starts with a few auto-rewarded changes that
+# remind the mouse of the task. An auto-rewarded trial is neither a hit nor a miss: the trials table gives it
+# its own outcome (`auto_rewarded`), and performance measures such as d' leave it out. In this session:
+
+# %%
+auto_trials = session.trials[session.trials["auto_rewarded"]]
+first_earned = session.trials.index[session.trials["go"]].min()
+print(f"{len(auto_trials)} auto-rewarded trials, all before the first go trial ({first_earned}): "
+      f"{bool((auto_trials.index < first_earned).all())}; auto-rewards in the rewards table: "
+      f"{int(session.rewards['auto_rewarded'].sum())}")
+
+# %% tags=["remove-cell"]
+# Guards the text above: the session starts with a few auto-rewarded changes, none of them a hit or a miss.
+assert 0 < len(auto_trials) <= 10 and (auto_trials.index < first_earned).all(), auto_trials.index
+assert not (auto_trials["hit"] | auto_trials["miss"]).any()
+
 # %%
 session.running_speed.head()
 
 # %% [markdown]
 # **Trials**: one row per trial, with its outcome and timing. A trial starts on a flash; after a random
 # number of flashes the image changes (a *go* trial) or does not (a *catch* trial, with a "sham" change time);
-# a lick before the change *aborts* the trial. Chapter 5 analyses this table in depth.
+# a lick before the change *aborts* the trial. A {term}`catch trial <Catch trial>` measures how often the mouse
+# licks without a change. Chapter 5 analyses this table in depth.
 
 # %%
 session.trials.sample(5, random_state=0)
@@ -297,12 +361,26 @@ check_exercise("2.2", interval_s, session.stimulus_presentations)
 
 # %%
 first_hit = session.trials.loc[session.trials.hit, "change_time"].iloc[0]
-plot_session_timeline(session, first_hit - 15, first_hit + 15)
+timeline_ax = plot_session_timeline(session, first_hit - 15, first_hit + 15)
+timeline_ax.set_title(timeline_ax.get_title() + demo_suffix())
 plt.show()
+
+# %% tags=["remove-cell"]
+# Guards the text below: at the first hit the mouse licks within a fraction of a second and the reward comes
+# with that lick; over all hits of the session it runs more slowly in the 2 s after its lick than in the 2 s
+# before the change.
+hits = session.trials[session.trials.hit]
+lick_s = hits["change_time"] + hits["response_latency"]
+assert hits["response_latency"].iloc[0] < 0.75 and abs(hits["reward_time"].iloc[0] - lick_s.iloc[0]) < 0.05
+speed = session.running_speed.set_index("timestamps")["speed"]
+before = [speed[(speed.index > t - 2) & (speed.index < t)].mean() for t in hits["change_time"]]
+after = [speed[(speed.index > t) & (speed.index < t + 2)].mean() for t in lick_s]
+assert np.nanmean(after) < np.nanmean(before), (np.nanmean(before), np.nanmean(after))
 
 # %% [markdown]
 # Images flash at a steady cadence; at a change (orange triangle) the colour changes, the mouse licks within
-# a fraction of a second, and the reward arrives with its first lick. Running slows while it licks.
+# a fraction of a second, and the reward arrives with its first lick. Running slows while it licks (on average
+# over the session's hits, as the chapter checks when it runs).
 #
 # ### Exercise 2.3 — How much does the mouse run?
 # Compute `fraction_running`, the fraction of running-speed samples above 5 cm/s in this session.

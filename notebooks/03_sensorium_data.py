@@ -24,20 +24,32 @@
 # **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice in the real layout;
 # sample: one real mouse archive from GIN).
 #
-# In the Sensorium 2023 competition, ten mice watched natural videos while two-photon imaging recorded about
-# 8,000 neurons each in primary visual cortex (V1). Calcium traces were deconvolved into non-negative
-# activity, resampled to the video's 30 Hz, and shipped with the mouse's pupil size, running speed and eye
-# position. Participants trained models on the training trials and submitted predicted responses for test
+# In the Sensorium 2023 competition, ten mice watched natural videos while two-photon
+# {term}`calcium imaging <Calcium imaging>` recorded about 8,000 neurons each in primary visual cortex
+# ({term}`V1`). Calcium traces were {term}`deconvolved <Deconvolution>` into non-negative activity, resampled to
+# the video's 30 Hz, and shipped with the mouse's pupil size, running speed and eye position. Participants trained models on the training trials and submitted predicted responses for test
 # videos whose responses were withheld. This chapter is about the data; chapter 9 trains a model and submits.
 #
-# ```{admonition} What changed in this edition, and why
-# :class: note
+# ```{admonition} For maintainers: what changed in this edition, and why
+# :class: dropdown
 # Checked against the real release, the starter kit and the winners' code, the data have conventions an earlier
 # version of this chapter (and of its demo) missed: `trial_idx` holds strings or is absent, repeats of one clip
 # can differ by a frame or two, responses are very sparse, only the first 300 frames of a trial count, and the
 # statistics may carry a frame axis. The demo mice now follow the real release in each of these (the two demo
 # mice differ where real mice differ), and the reader accepts both forms, so what you learn here holds on a real
 # mouse. Each point is shown where it comes up below.
+# ```
+#
+# ```{admonition} Demo vs real
+# :class: tip
+# **Demo.** The two demo mice watch **filtered noise with moving edges**, not natural videos (the bonus tiers
+# show drifting gratings and static images). Their neurons are a model population *built in* by the
+# simulator: Gabor receptive fields placed by cortical position (retinotopy), a temporal kernel, a gain that
+# follows running and pupil size, sparse Poisson events. What this chapter finds in them (repeats that line up,
+# a gain with running, sparse responses) is what the simulator put there. **Real.** A real mouse has
+# 7,440-8,285 neurons, 711-740 trials of about 300 frames, 5-10 repeats per test clip and about 10 GB of
+# arrays; its responses are as sparse (median about 1e-6, mean about 1, maximum 50-190), and models predict
+# them far less well than they predict the demo's. Figures drawn from demo data say "(demo)" in their title.
 # ```
 
 # %% tags=["setup"]
@@ -61,7 +73,7 @@ import pandas as pd
 import course_utils
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
-from course_utils.plotting import use_course_style
+from course_utils.plotting import demo_suffix, use_course_style
 from course_utils.sensorium import SCORED_FRAMES, list_mice, read_mouse, trial_length
 
 use_course_style()
@@ -81,11 +93,19 @@ root = get_source("sensorium2023")
 mice_folders = list_mice(root)
 [folder.name for folder in mice_folders]
 
+# %% [markdown]
+# The layout of the first mouse: every folder, the first two files of each `data/` folder (there is one per
+# trial), and everything in `meta/`:
+
 # %%
 folder = mice_folders[0]
-for path in sorted(folder.rglob("*"))[:40]:
-    if path.is_dir() or path.name in {"0.npy", "1.npy"} or "meta" in path.parts:
-        print(path.relative_to(folder))
+listing = [path.relative_to(folder) for path in sorted(folder.rglob("*"))
+           if path.is_dir() or path.name in {"0.npy", "1.npy"} or "meta" in path.relative_to(folder).parts]
+print(*listing, sep="\n")
+
+# %% tags=["remove-cell"]
+# Guards the text above: the listing shows both data/ and meta/.
+assert {"data", "meta"} <= {p.parts[0] for p in listing}, listing
 
 # %% [markdown]
 # `course_utils.sensorium.read_mouse` reads the tables at once and the trial arrays on demand (a real mouse
@@ -144,12 +164,13 @@ fig, axes = plt.subplots(1, 4, figsize=(10, 1.9))
 for ax, frame in zip(axes, np.linspace(0, n_frames - 1, 4).astype(int), strict=True):
     ax.imshow(video[:, :, frame], cmap="gray", vmin=0, vmax=255)
     ax.set(title=f"frame {frame} ({frame / 30:.2f} s)", xticks=[], yticks=[])
-fig.suptitle(f"Trial {trial}: four frames of the 36 x 64 video")
+fig.suptitle(f"Trial {trial}: four frames of the 36 x 64 video" + demo_suffix())
 plt.show()
 
 # %% [markdown]
 # Frames are small (36 x 64 pixels, downsampled from the monitor) and grey: what matters to V1 neurons are
-# edges, textures and motion. Now the responses of all neurons in the same trial, and the behaviour:
+# edges, textures and motion. (In demo mode these are filtered noise with moving edges; a real mouse's clips
+# are natural movies.) Now the responses of all neurons in the same trial, and the behaviour:
 
 # %%
 trimmed = mouse.load_trial(trial)  # padding removed
@@ -157,7 +178,7 @@ time_s = np.arange(n_frames) / 30
 fig, (ax_r, ax_b) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True, height_ratios=[2, 1])
 image = ax_r.imshow(trimmed["responses"], aspect="auto", cmap="magma", extent=[0, n_frames / 30, mouse.n_neurons, 0],
                     vmax=np.percentile(trimmed["responses"], 99))
-ax_r.set(ylabel="neuron", title=f"Trial {trial}: responses of {mouse.n_neurons} neurons")
+ax_r.set(ylabel="neuron", title=f"Trial {trial}: responses of {mouse.n_neurons} neurons" + demo_suffix())
 fig.colorbar(image, ax=ax_r, label="activity (a.u.)")
 ax_b.plot(time_s, trimmed["behavior"][0], label="pupil dilation")
 ax_b.plot(time_s, trimmed["behavior"][1], label="running speed")
@@ -181,13 +202,14 @@ print(f"training responses: median {median:.1e}, mean {mean:.2f}, max {train_val
       f"{(train_values < 1e-3).mean():.0%} of values below 0.001")
 
 # %% tags=["remove-cell"]
+# Guards the text above: the median is far below the mean.
 assert median < mean / 100, "the text says the median is far below the mean"
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.hist(train_values.ravel(), bins=np.geomspace(1e-8, train_values.max() + 1, 60))
 ax.set(xscale="log", yscale="log", xlabel="response (a.u., log scale)", ylabel="frames x neurons",
-       title="Sparse activity: a floor of tiny values, rare large events")
+       title="Sparse activity: a floor of tiny values, rare large events" + demo_suffix())
 plt.show()
 
 # %% [markdown]
@@ -210,7 +232,8 @@ check_exercise("3.1", true_length)
 # `meta/trials/tiers.npy` says what each trial is for:
 #
 # * `train`: for training (the competition's validation split is yours to choose);
-# * `oracle`: clips shown several times, with responses: the public validation set;
+# * `oracle`: clips shown several times, with responses: the public validation set (the {term}`oracle
+#   <Oracle>` tier);
 # * `live_test_main`, `final_test_main`: the main track's test trials (live leaderboard and final ranking);
 # * `live_test_bonus`, `final_test_bonus`: the bonus track, out-of-distribution stimuli;
 # * `none`: trials left out of every split.
@@ -227,6 +250,10 @@ summary
 test_trial = int(mouse.trials("final_test_main")[0])
 test_responses = mouse.load("responses", test_trial, trim=True)
 print(f"final_test_main trial {test_trial}: responses all zero? {bool(np.all(test_responses == 0))}")
+
+# %% tags=["remove-cell"]
+# Guards the text above: the test tiers' responses are withheld (zeros).
+assert np.all(test_responses == 0), "the text says the test responses are withheld as zeros"
 
 # %% [markdown]
 # ### Exercise 3.2 — Trials per tier
@@ -257,11 +284,17 @@ first_clip = oracle[oracle_hash == oracle_hash[0]]
 lengths = mouse.trial_lengths[first_clip]
 print(f"clip {oracle_hash[0]} was shown in trials {first_clip.tolist()}, with {lengths.tolist()} frames")
 common = int(lengths.min())
-same_video = all(np.array_equal(mouse.load("videos", first_clip[0])[..., :common], mouse.load("videos", t)[..., :common])
-                 for t in first_clip)
+first_video = mouse.load("videos", first_clip[0])[..., :common]
+# equal_nan: a NaN (padding) in the same place in both counts as equal; NaN never equals NaN otherwise
+same_video = all(np.array_equal(first_video, mouse.load("videos", t)[..., :common], equal_nan=True) for t in first_clip)
 print(f"identical videos over their common {common} frames: {same_video}")
 spread = [int(np.ptp(mouse.trial_lengths[mouse.condition_hash == h])) for h in np.unique(oracle_hash)]
 print(f"length differences between repeats, per oracle clip: {spread} frames")
+
+# %% tags=["remove-cell"]
+# Guards the text above: repeats show the same video; their lengths differ by a frame or two at most.
+assert same_video, "the repeats of a clip should show the same video over their common frames"
+assert max(spread) <= 2, spread
 
 # %%
 neuron = int(np.argmax([mouse.load("responses", t, trim=True).mean(axis=1) for t in first_clip][0]))
@@ -269,13 +302,23 @@ fig, ax = plt.subplots()
 for t in first_clip:
     r = mouse.load("responses", t, trim=True)[neuron]
     ax.plot(np.arange(len(r)) / 30, r, lw=1, label=f"trial {t} (running {mouse.load('behavior', t, trim=True)[1].mean():.0f})")
-ax.set(xlabel="time (s)", ylabel="activity (a.u.)", title=f"Neuron {mouse.unit_ids[neuron]}: repeats of one clip")
+ax.set(xlabel="time (s)", ylabel="activity (a.u.)",
+       title=f"Neuron {mouse.unit_ids[neuron]}: repeats of one clip" + demo_suffix())
 ax.legend()
 plt.show()
 
+# %% tags=["remove-cell"]
+# Guards the text below: in the demo the repeats' time courses line up (they correlate over their common frames).
+repeat_traces = np.array([mouse.load("responses", t, trim=True)[neuron, :common] for t in first_clip])
+repeat_corr = np.corrcoef(repeat_traces)[np.triu_indices(len(first_clip), 1)]
+if course_utils.data.data_mode() == "demo":
+    assert repeat_corr.mean() > 0.3, repeat_corr
+
 # %% [markdown]
-# The peaks line up across repeats (they are driven by the video) but their heights differ: trial-to-trial
-# noise, and a gain that follows running speed (the legend gives the mean speed of each repeat).
+# In the demo the peaks line up across repeats (they are driven by the video; in a real mouse only the reliable
+# neurons show it this clearly) but their heights differ: trial-to-trial
+# noise, and a gain that follows running speed (the legend gives the mean speed of each repeat; in the demo
+# that gain is built into the simulator, in real mice it is a finding {cite:p}`turishcheva2023sensorium`).
 
 # %% [markdown]
 # ### Exercise 3.3 — Repeats in the oracle tier
@@ -295,15 +338,16 @@ check_exercise("3.3", n_clips, repeats_per_clip, mouse.condition_hash[mouse.tria
 # `meta/neurons/unit_ids.npy` holds each neuron's id (the order of the rows of `responses`, and what a
 # submission lists as `neuron_ids`); `cell_motor_coordinates.npy` their positions in the imaged volume, as
 # whole micrometres relative to the microscope's reference point (so negative values are normal).
-# Neighbouring neurons in V1 see neighbouring parts of the visual field (retinotopy): chapter 9 uses this to
-# check what a trained model learnt.
+# Neighbouring neurons in V1 see neighbouring parts of the visual field ({term}`retinotopy <Retinotopy>`;
+# the demo simulator builds it in): chapter 9 uses this to check what a trained model learnt.
 
 # %%
 xyz = mouse.cell_motor_coordinates_um
 fig, ax = plt.subplots(figsize=(4.5, 4))
 points = ax.scatter(xyz[:, 0], xyz[:, 1], c=xyz[:, 2], s=12, cmap="viridis")
 fig.colorbar(points, label="depth z (µm)")
-ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{mouse.n_neurons} neurons of the imaged field", aspect="equal")
+ax.set(xlabel="x (µm)", ylabel="y (µm)", title=f"{mouse.n_neurons} neurons of the imaged field" + demo_suffix(),
+       aspect="equal")
 plt.show()
 
 # %% [markdown]
@@ -332,18 +376,43 @@ stats = mouse.statistics("responses")
 print({name: value.shape for name, value in stats.items()})
 train_responses = train_values  # the training trials, concatenated above
 recomputed = train_responses.std(axis=1)
-print(f"released std vs. the training trials' std: median relative difference "
-      f"{float(np.median(np.abs(recomputed - stats['std']) / recomputed)):.1%}")
+released_vs_train = float(np.median(np.abs(recomputed - stats["std"]) / recomputed))
+print(f"released std vs. the training trials' std: median relative difference {released_vs_train:.1%}")
+
+# %% tags=["remove-cell"]
+# Guards the text below: in the demo the released statistics are (close to) those of the training trials.
+if course_utils.data.data_mode() == "demo":
+    assert released_vs_train < 0.1, released_vs_train
 
 # %%
-fig, ax = plt.subplots(figsize=(4.5, 3.5))
-ax.scatter(stats["mean"], stats["std"], s=10)
-ax.set(xlabel="mean activity (a.u.)", ylabel="std (a.u.)", title="Per-neuron statistics")
+sparseness = stats["std"] / stats["mean"]  # a neuron's std relative to its mean
+fig, ax = plt.subplots(figsize=(5, 3.5))
+points = ax.scatter(stats["mean"], stats["std"], c=sparseness, s=10, cmap="viridis")
+fig.colorbar(points, label="std / mean")
+ax.set(xlabel="mean activity (a.u.)", ylabel="std (a.u.)", title="Per-neuron statistics" + demo_suffix())
 plt.show()
+
+# %% tags=["remove-cell"]
+# Guards the text below: std grows with the mean, neurons differ several-fold in scale, and (demo) the spread
+# around the line follows how rarely a neuron fires (its simulated baseline event rate).
+assert np.corrcoef(stats["mean"], stats["std"])[0, 1] > 0.9
+assert stats["std"].max() > 4 * stats["std"].min()
+try:
+    from course_utils.sensorium.simulate import load_ground_truth
+
+    baseline = load_ground_truth(root, mouse.name)["baseline"]
+except FileNotFoundError:  # real mice have no ground truth
+    baseline = None
+if baseline is not None:
+    assert np.corrcoef(sparseness, baseline)[0, 1] < -0.5
 
 # %% [markdown]
 # Neurons differ several-fold in scale: without normalisation a model's loss is dominated by the most active
-# ones. (In the demo the statistics are those of the training trials, as the recomputation shows; pooling
+# ones. The points do not lie on one line: they fan out, as if in two branches, because the ratio of std to
+# mean (the colour) differs between neurons. For sparse activity that ratio is set by how *often* a neuron has
+# an event, not how large its events are: a neuron that fires rarely has a larger std for the same mean. In the
+# demo the ratio follows each neuron's simulated baseline event rate (the simulator's ground truth, checked
+# when this chapter runs); there are no two kinds of neuron behind the two apparent branches. (In the demo the statistics are those of the training trials, as the recomputation shows; pooling
 # per-frame statistics is close to, not exactly, the statistic over all frames, because late frame slots pool
 # fewer trials.)
 

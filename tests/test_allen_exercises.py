@@ -67,6 +67,6 @@ def test_ch05_checks():
 
 
 def test_registered_and_friendly():
-    assert check_exercise("5.3", ..., verbose=False) is False
+    assert not check_exercise("5.3", ..., verbose=False)
     assert check_exercise("2.2", 0.75, pd.DataFrame({"start_time": [0.0, 0.75], "omitted": [False, False]}),
                           verbose=False)

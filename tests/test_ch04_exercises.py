@@ -22,10 +22,18 @@ def test_4_1_floor_index():
     assert "not answered" in feedback("4.1", ...)
 
 
-def test_4_2_lag():
-    assert feedback("4.2", 0.167).startswith("✅")
-    assert "negative" in feedback("4.2", -0.1)
-    assert feedback("4.2", 0.45).startswith("❌")
+def test_4_2_lag_is_compared_with_the_peak_of_the_same_curve():
+    lags = np.arange(0, 0.5, 1 / 30)
+    corr = np.exp(-((lags - 0.2) ** 2) / 0.01)
+    best = float(lags[np.argmax(corr)])
+    assert feedback("4.2", best, lags, corr).startswith("✅")
+    assert "negative" in feedback("4.2", -0.1, lags, corr)
+    assert "milliseconds" in feedback("4.2", best * 1000, lags, corr)
+    assert "position" in feedback("4.2", float(np.argmax(corr)), lags, corr)
+    # A plausible latency that is not this curve's peak fails (a fixed range would have accepted it).
+    assert feedback("4.2", best - 1 / 30, lags, corr).startswith("❌")
+    other = np.exp(-((lags - 0.1) ** 2) / 0.01)
+    assert feedback("4.2", best, lags, other).startswith("❌")
 
 
 @pytest.fixture()
@@ -33,7 +41,7 @@ def folder(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "cache"))
     frames = np.zeros((60, 2, 2))
     trials, stamps = [], []
-    for k, (tier, kind) in enumerate([("train", "video"), ("train", "image"), ("validation", "video"),
+    for k, (tier, kind) in enumerate([("train", "video"), ("train", "image"), ("oracle", "video"),
                                       ("test", "video"), ("train", "video"), ("blank", "blank")]):
         # every trial lasts 2 s (60 frames at 30 Hz); an image or blank stores only its onset
         stamps += list(range(60 * k, 60 * k + (60 if kind == "video" else 1)))
@@ -55,10 +63,11 @@ def _config(condition, **extra):
 
 
 def test_4_3_conditions(folder):
-    good = [{"tier": "train", "stim_type": "video"}, {"tier": "validation", "stim_type": "video"}]
+    good = [{"tier": "train", "stim_type": "video"}, {"tier": "oracle", "stim_type": "video"}]
     assert feedback("4.3", _config(good), folder).startswith("✅")
     assert "OR" in feedback("4.3", _config({"tier": "train", "stim_type": "video"}), folder)
-    assert "images" in feedback("4.3", _config([{"tier": "train"}, {"tier": "validation"}]), folder)
+    assert "images" in feedback("4.3", _config([{"tier": "train"}, {"tier": "oracle"}]), folder)
+    assert "other tiers" in feedback("4.3", _config(good + [{"tier": "test", "stim_type": "video"}]), folder)
     assert "both tiers" in feedback("4.3", _config([{"tier": "train", "stim_type": "video"}]), folder)
     assert "30 frames" in feedback("4.3", _config(good, chunk_size=60), folder)
 

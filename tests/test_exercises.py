@@ -64,9 +64,23 @@ def test_check_messages_are_friendly_and_never_raise():
 
     assert "not answered yet" in feedback("99.2", stub)
     assert "raised ZeroDivisionError" in feedback("99.2", lambda x: 1 / 0)
-    assert check_exercise("99.2", lambda x: x * x, verbose=False) is True
+    result = check_exercise("99.2", lambda x: x * x, verbose=False)
+    assert result and result.passed and result.message.startswith("✅")
+    assert not check_exercise("99.2", stub, verbose=False)
     with pytest.raises(KeyError, match="No check is registered"):
         check_exercise("99.99", 1)
+
+
+def test_a_check_displays_its_message_only():
+    """A chapter cell ending in check_exercise(...) shows the printed line, not a stray True/False."""
+    from IPython.core.formatters import DisplayFormatter
+
+    passed = check_exercise("99.1", 42, verbose=False)
+    failed = check_exercise("99.1", 41, verbose=False)
+    assert passed == True and failed == False  # noqa: E712  (it stands for a bool in code)
+    assert bool(passed) and not failed and "product of 6 and 7" in failed.message
+    assert DisplayFormatter().format(passed) == ({}, {})
+    assert DisplayFormatter().format(failed) == ({}, {})
 
 
 def test_strict_mode_turns_a_failing_check_into_an_error(monkeypatch):

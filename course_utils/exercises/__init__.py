@@ -33,7 +33,7 @@ from typing import Any
 
 from .student import build_student_notebooks, make_stub
 
-__all__ = ["ExerciseFeedback", "exercise", "check_exercise", "build_student_notebooks", "make_stub"]
+__all__ = ["CheckResult", "ExerciseFeedback", "exercise", "check_exercise", "build_student_notebooks", "make_stub"]
 
 
 class ExerciseFeedback(AssertionError):
@@ -65,7 +65,7 @@ def exercise(exercise_id: str, title: str) -> Callable[[Callable[..., None]], Ca
     ...         raise ExerciseFeedback("Not quite: the answer is a two-digit number.")
     >>> check_exercise("99.9", 42)
     ✅ Exercise 99.9 (Doctest example): correct!
-    True
+    CheckResult(passed=True)
     """
 
     def register(func: Callable[..., None]) -> Callable[..., None]:
@@ -93,11 +93,50 @@ def registered_exercises() -> dict[str, str]:
     return {k: v.title for k, v in sorted(_REGISTRY.items())}
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check_exercise` returns: true if the answer passed, and the message it printed.
+
+    A notebook cell that ends with ``check_exercise(...)`` shows the printed message only: Jupyter displays
+    nothing for this object (``_ipython_display_`` does nothing), so no stray ``True`` or ``False`` appears
+    below the message. In code it behaves like the bool it stands for: ``if check_exercise(...)``,
+    ``assert check_exercise(...)``, ``check_exercise(...) == True``.
+
+    Examples
+    --------
+    >>> result = CheckResult(True, "✅ Exercise 1.1: correct!")
+    >>> bool(result), result == True, result == CheckResult(True, "other text")
+    (True, True, True)
+    """
+
+    passed: bool
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CheckResult):
+            return self.passed == other.passed
+        if isinstance(other, bool):
+            return self.passed is other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.passed)
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the check already printed its message."""
+
+
 def _is_stub(value: Any) -> bool:
     return value is Ellipsis
 
 
-def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> bool:
+def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> CheckResult:
     """Check a learner's answer and print friendly feedback.
 
     Parameters
@@ -111,8 +150,11 @@ def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> boo
 
     Returns
     -------
-    bool
-        True if the answer passes. Never raises for a wrong or missing answer, so "Run all" keeps going.
+    CheckResult
+        True (in ``if``, ``assert``, ``bool()``) if the answer passes, with the message in ``.message``.
+        Jupyter displays nothing for it, so a cell ending with the check shows the printed message only.
+        Never raises for a wrong or missing answer, so "Run all" keeps going (unless
+        ``COURSE_EXERCISES_STRICT=1``, for the instructor chapters).
     """
     _load_all()
     if exercise_id not in _REGISTRY:
@@ -138,7 +180,7 @@ def check_exercise(exercise_id: str, *answers: Any, verbose: bool = True) -> boo
         print(message)
     if not ok and os.environ.get(ENV_STRICT) == "1":
         raise ExerciseFeedback(f"{message} [{ENV_STRICT}=1: instructor solutions must pass their checks]")
-    return ok
+    return CheckResult(ok, message)
 
 
 def feedback(exercise_id: str, *answers: Any) -> str:

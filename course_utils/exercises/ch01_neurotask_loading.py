@@ -1,4 +1,4 @@
-"""Checks for chapter 01_neurotask_loading (exercises 1.1-1.6). Hints, never answers."""
+"""Checks for chapter 01_neurotask_loading (exercises 1.1-1.7). Hints, never answers."""
 
 from __future__ import annotations
 
@@ -177,3 +177,46 @@ def check_first_decoder(test_r2, X_train, y_train, X_test, y_test) -> None:
         "fit Ridge(alpha=1.0) on the flattened training arrays ((n, lags, neurons) -> (n, lags * neurons)) "
         "and score its predictions on the test arrays with r2_score."
     )
+
+
+@exercise("1.7", "Build it: the Wiener filter with lstsq")
+def check_wiener_filter(wiener_weights, wiener_r2, X_train, y_train, X_test, y_test) -> None:
+    """Compare with the least-squares solution computed here, on the same arrays (not a fixed range)."""
+
+    def design(X):
+        flat = np.asarray(X, dtype=float).reshape(len(X), -1)
+        return np.column_stack([np.ones(len(flat)), flat])
+
+    reference, *_ = np.linalg.lstsq(design(X_train), np.asarray(y_train, dtype=float), rcond=None)
+    weights = np.asarray(wiener_weights, dtype=float)
+    n_features = design(X_train[:1]).shape[1]
+    if weights.shape != reference.shape:
+        if weights.shape == (n_features - 1, reference.shape[1]):
+            raise ExerciseFeedback("no intercept: add a column of ones to the flattened arrays before lstsq.")
+        raise ExerciseFeedback(
+            f"wiener_weights should have shape (features + 1, outputs) = {reference.shape}, not {weights.shape}: "
+            "flatten X to (n, lags * neurons), add a column of ones, and solve against y_train."
+        )
+    expected_prediction = design(X_test) @ reference
+    prediction = design(X_test) @ weights
+    scale = float(np.std(expected_prediction)) or 1.0
+    if not np.allclose(prediction, expected_prediction, atol=1e-3 * scale):
+        raise ExerciseFeedback(
+            "your weights predict differently from the least-squares solution: solve with "
+            "np.linalg.lstsq(design_train, y_train) on the training arrays only (the ones column first)."
+        )
+    y = np.asarray(y_test, dtype=float)
+    expected_r2 = 1 - ((y - expected_prediction) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum()
+    try:
+        r2 = float(wiener_r2)
+    except (TypeError, ValueError) as err:
+        raise ExerciseFeedback("wiener_r2 should be one number.") from err
+    if abs(r2 - expected_r2) < 1e-3:
+        return
+    per_output = 1 - ((y - expected_prediction) ** 2).sum(axis=0) / ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    if abs(r2 - float(per_output.mean())) < 1e-3:
+        raise ExerciseFeedback(
+            "that is the plain average of the per-component R²: pool the errors of both components, "
+            "1 - SSE / SST with both sums over every bin and component."
+        )
+    raise ExerciseFeedback("the R² differs: 1 - SSE / SST on the test arrays, SST around the test mean.")
