@@ -740,10 +740,11 @@ wiener_weights, *_ = np.linalg.lstsq(with_intercept(X_train[0]), y_train[0], rco
 wiener_prediction = with_intercept(X_test[0]) @ wiener_weights
 wiener_r2 = 1 - ((y_test[0] - wiener_prediction) ** 2).sum() / ((y_test[0] - y_test[0].mean(axis=0)) ** 2).sum()
 print(f"Wiener filter test R² = {wiener_r2:.3f} (ridge: {test_r2:.3f})")
-assert abs(wiener_r2 - test_r2) < 0.05, "the answer below says the two are close"
-# Answer: the two are close, because with z-scored inputs and thousands of training bins a penalty of
-# alpha = 1 barely shrinks the weights; ridge helps when there are few training bins for many features
-# (many units x history bins), where least squares starts to fit the noise of the training set.
+print(f"{len(X_train[0])} training bins for {with_intercept(X_train[0]).shape[1]} weights per output")
+# Answer: with many training bins per weight (the demo session) the two are close: with z-scored inputs a
+# penalty of alpha = 1 barely shrinks the weights. With few training bins for many features (many units x
+# history bins, as in a short real session) least squares starts to fit the noise of the training set and
+# ridge does better on the test set: compare the two printed R² with the printed ratio of bins to weights.
 
 # %%
 check_exercise("1.7", wiener_weights, wiener_r2, X_train[0], y_train[0], X_test[0], y_test[0])
