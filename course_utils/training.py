@@ -170,7 +170,7 @@ def select_device(device: str | torch.device | None = None, *, work: int | None 
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
-    """The device of a module's first parameter (CPU for a module without parameters).
+    """The device of a module's first parameter (CPU for a module without parameters, or a plain function).
 
     Examples
     --------
@@ -182,7 +182,8 @@ def model_device(model: torch.nn.Module) -> torch.device:
     """
     import torch
 
-    first = next(iter(model.parameters()), None)
+    parameters = getattr(model, "parameters", None)
+    first = next(iter(parameters()), None) if callable(parameters) else None
     return first.device if first is not None else torch.device("cpu")
 
 
