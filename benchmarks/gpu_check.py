@@ -2,7 +2,7 @@
 
 Run on a machine with an NVIDIA GPU (e.g. a Colab GPU runtime, after installing the course)::
 
-    python benchmarks/gpu_check.py               # cpu and cuda, small and large sizes (about a minute)
+    python benchmarks/gpu_check.py               # cpu and cuda, small and large sizes (a few minutes: every case runs twice, the first as warm-up)
     python benchmarks/gpu_check.py --devices cpu # what runs anywhere (proves the script works)
 
 For each loop (neural decoder, task network, Sensorium model) and size it prints the device the training
@@ -41,9 +41,9 @@ def decoder_case(device: str, hidden: int, batch: int) -> tuple[str, float]:
     from course_utils.decoding import GRUDecoder
 
     rng = np.random.default_rng(0)
-    X = rng.poisson(2.0, (4000, 6, 60)).astype(float)
+    X = rng.poisson(2.0, (2000, 6, 60)).astype(float)
     y = X[:, -2, :2] @ rng.normal(size=(2, 2))
-    dec = GRUDecoder(hidden_size=hidden, batch_size=batch, max_epochs=3, patience=10, progress=False,
+    dec = GRUDecoder(hidden_size=hidden, batch_size=batch, max_epochs=2, patience=10, progress=False,
                      device=device, num_threads=None)
     seconds = _timed(lambda: dec.fit(X, y))
     return str(select_device(device, work=hidden * batch)), seconds
@@ -57,7 +57,7 @@ def task_case(device: str, hidden: int, batch: int) -> tuple[str, float]:
         net = RecurrentNetwork(3, 3, hidden_size=hidden, cell="lstm")
         ds = make_dataset("PerceptualDecisionMaking-v0", batch_size=batch, seq_len=100, seed=0)
         seen = []
-        train_network(net, ds, n_steps=40, progress=False, device=device, callback_every=39,
+        train_network(net, ds, n_steps=20, progress=False, device=device, callback_every=19,
                       callback=lambda step, h: seen.append(str(next(net.parameters()).device)))
         run.devices = seen
 
