@@ -253,6 +253,9 @@ def test_sensorium_train_model_reuse_writes_the_checkpoint(monkeypatch, tmp_path
                     min_frames=55)
     config = TrainConfig(epochs=2, max_steps=2, batch_size=2, frames_per_clip=20, hidden_channels=4, n_layers=1,
                          progress=False, learning_rate=1e-2)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="device='cuda' asks for a GPU"):
+        train_model(root, config, device="cuda")
     runs = []
     real = sensorium_training._fit
     monkeypatch.setattr(sensorium_training, "_fit", lambda *a: runs.append(1) or real(*a))

@@ -331,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = TrainConfig(**values, progress=not args.no_progress)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if select_device().type == "cuda" else "gloo")  # COURSE_DEVICE=cpu: gloo
     try:
         _, history = train_model(args.data, config, checkpoint=args.checkpoint)
         rank, world = _distributed()

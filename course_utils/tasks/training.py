@@ -87,6 +87,20 @@ class TrainingHistory:
     trials_seen: int = 0
     evaluations: list[dict] = field(default_factory=list)
 
+    def to_frame(self):
+        """The loss per step as a table (``step`` from 1, ``loss``); ``pd.DataFrame(evaluations)`` has the rest.
+
+        Examples
+        --------
+        >>> TrainingHistory(loss=[0.7, 0.5]).to_frame()
+           step  loss
+        0     1   0.7
+        1     2   0.5
+        """
+        import pandas as pd
+
+        return pd.DataFrame({"step": np.arange(1, len(self.loss) + 1), "loss": self.loss})
+
 
 def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None = None) -> TrialBatches:
     """Supervised batches over ``env`` (a :class:`TrialBatches`), reproducible given ``seed``.
