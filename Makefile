@@ -35,7 +35,7 @@ NB_ENV := COURSE_EXERCISES_STRICT=1 COURSE_FAST=$(COURSE_FAST)
 NB_TIMEOUT ?= 600
 NBMAKE := --nbmake --nbmake-timeout=$(NB_TIMEOUT) -p no:cacheprovider
 # Trainings of the instructor chapters, reused by the student notebooks of the same run where the code is
-# not an exercise (course_utils.exercises.student.reuse_training). Emptied whenever the chapters run.
+# not an exercise (course_utils.training.reuse_training). Emptied whenever the chapters run.
 REUSE := .make/reuse
 
 # Every step runs through .ci/timed, which records its wall-clock time in one log per make run (sub-makes

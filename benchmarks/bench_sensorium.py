@@ -66,7 +66,8 @@ def _train_and_score(args: argparse.Namespace, root: Path, params: dict) -> None
     print(f"demo data ({params}) written in {time.perf_counter() - started:.1f} s")
     mice = read_mice(root)
 
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr or TrainConfig.lr, seed=args.seed,
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate or TrainConfig.learning_rate, seed=args.seed,
                          max_minutes=args.minutes, patience=8, progress=False)
     started = time.perf_counter()
     model, history = train_model(mice, config)
@@ -229,7 +230,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0, help="training time budget")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: TrainConfig's)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="learning rate (default: TrainConfig's)")
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--_measure", nargs=3, help=argparse.SUPPRESS)

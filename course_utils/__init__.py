@@ -11,6 +11,7 @@ docstring names the chapter that teaches it.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 __version__ = "0.1.0"
@@ -38,10 +39,11 @@ def fast_mode() -> bool:
 
 
 def banner(source: str | None = None) -> None:
-    """Print what a chapter runs on: package version, data mode and cache folder.
+    """Print what a chapter runs on: package version, data mode, cache folder and, where networks train, device.
 
     Called by every chapter's setup cell, so a reader of an executed notebook knows which data produced
-    its figures.
+    its figures. Chapters that use torch (it is imported by then) also get the device their networks train
+    on (:func:`course_utils.training.device_summary`: ``$COURSE_DEVICE`` and whether a GPU is there).
 
     Examples
     --------
@@ -55,4 +57,8 @@ def banner(source: str | None = None) -> None:
         line += f" | {FAST_ENV}=1 (short trainings)"
     if source:
         line += f" | source: {source}"
+    if "torch" in sys.modules:  # a chapter that trains networks; the others need not import torch for this
+        from .training import device_summary
+
+        line += f" | {device_summary()}"
     print(line)

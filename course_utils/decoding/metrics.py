@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..stats import pearson_r
 from ._checks import check_targets
 
 __all__ = ["r2_score_per_output", "correlation_per_output"]
@@ -68,20 +69,18 @@ def correlation_per_output(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray
     """Pearson correlation between true and predicted values, per output column.
 
     Unlike R², correlation ignores offsets and gains: a decoder that predicts ``2 * y + 5`` has
-    correlation 1 but a poor R². Report both. A constant column gives NaN.
+    correlation 1 but a poor R². Report both. Computed by :func:`course_utils.stats.pearson_r`, the course's
+    one correlation (the Sensorium scoring convention): a constant column (e.g. a decoder that always predicts
+    the same value) correlates 0, never NaN.
 
     Examples
     --------
-    >>> correlation_per_output(np.array([0.0, 1, 2, 3]), np.array([5.0, 7, 9, 11]))
+    >>> correlation_per_output(np.array([0.0, 1, 2, 3]), np.array([5.0, 7, 9, 11])).round(6)
     array([1.])
+    >>> correlation_per_output(np.array([0.0, 1, 2, 3]), np.full(4, 2.0))
+    array([0.])
 
     Taught in chapter 08_decoding_baselines.
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    dt = y_true - y_true.mean(axis=0)
-    dp = y_pred - y_pred.mean(axis=0)
-    denom = np.sqrt((dt**2).sum(axis=0) * (dp**2).sum(axis=0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (dt * dp).sum(axis=0) / denom
-    r[denom == 0] = np.nan
-    return r
+    return pearson_r(y_true, y_pred, axis=0)

@@ -15,6 +15,9 @@ chapters run in minutes on 2 CPU cores; early stopping usually ends training soo
 see one window per trial, a few dozen per session, so an epoch is tiny: they get 200 epochs, or 40 in the
 fast setting. An explicit ``max_epochs`` always wins.
 
+The loop's pieces (seeding, device, early stopping, history, progress bar, reuse of trainings under
+``make test``) come from :mod:`course_utils.training`, shared with the course's other training loops.
+
 Saved weights are a plain dictionary of tensors and numbers written with ``torch.save`` and read back with
 :func:`course_utils.fileio.load_torch_weights` (``weights_only=True``): loading never executes code from the
 file, and a file that is not such a dictionary gets a message that says so (never the advice to turn that
@@ -26,7 +29,6 @@ Taught in chapter 08_decoding_baselines.
 from __future__ import annotations
 
 import contextlib
-import copy
 import warnings
 from pathlib import Path
 from typing import Any
@@ -36,10 +38,18 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from tqdm.auto import tqdm
 
 from .. import FAST_ENV, fast_mode
 from ..fileio import BadFileError, load_torch_weights
+from ..training import (
+    EarlyStopping,
+    History,
+    array_fingerprint,
+    progress_bar,
+    reuse_training,
+    select_device,
+    set_seed,
+)
 from ._base import DecoderMixin
 from ._checks import (
     as_sequences,
@@ -167,6 +177,7 @@ class _TorchEstimator(BaseEstimator):
         seed: int = 0,
         progress: bool = True,
         num_threads: int | None = 1,
+        device: str | None = None,
     ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -180,6 +191,7 @@ class _TorchEstimator(BaseEstimator):
         self.seed = seed
         self.progress = progress
         self.num_threads = num_threads
+        self.device = device
 
     # subclasses -------------------------------------------------------------------------------------
     def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:  # pragma: no cover - abstract
@@ -269,52 +281,59 @@ class _TorchEstimator(BaseEstimator):
         self.n_outputs_ = self._fit_targets(y)
 
         with _torch_threads(self.num_threads):
-            torch.manual_seed(self.seed)
+            set_seed(self.seed)
             generator = torch.Generator().manual_seed(self.seed)
             lags, n_inputs = seq.shape[1], seq.shape[2]
             self.module_ = self._build(lags, n_inputs, self.n_outputs_)
             Xt, yt = self._to_tensor(X), self._encode(y)
             Xv, yv = self._validation_tensors(X_val, y_val)
-            optimizer = torch.optim.Adam(
-                self.module_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-            )
-            # No usable validation rows (a classifier whose validation targets never occur in training):
-            # train for every epoch and keep the last state.
-            early_stop = Xv is not None
-            best_loss = self._loss(Xv, yv) if early_stop else float("nan")
-            best_state, since_best = copy.deepcopy(self.module_.state_dict()), 0
-            self.history_: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
-            self.best_epoch_ = 0
-            bar = tqdm(range(1, epochs + 1), desc=type(self).__name__, disable=not self.progress, leave=False)
-            for epoch in bar:
-                self.module_.train()
-                order = torch.randperm(len(Xt), generator=generator)
-                running = 0.0
-                for start in range(0, len(order), self.batch_size):
-                    idx = order[start : start + self.batch_size]
-                    optimizer.zero_grad()
-                    loss = self._criterion(self.module_(Xt[idx]), yt[idx])
-                    loss.backward()
-                    optimizer.step()
-                    running += loss.item() * len(idx)
-                val_loss = self._loss(Xv, yv) if early_stop else float("nan")
-                self.history_["train_loss"].append(running / len(Xt))
-                self.history_["val_loss"].append(val_loss)
-                bar.set_postfix(val_loss=f"{val_loss:.3f}")
-                if not early_stop:
-                    best_state, self.best_epoch_ = self.module_.state_dict(), epoch
-                elif val_loss < best_loss - 1e-6:
-                    best_loss, best_state, since_best = val_loss, copy.deepcopy(self.module_.state_dict()), 0
-                    self.best_epoch_ = epoch
-                else:
-                    since_best += 1
-                    if since_best >= self.patience:
-                        break
-            bar.close()
+            params = {k: v for k, v in self.get_params().items() if k not in ("progress", "num_threads")}
+            key = {"loop": f"decoding.{type(self).__name__}", "params": params, "max_epochs": epochs,
+                   "data": array_fingerprint(X, y, X_val, y_val)}
+            result = reuse_training(self.module_, lambda: self._train(Xt, yt, Xv, yv, generator, epochs), key)
+        self.history_ = History(**result["history"])
+        self.best_epoch_ = int(result["best_epoch"])
         self.n_epochs_ = len(self.history_["val_loss"])
-        self.module_.load_state_dict(best_state)
         self.module_.eval()
         return self
+
+    def _train(self, Xt: torch.Tensor, yt: torch.Tensor, Xv: torch.Tensor | None, yv: torch.Tensor | None,
+               generator: torch.Generator, epochs: int) -> dict[str, Any]:
+        """The epochs of :meth:`fit` on the chosen device; leaves ``module_`` on the CPU with the best weights."""
+        device = select_device(self.device, work=self.batch_size * self.hidden_size)
+        module = self.module_.to(device)
+        Xt, yt = Xt.to(device), yt.to(device)
+        optimizer = torch.optim.Adam(module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        # No usable validation rows (a classifier whose validation targets never occur in training):
+        # train for every epoch and keep the last state.
+        early_stop = Xv is not None
+        stopper = EarlyStopping(self.patience, mode="min", min_delta=1e-6)
+        if early_stop:
+            Xv, yv = Xv.to(device), yv.to(device)
+            stopper.update(self._loss(Xv, yv), module, epoch=0)  # the untrained network is epoch 0
+        history = History("train_loss", "val_loss")
+        bar = progress_bar(range(1, epochs + 1), progress=self.progress, desc=type(self).__name__, leave=False)
+        for epoch in bar:
+            module.train()
+            order = torch.randperm(len(Xt), generator=generator).to(device)
+            running = 0.0
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                optimizer.zero_grad()
+                loss = self._criterion(module(Xt[idx]), yt[idx])
+                loss.backward()
+                optimizer.step()
+                running += loss.item() * len(idx)
+            val_loss = self._loss(Xv, yv) if early_stop else float("nan")
+            history.log(train_loss=running / len(Xt), val_loss=val_loss)
+            bar.set_postfix(val_loss=f"{val_loss:.3f}")
+            if early_stop and stopper.update(val_loss, module, epoch):
+                break
+        bar.close()
+        stopper.restore(module)
+        module.to("cpu")
+        best_epoch = stopper.best_epoch if early_stop else len(history["val_loss"])
+        return {"history": dict(history), "best_epoch": int(best_epoch)}
 
     def _validation_tensors(self, X_val: np.ndarray, y_val: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return self._to_tensor(X_val), self._encode(y_val)
@@ -434,11 +453,13 @@ class _TorchClassifier(ClassifierMixin, _TorchEstimator):
         seed: int = 0,
         progress: bool = True,
         num_threads: int | None = 1,
+        device: str | None = None,
     ):
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, learning_rate=learning_rate,
             weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs, patience=patience,
             validation_fraction=validation_fraction, seed=seed, progress=progress, num_threads=num_threads,
+            device=device,
         )
 
     def _check_y(self, y, name: str = "y") -> np.ndarray:
@@ -529,11 +550,16 @@ class GRUDecoder(_TorchDecoder):
         fastest on one thread: extra threads mostly wait on each other, badly so on a shared 2-core
         machine (measured: 85 s on 2 threads vs 3 s on 1 for the same fit under load). None keeps torch's
         setting.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``; None follows ``$COURSE_DEVICE``
+        (:func:`course_utils.training.select_device` with ``work = batch_size x hidden_size``: the default
+        decoders stay on the CPU under ``auto``). The fitted network is kept on the CPU either way.
 
     Attributes
     ----------
     module_ : torch.nn.Module
-    history_ : dict with ``train_loss`` and ``val_loss`` per epoch (standardised units)
+    history_ : :class:`course_utils.training.History` with ``train_loss`` and ``val_loss`` per epoch
+        (standardised units; ``pd.DataFrame(history_)`` is the table)
     best_epoch_, n_epochs_ : int
 
     Examples
@@ -614,12 +640,14 @@ class SimpleRNNDecoder(_TorchDecoder):
         seed: int = 0,
         progress: bool = True,
         num_threads: int | None = 1,
+        device: str | None = None,
         nonlinearity: str = "relu",
     ):
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, learning_rate=learning_rate,
             weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs, patience=patience,
             validation_fraction=validation_fraction, seed=seed, progress=progress, num_threads=num_threads,
+            device=device,
         )
         self.nonlinearity = nonlinearity
 

@@ -24,10 +24,10 @@ PROG = "python -m course_utils sensorium"
 
 def train(argv: Sequence[str] | None = None) -> int:
     """Train the baseline; every field of :class:`~.training.TrainConfig` is a flag of its own type."""
-    import torch
     import torch.distributed as dist
 
     from ..flags import add_dataclass_flags, dataclass_from_flags
+    from ..training import select_device
     from .training import TrainConfig, _distributed, train_model
 
     parser = argparse.ArgumentParser(prog=f"{PROG} train", description="Train the Sensorium baseline model.")
@@ -38,7 +38,7 @@ def train(argv: Sequence[str] | None = None) -> int:
     config = dataclass_from_flags(TrainConfig, args)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group("nccl" if select_device().type == "cuda" else "gloo")  # COURSE_DEVICE=cpu: gloo
     try:
         _, history = train_model(args.data, config, checkpoint=args.checkpoint)
         rank, world = _distributed()

@@ -28,11 +28,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..stats import EPS, pearson_r
 from .reader import SCORED_FRAMES
 
 SKIP_FIRST_FRAMES = 50
 """Frames at the start of each trial that the metric ignores (and that a submission leaves out)."""
-EPS = 1e-8
 NORMALIZATION_THRESHOLD = 0.01
 """Stds below this fraction of the mean std are replaced by it when normalising (as neuralpredictors does)."""
 
@@ -135,6 +135,9 @@ def _concat(predictions, responses, skip_first_frames: int, max_frames: int | No
 def pearson_per_neuron(x: np.ndarray, y: np.ndarray, eps: float = EPS) -> np.ndarray:
     """Pearson correlation of each row of ``x`` with the same row of ``y`` (ddof 0, eps on each std, NaN -> 0).
 
+    :func:`course_utils.stats.pearson_r` along the last axis (frames): the scoring code's convention, which is
+    the course's one rule for correlations (a constant row scores 0).
+
     Examples
     --------
     >>> pearson_per_neuron(np.array([[1., 2., 3.]]), np.array([[2., 4., 7.]])).round(4)
@@ -142,11 +145,7 @@ def pearson_per_neuron(x: np.ndarray, y: np.ndarray, eps: float = EPS) -> np.nda
 
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    xz = (x - x.mean(axis=-1, keepdims=True)) / (x.std(axis=-1, ddof=0, keepdims=True) + eps)
-    yz = (y - y.mean(axis=-1, keepdims=True)) / (y.std(axis=-1, ddof=0, keepdims=True) + eps)
-    return np.nan_to_num((xz * yz).mean(axis=-1), nan=0.0)
+    return pearson_r(x, y, axis=-1, eps=eps)
 
 
 def single_trial_correlation(

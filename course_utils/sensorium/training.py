@@ -20,7 +20,6 @@ Taught in chapter 09_sensorium_encoding_and_submission.
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from ..fileio import BadFileError, load_torch_weights
+from ..training import EarlyStopping, History, progress_bar, reuse_training, select_device, set_seed
 from .dataset import MultiMouseLoader, SensoriumClips
 from .metrics import single_trial_correlation
 from .model import SensoriumModel, poisson_loss
@@ -43,13 +43,14 @@ class TrainConfig:
     """Settings of :func:`train_model` (all plain numbers/strings, so they fit in a safe checkpoint).
 
     ``max_minutes`` and ``max_steps`` cap the run (for the book's fast setting and for tests); ``patience`` is
-    the number of epochs without a better oracle correlation before stopping.
+    the number of epochs without a better oracle correlation before stopping; ``learning_rate`` is AdamW's
+    (the same name as in the course's other training loops).
     """
 
     epochs: int = 30
     batch_size: int = 8
     frames_per_clip: int = 60
-    lr: float = 3e-2
+    learning_rate: float = 3e-2
     weight_decay: float = 1e-4
     readout_l1: float = 0.05
     patience: int = 6
@@ -62,13 +63,6 @@ class TrainConfig:
     max_minutes: float | None = None
     max_steps: int | None = None
     progress: bool = True
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a run can be repeated."""
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - libraries that still draw from the legacy global generator
-    torch.manual_seed(seed)
 
 
 def _bare(model: torch.nn.Module) -> SensoriumModel:
@@ -175,13 +169,6 @@ def load_checkpoint(path: str | Path) -> tuple[SensoriumModel, dict]:
     return model, {"train_config": payload.get("train_config", {}), "extra": payload.get("extra", {})}
 
 
-def _device() -> torch.device:
-    """CPU, or under torchrun on a GPU machine the process's own GPU (``LOCAL_RANK``)."""
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return torch.device("cpu")
-
-
 def _distributed() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
@@ -192,6 +179,7 @@ def train_model(
     data: str | Path | Mapping[str, SensoriumMouse],
     config: TrainConfig | None = None,
     checkpoint: str | Path | None = None,
+    device: str | None = None,
 ) -> tuple[SensoriumModel, dict[str, list]]:
     """Train the baseline on the train tier of every mouse; early-stop on the oracle single-trial correlation.
 
@@ -203,12 +191,21 @@ def train_model(
         :class:`TrainConfig` (defaults if None).
     checkpoint
         Where to save the best model (rank 0 only); the best weights are also restored at the end.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``; None follows ``$COURSE_DEVICE``
+        (:func:`course_utils.training.select_device`: under ``auto`` the GPU whenever there is one; under
+        ``torchrun`` the process's GPU ``$LOCAL_RANK``). The model comes back on the CPU.
 
     Returns
     -------
     (model, history)
-        The best model (eval mode) and per-epoch ``loss``, ``oracle`` (pooled single-trial correlation) and
-        ``seconds``.
+        The best model (eval mode, on the CPU) and per-epoch ``epoch``, ``loss``, ``oracle`` (pooled
+        single-trial correlation) and ``seconds`` (a :class:`course_utils.training.History`).
+
+    Notes
+    -----
+    One training for :func:`course_utils.training.reuse_training` (one process only): under ``make test`` a
+    student notebook reuses the instructor chapter's run and writes the same ``checkpoint``.
 
     Examples
     --------
@@ -217,7 +214,7 @@ def train_model(
     Taught in chapter 09_sensorium_encoding_and_submission.
     """
     config = config or TrainConfig()
-    seed_everything(config.seed)
+    set_seed(config.seed)
     mice = read_mice(data) if isinstance(data, (str, Path)) else dict(data)
     rank, world_size = _distributed()
     clip_frames = min(config.frames_per_clip, *(int(m.trial_lengths[m.trials("train")].min()) for m in mice.values()))
@@ -225,31 +222,55 @@ def train_model(
                                      behavior_as_channels=config.behavior_as_channels, seed=config.seed + k)
                 for k, (name, m) in enumerate(mice.items())}
     loader = MultiMouseLoader(datasets, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
-    model: torch.nn.Module = SensoriumModel(
+    net = SensoriumModel(
         {name: m.n_neurons for name, m in mice.items()}, in_channels=1 + 4 * config.behavior_as_channels,
         hidden_channels=config.hidden_channels, n_layers=config.n_layers, readout=config.readout)
-    device = _device()
-    model = model.to(device)
+
+    def train() -> dict:
+        return _fit(net, mice, loader, config, checkpoint, select_device(device), rank, world_size)
+
+    if world_size > 1:
+        result = train()
+    else:
+        trained = []
+
+        def train_once() -> dict:
+            trained.append(True)
+            return train()
+
+        key = {"loop": "sensorium.train_model", "config": asdict(config), "device": device,
+               "mice": {name: [m.n_neurons, m.trials("train").tolist(), m.trials("oracle").tolist()]
+                        for name, m in mice.items()}}
+        result = reuse_training(net, train_once, key)
+        if not trained and checkpoint is not None and result["best_epoch"] is not None:
+            save_checkpoint(net, checkpoint, config, {"epoch": result["best_epoch"], "oracle": result["best"]})
+    net.cpu().eval()
+    return net, History(**result["history"])
+
+
+def _fit(net: SensoriumModel, mice: Mapping[str, SensoriumMouse], loader: MultiMouseLoader, config: TrainConfig,
+         checkpoint: str | Path | None, device: torch.device, rank: int, world_size: int) -> dict:
+    """The epochs of :func:`train_model`; leaves ``net`` with the best weights and returns the history."""
+    model: torch.nn.Module = net.to(device)
     if world_size > 1:
         # other mice's readouts get no gradient in a step: DDP must be told
         model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=2)
-    history: dict[str, list] = {"epoch": [], "loss": [], "oracle": [], "seconds": []}
-    best, best_state, bad_epochs, steps = -np.inf, None, 0, 0
-    started = time.perf_counter()
-    out_of_time = False
-    for epoch in range(config.epochs):
+    history = History("epoch", "loss", "oracle", "seconds")
+    stopper = EarlyStopping(config.patience, mode="max")
+    steps, started, out_of_time = 0, time.perf_counter(), False
+    for epoch in range(1, config.epochs + 1):
         model.train()
         losses = []
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
-                   disable=not config.progress or rank != 0)
+        bar = progress_bar(loader, progress=config.progress and rank == 0, desc=f"epoch {epoch}/{config.epochs}",
+                           leave=False)
         for mouse_name, batch in bar:
             batch = {k: v.to(device) for k, v in batch.items()}
             rates = model(batch["video"], batch["behavior"], mouse_name)
             loss = poisson_loss(rates, batch["responses"], skip_frames=config.loss_skip_frames)
-            loss = loss + config.readout_l1 * _bare(model).regularizer(mouse_name)
+            loss = loss + config.readout_l1 * net.regularizer(mouse_name)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -269,24 +290,18 @@ def train_model(
         if world_size > 1:
             dist.broadcast(score, src=0)  # every process takes the same early-stopping decision
         score_value = float(score)
-        history["epoch"].append(epoch + 1)
-        history["loss"].append(float(np.mean(losses)) if losses else float("nan"))
-        history["oracle"].append(score_value)
-        history["seconds"].append(time.perf_counter() - started)
+        history.log(epoch=epoch, loss=float(np.mean(losses)) if losses else float("nan"), oracle=score_value,
+                    seconds=time.perf_counter() - started)
         if config.progress and rank == 0:
-            tqdm.write(f"epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, oracle single-trial corr {score_value:.4f}")
+            tqdm.write(f"epoch {epoch}: loss {history['loss'][-1]:.4f}, oracle single-trial corr {score_value:.4f}")
         scheduler.step(score_value)
-        if score_value > best:
-            best, bad_epochs = score_value, 0
-            best_state = {k: v.detach().clone() for k, v in _bare(model).state_dict().items()}
-            if checkpoint is not None and rank == 0:
-                save_checkpoint(model, checkpoint, config, {"epoch": epoch + 1, "oracle": score_value})
-        else:
-            bad_epochs += 1
-        if bad_epochs >= config.patience or out_of_time:
+        patience_out = stopper.update(score_value, net, epoch)
+        if stopper.best_epoch == epoch and checkpoint is not None and rank == 0:
+            save_checkpoint(net, checkpoint, config, {"epoch": epoch, "oracle": score_value})
+        if patience_out or out_of_time:
             break
-    net = _bare(model).cpu()
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    net.eval()
-    return net, history
+    net.cpu()
+    stopper.restore(net)
+    best = stopper.best if stopper.best_epoch is not None else None
+    return {"history": dict(history), "best_epoch": stopper.best_epoch, "best": best}
+

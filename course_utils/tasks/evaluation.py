@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..training import model_device
 from .compat import new_trial, seed_task
 
 __all__ = ["run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
@@ -85,7 +86,8 @@ def run_trials(
     for i, o in enumerate(obs):
         x[: o.shape[0], i] = o
     model.eval()
-    probs = torch.softmax(model(torch.from_numpy(x)), dim=-1).numpy()
+    # the model may sit on a GPU (a training's callback runs this there)
+    probs = torch.softmax(model(torch.from_numpy(x).to(model_device(model))), dim=-1).cpu().numpy()
     decision_step = np.array([end[decision_period] - 1 for _, end in bounds])
     columns = np.arange(n_trials)
     p_dec = probs[decision_step, columns]

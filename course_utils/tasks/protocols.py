@@ -15,6 +15,7 @@ Taught in chapter 07_training_protocols.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..training import progress_bar, reuse_training
 from .evaluation import run_trials
-from .training import RecurrentNetwork, TrainingHistory, make_dataset, set_seed, train_network
+from .training import RecurrentNetwork, TrainingHistory, _train_steps, make_dataset, set_seed
 
 __all__ = [
     "Stage",
@@ -106,6 +108,7 @@ def run_protocol(
     probe_trials: int = 300,
     eval_every: int = 50,
     progress: bool = False,
+    device: str | None = None,
 ) -> pd.DataFrame:
     """Train one network (initialised from ``seed``) through ``stages``; return its learning curve.
 
@@ -126,12 +129,19 @@ def run_protocol(
     eval_every
         Steps between probe evaluations.
     progress
-        Show tqdm bars.
+        Show tqdm bars (off by default: :func:`compare_protocols` shows one bar over its runs).
+    device
+        Where to train (see :func:`train_network`; None follows ``$COURSE_DEVICE``).
 
     Returns
     -------
     pandas.DataFrame
         One row per evaluation: ``seed``, ``stage``, ``step``, ``trials_seen``, ``accuracy``.
+
+    Notes
+    -----
+    One training for :func:`course_utils.training.reuse_training`: under ``make test`` a student notebook
+    reuses the instructor chapter's run (same task settings, stages, seed and network settings).
 
     Taught in chapter 07_training_protocols.
     """
@@ -154,26 +164,47 @@ def run_protocol(
         )
         return {"stage": current["stage"], "accuracy": acc}
 
-    history.evaluations.append({"step": 0, "trials_seen": 0, **probe(0, history)})
-    for stage in stages:
-        current["stage"] = stage.name
-        for env in dataset.envs:
-            apply_task_settings(env, {**_defaults(full_task, stage.task_settings), **stage.task_settings})
-        dataset.refresh()  # drop unfinished trials drawn under the previous stage's settings
-        train_network(
-            model,
-            dataset,
-            stage.n_steps,
-            learning_rate=learning_rate,
-            seed=None,
-            callback=probe,
-            callback_every=eval_every,
-            progress=progress,
-            history=history,
-        )
-    curve = pd.DataFrame(history.evaluations)
+    def train() -> list[dict]:
+        history.evaluations.append({"step": 0, "trials_seen": 0, **probe(0, history)})
+        for stage in stages:
+            current["stage"] = stage.name
+            for env in dataset.envs:
+                apply_task_settings(env, {**_defaults(full_task, stage.task_settings), **stage.task_settings})
+            dataset.refresh()  # drop unfinished trials drawn under the previous stage's settings
+            _train_steps(
+                model,
+                dataset,
+                stage.n_steps,
+                history=history,
+                learning_rate=learning_rate,
+                class_weights="balanced",
+                lr_schedule=None,
+                callback=probe,
+                callback_every=eval_every,
+                progress=progress,
+                device=device,
+            )
+        return history.evaluations
+
+    key = {"loop": "tasks.run_protocol", "task": _task_key(full_task), "seed": seed,
+           "stages": [[st.name, st.n_steps, st.task_settings] for st in stages],
+           "network": [hidden_size, cell, batch_size, seq_len, learning_rate],
+           "probe": [probe_trials, eval_every], "device": device}
+    curve = pd.DataFrame(reuse_training(model, train, key))
     curve.insert(0, "seed", seed)
     return curve
+
+
+def _task_key(task) -> dict[str, Any]:
+    """The task's class and its plain settings (what JSON can write), to recognise the same training."""
+    out: dict[str, Any] = {"class": type(task).__name__}
+    for name, value in sorted(vars(task).items()):
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        out[name] = value
+    return out
 
 
 def _defaults(full_task, settings: dict[str, Any]) -> dict[str, Any]:
@@ -208,8 +239,6 @@ def compare_protocols(
 
     Taught in chapter 07_training_protocols.
     """
-    from tqdm import tqdm
-
     totals = {name: sum(s.n_steps for s in stages) for name, stages in protocols.items()}
     if len(set(totals.values())) > 1:
         raise ValueError(
@@ -217,7 +246,7 @@ def compare_protocols(
         )
     curves = []
     runs = [(name, seed) for name in protocols for seed in seeds]
-    for name, seed in tqdm(runs, desc="protocol x seed", mininterval=3.0):
+    for name, seed in progress_bar(runs, desc="protocol x seed", mininterval=3.0):
         curve = run_protocol(task, protocols[name], seed=seed, **kwargs)
         curve.insert(0, "protocol", name)
         curves.append(curve)

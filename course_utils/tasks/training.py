@@ -11,7 +11,7 @@ Taught in chapter 06_neurogym_tasks_and_rnns.
 
 from __future__ import annotations
 
-import random
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..training import model_device, progress_bar, reuse_training, select_device, set_seed
 from .batches import TrialBatches
 
 __all__ = ["RecurrentNetwork", "TrainingHistory", "set_seed", "make_dataset", "train_network"]
@@ -86,20 +87,19 @@ class TrainingHistory:
     trials_seen: int = 0
     evaluations: list[dict] = field(default_factory=list)
 
+    def to_frame(self):
+        """The loss per step as a table (``step`` from 1, ``loss``); ``pd.DataFrame(evaluations)`` has the rest.
 
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and torch (weights and dropout) for a reproducible run.
+        Examples
+        --------
+        >>> TrainingHistory(loss=[0.7, 0.5]).to_frame()
+           step  loss
+        0     1   0.7
+        1     2   0.5
+        """
+        import pandas as pd
 
-    Examples
-    --------
-    >>> set_seed(0); a = torch.rand(1); set_seed(0); bool(a == torch.rand(1))
-    True
-
-    Taught in chapter 06_neurogym_tasks_and_rnns.
-    """
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (legacy global state, still used by some libraries)
-    torch.manual_seed(seed)
+        return pd.DataFrame({"step": np.arange(1, len(self.loss) + 1), "loss": self.loss})
 
 
 def make_dataset(env, batch_size: int = 16, seq_len: int = 100, seed: int | None = None) -> TrialBatches:
@@ -165,6 +165,7 @@ def train_network(
     callback_every: int = 100,
     progress: bool = True,
     history: TrainingHistory | None = None,
+    device: str | None = None,
 ) -> TrainingHistory:
     """Train ``model`` with Adam on ``n_steps`` batches from ``dataset``.
 
@@ -190,15 +191,26 @@ def train_network(
         :func:`set_seed` before building it).
     callback
         Called as ``callback(step, history)`` every ``callback_every`` steps and after the last one; a returned
-        dict is appended to ``history.evaluations`` with ``step`` and ``trials_seen`` added.
+        dict is appended to ``history.evaluations`` with ``step`` and ``trials_seen`` added. The model is on
+        the training device while it runs (:func:`run_trials` follows it there).
     progress
-        Show a tqdm progress bar.
+        Show a tqdm progress bar (pass False when a sweep trains many networks under its own bar).
     history
         Continue an earlier history (e.g. across curriculum stages).
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``; None follows ``$COURSE_DEVICE``
+        (:func:`course_utils.training.select_device`, with ``work`` = batch columns x hidden units: the
+        course's task networks stay on the CPU under ``auto``). The model comes back on its own device.
 
     Returns
     -------
     TrainingHistory
+
+    Notes
+    -----
+    Under ``make test`` the student notebook reuses the instructor chapter's training
+    (:func:`course_utils.training.reuse_training`); the batches are still drawn, so ``dataset`` ends where
+    the training left it, but ``callback`` is not called (its rows come back in ``history.evaluations``).
 
     Examples
     --------
@@ -211,8 +223,6 @@ def train_network(
 
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
-    from tqdm import tqdm
-
     if n_steps < 1:
         raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
     if class_weights not in ("balanced", None):
@@ -222,19 +232,71 @@ def train_network(
     if seed is not None:
         set_seed(seed)
     history = history if history is not None else TrainingHistory()
+    settings = dict(learning_rate=learning_rate, class_weights=class_weights, lr_schedule=lr_schedule,
+                    callback=callback, callback_every=callback_every, progress=progress, device=device)
+    trained = []
+
+    def train() -> dict:
+        trained.append(True)
+        _train_steps(model, dataset, n_steps, history=history, **settings)
+        return dataclasses.asdict(history)
+
+    key = {"loop": "tasks.train_network", "n_steps": n_steps, "seed": seed, "dataset": _describe(dataset),
+           "history_steps": len(history.loss), "callback": callback is not None,
+           **{k: v for k, v in settings.items() if k not in ("callback", "progress")}}
+    result = reuse_training(model, train, key)
+    if not trained:  # reused: draw the same batches, so the dataset is where the training left it
+        for _ in range(n_steps):
+            dataset()
+        for name, value in result.items():
+            setattr(history, name, value)
+    return history
+
+
+def _describe(dataset) -> dict:
+    """What identifies a dataset's batches across two runs of the same notebook (names and counts only)."""
+    envs = getattr(dataset, "envs", None) or [None]
+    return {"type": type(dataset).__name__, "task": type(getattr(envs[0], "unwrapped", envs[0])).__name__,
+            **{k: getattr(dataset, k) for k in ("batch_size", "seq_len", "trials_drawn") if hasattr(dataset, k)}}
+
+
+def _work(model: nn.Module, dataset) -> int:
+    """Batch columns x hidden units, for the device rule (0, i.e. the CPU under auto, when unknown)."""
+    hidden = getattr(getattr(model, "rnn", None), "hidden_size", 0)
+    return int(getattr(dataset, "batch_size", 0) or 0) * int(hidden or 0)
+
+
+def _train_steps(
+    model: nn.Module,
+    dataset,
+    n_steps: int,
+    *,
+    history: TrainingHistory,
+    learning_rate: float,
+    class_weights: str | None,
+    lr_schedule: str | None,
+    callback: Callable[[int, TrainingHistory], dict | None] | None,
+    callback_every: int,
+    progress: bool,
+    device: str | None,
+) -> TrainingHistory:
+    """The loop of :func:`train_network` (without seeding or reuse): run inside a protocol's own reuse."""
+    home = model_device(model)
+    device = select_device(device, work=_work(model, dataset))
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n_steps) if lr_schedule else None
     n_classes = model.readout.out_features if hasattr(model, "readout") else None
     model.train()
     start = time.perf_counter()
-    steps = tqdm(range(n_steps), desc="training", disable=not progress, mininterval=3.0)
+    steps = progress_bar(range(n_steps), progress=progress, desc="training", mininterval=3.0)
     for step in steps:
         inputs, targets = dataset()
-        x = torch.from_numpy(np.asarray(inputs, dtype=np.float32))
-        y = torch.from_numpy(np.asarray(targets, dtype=np.int64))
+        x = torch.from_numpy(np.asarray(inputs, dtype=np.float32)).to(device)
+        y = torch.from_numpy(np.asarray(targets, dtype=np.int64)).to(device)
         logits = model(x)
         n_out = n_classes or logits.shape[-1]
-        weight = _class_weights(y, n_out) if class_weights == "balanced" else None
+        weight = _class_weights(y.cpu(), n_out).to(device) if class_weights == "balanced" else None
         loss = nn.functional.cross_entropy(logits.reshape(-1, n_out), y.reshape(-1), weight=weight)
         optimizer.zero_grad()
         loss.backward()
@@ -244,7 +306,7 @@ def train_network(
         history.loss.append(loss.item())
         history.trials_seen += _count_trial_starts(np.asarray(targets))
         if progress and step % 50 == 0:
-            steps.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            steps.set_postfix(loss=f"{history.loss[-1]:.3f}", refresh=False)
         if callback is not None and ((step + 1) % callback_every == 0 or step == n_steps - 1):
             model.eval()
             row = callback(step, history)
@@ -255,4 +317,5 @@ def train_network(
                 )
     history.seconds += time.perf_counter() - start
     model.eval()
+    model.to(home)
     return history
