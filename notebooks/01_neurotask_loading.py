@@ -19,7 +19,7 @@
 # **Goals:** know what the NeuroTask benchmark contains; load its parquet and NWB files into one table;
 # read its schema (neurons, ids, covariates, events); describe the behaviour (outcomes, reaches, reaction
 # times); align spikes to events for rasters and PSTHs; rebin; and build the arrays a decoder needs.
-# **Time:** ~60 min. **Prerequisites:** chapter 0 (setup and data); pandas and NumPy basics.
+# **Time:** ~90 min. **Prerequisites:** chapter 0 (setup and data); pandas and NumPy basics.
 # **Data:** NeuroTask {cite:p}`filipe2024neurotask` (demo: simulated files in the real layouts; sample: the
 # center-out-with-bump NWB file of DANDI 001056).
 #

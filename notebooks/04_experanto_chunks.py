@@ -18,7 +18,7 @@
 # **Goals:** understand an experiment as a set of signals on *different clocks*; read every modality at common
 # times and know exactly which sample you get (floor, nearest, linear, held frames); cut aligned training
 # chunks with conditions and NaN filters; feed several sessions to one model; measure a loader's throughput.
-# **Time:** ~60 min. **Prerequisites:** chapter 3 (Sensorium 2023 data), basic PyTorch (`Dataset`,
+# **Time:** ~90 min. **Prerequisites:** chapter 3 (Sensorium 2023 data), basic PyTorch (`Dataset`,
 # `DataLoader`). **Data:** Experanto experiment folders {cite}`experanto` (demo: the Sensorium demo mice
 # {cite}`turishcheva2023sensorium` converted to experiment folders, plus a simulated experiment with images,
 # videos, blanks and NaN stretches; sample: the Sensorium sample mouse, converted).

@@ -224,7 +224,7 @@ def compare_protocols(
     return pd.concat(curves, ignore_index=True)
 
 
-def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.DataFrame:
+def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8, interpolate: bool = False) -> pd.DataFrame:
     """Trials trained before probe accuracy first reached ``criterion``, and final accuracy, per run.
 
     Parameters
@@ -233,17 +233,25 @@ def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.Data
         Output of :func:`compare_protocols` (or :func:`run_protocol` with a ``protocol`` column).
     criterion
         Accuracy to reach (fraction correct on the full task).
+    interpolate
+        False: the first probe at or above ``criterion`` (a multiple of the probe interval). True: the
+        crossing between that probe and the one before it, by linear interpolation of accuracy against
+        trials seen, so the result is not rounded up to the next probe.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (protocol, seed): ``trials_to_criterion`` (NaN if never reached), ``final_accuracy``.
+        One row per (protocol, seed): ``trials_to_criterion`` (NaN if never reached), ``final_accuracy``, and
+        ``probe_interval`` (trials between the two probes around the crossing: the resolution of the
+        uninterpolated value; NaN if never reached or reached at the first probe).
 
     Examples
     --------
     >>> c = pd.DataFrame({"protocol": "a", "seed": 0, "trials_seen": [0, 100, 200], "accuracy": [.5, .85, .9]})
     >>> trials_to_criterion(c, 0.8)[["trials_to_criterion", "final_accuracy"]].values.tolist()
     [[100.0, 0.9]]
+    >>> round(float(trials_to_criterion(c, 0.8, interpolate=True)["trials_to_criterion"].iloc[0]), 1)
+    85.7
 
     Taught in chapter 07_training_protocols.
     """
@@ -252,13 +260,25 @@ def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.Data
         raise ValueError(f"curves lacks columns {sorted(missing)}; pass the output of compare_protocols.")
     rows = []
     for (protocol, seed), run in curves.sort_values("trials_seen").groupby(["protocol", "seed"], sort=False):
-        reached = run.loc[run["accuracy"] >= criterion, "trials_seen"]
+        trials = run["trials_seen"].to_numpy(dtype=float)
+        accuracy = run["accuracy"].to_numpy(dtype=float)
+        hits = np.flatnonzero(accuracy >= criterion)
+        reached, interval = np.nan, np.nan
+        if len(hits):
+            first = hits[0]
+            reached = trials[first]
+            if first > 0:
+                interval = trials[first] - trials[first - 1]
+                if interpolate:
+                    below, above = accuracy[first - 1], accuracy[first]
+                    reached = trials[first - 1] + (criterion - below) / (above - below) * interval
         rows.append(
             {
                 "protocol": protocol,
                 "seed": seed,
-                "trials_to_criterion": float(reached.iloc[0]) if len(reached) else np.nan,
-                "final_accuracy": float(run["accuracy"].iloc[-1]),
+                "trials_to_criterion": float(reached),
+                "final_accuracy": float(accuracy[-1]),
+                "probe_interval": float(interval),
             }
         )
     return pd.DataFrame(rows)
@@ -271,7 +291,7 @@ def plot_protocols(
     label_fn: Callable[[str], str] | None = None,
 ):
     """A trainer's view: learning curves per protocol (thin: each seed, thick: mean), criterion line, and
-    trials-to-criterion per seed.
+    trials-to-criterion per seed (interpolated between probes, see :func:`trials_to_criterion`).
 
     Returns
     -------
@@ -281,7 +301,7 @@ def plot_protocols(
     """
     import matplotlib.pyplot as plt
 
-    summary = trials_to_criterion(curves, criterion)
+    summary = trials_to_criterion(curves, criterion, interpolate=True)  # the crossing, not the next probe
     fig, (ax_curve, ax_ttc) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[2.2, 1])
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     names = list(dict.fromkeys(curves["protocol"]))
