@@ -106,6 +106,7 @@ def run_protocol(
     probe_trials: int = 300,
     eval_every: int = 50,
     progress: bool = False,
+    decision_period: str = "decision",
 ) -> pd.DataFrame:
     """Train one network (initialised from ``seed``) through ``stages``; return its learning curve.
 
@@ -127,6 +128,9 @@ def run_protocol(
         Steps between probe evaluations.
     progress
         Show tqdm bars.
+    decision_period
+        The period whose last step holds the probe's answer (see :func:`run_trials`); ``"stimulus"`` for
+        ``AnnubesEnv``, which has no decision period.
 
     Returns
     -------
@@ -150,7 +154,8 @@ def run_protocol(
 
     def probe(step: int, hist: TrainingHistory) -> dict:
         acc = float(
-            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed)["correct"].mean()
+            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed,
+                       decision_period=decision_period)["correct"].mean()
         )
         return {"stage": current["stage"], "accuracy": acc}
 
