@@ -117,9 +117,9 @@ print("fast mode:", FAST)
 # Progress is measured throughout on the same 300 probe trials of the *full* task, as a trainer would test
 # every animal on the final task, every 10 training steps. The networks cross the criterion within the first
 # 50 steps or so, so the budget goes into subjects rather than into long plateaus: the full run trains 8 seeds
-# x 2 protocols for 450 steps each, fast mode (CI) 4 seeds for 150 steps (the same 1,200 steps per protocol as
-# 2 seeds of 300, and fewer than the 2 seeds of 450 of earlier editions). The time this run took is printed
-# under the cell: it is the longest cell of the chapter.
+# x 2 protocols for 450 steps each (3,600 steps per protocol, as 4 seeds x 900 did before), fast mode (CI) 4
+# seeds for 150 steps (600 steps per protocol, fewer than the 900 of 2 seeds x 450 before). The time this run
+# took is printed under the cell: it is the longest cell of the chapter.
 
 # %%
 task = make_task("PerceptualDecisionMaking-v0", dt=100)
