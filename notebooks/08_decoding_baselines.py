@@ -180,7 +180,7 @@ decoders = {
 }
 keys = [{**s["key"], "dataset": path.stem, "task": df["task"].iloc[0]} for s in arrays.sessions]
 session_one = sessions_from_lists(*arrays, keys=keys, output_names=targets)[:1]
-table_one, fitted = benchmark_decoders(decoders, session_one, return_models=True)
+table_one, fitted = benchmark_decoders(decoders, session_one, return_models=True, progress=False)  # seconds
 table_one.pivot_table(index="model", columns="output", values="r2", sort=False).round(3)
 
 # %%
@@ -660,7 +660,7 @@ more = {
 }
 keys_counts = [{**s["key"], "dataset": path.stem, "task": df["task"].iloc[0]} for s in spikes.sessions]
 session_counts = sessions_from_lists(*spikes, keys=keys_counts, output_names=targets)[:1]
-table_more, fitted_more = benchmark_decoders(more, session_counts, return_models=True)
+table_more, fitted_more = benchmark_decoders(more, session_counts, return_models=True, progress=False)
 print(f"boosted trees: {fitted_more[0, 'Boosted trees'].backend_} backend, "
       f"{fitted_more[0, 'Boosted trees'].n_trees_} trees per output kept by early stopping")
 table_more.groupby("model", sort=False)[["r2", "fit_time_s"]].mean().round(3)
@@ -796,7 +796,8 @@ classifiers = {
     "Simple RNN": SimpleRNNClassifier(),
     "GRU": GRUClassifier(),
 }
-target_table, target_predictions = benchmark_classifiers(classifiers, target_sessions, return_predictions=True)
+target_table, target_predictions = benchmark_classifiers(classifiers, target_sessions, return_predictions=True,
+                                                          progress=False)
 summary_targets = target_table.groupby("model", sort=False)[["accuracy", "chance", "fit_time_s"]].mean()
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(summary_targets.index, summary_targets["accuracy"], color="tab:green")
