@@ -28,6 +28,20 @@
 # comparison costs many animals. ANNUBeS {cite}`annubes` proposes to ask the question in silico first: train
 # artificial networks under each protocol and compare. Curricula are an old idea in machine learning too
 # {cite}`bengio2009curriculum`.
+#
+# ```{admonition} Demo vs real
+# :class: tip
+# **What the tasks build in**: no recorded data are used. The tasks generate trials from fixed distributions,
+# the "subjects" are small recurrent networks trained by gradient descent, and the same seed gives the same
+# network under every protocol. Whether a curriculum helps *these networks* on *these tasks* is what this
+# chapter can measure; it is a hypothesis generator for animal training (the ANNUBeS idea), not evidence about
+# mice.
+#
+# **What real training looks like**: a mouse of the Allen Visual Behavior project (chapters 2 and 5) needs
+# weeks of daily sessions and thousands of trials per stage to reach its hand-off criterion; each protocol
+# comparison costs many animals, which is exactly why so few are run, and why they need enough subjects per
+# group to separate protocols (section 7.2 shows how few two or four are).
+# ```
 
 # %% tags=["setup"]
 # Colab: install the course package once per runtime, from a prebuilt wheel (seconds). Packages Colab
@@ -51,6 +65,7 @@ if "google.colab" in sys.modules:
 
 # %%
 import inspect
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -100,18 +115,23 @@ print("fast mode:", FAST)
 #   then all of them.
 #
 # Progress is measured throughout on the same 300 probe trials of the *full* task, as a trainer would test
-# every animal on the final task.
-# The full run (4 seeds x 2 protocols) takes about 4 minutes on 2 CPU cores; fast mode (CI) about one.
+# every animal on the final task, every 10 training steps. The networks cross the criterion within the first
+# 50 steps or so, so the budget goes into subjects rather than into long plateaus: the full run trains 8 seeds
+# x 2 protocols for 450 steps each (3,600 steps per protocol, as 4 seeds x 900 did before), fast mode (CI) 4
+# seeds for 150 steps (600 steps per protocol, fewer than the 900 of 2 seeds x 450 before). The time this run
+# took is printed under the cell: it is the longest cell of the chapter.
 
 # %%
 task = make_task("PerceptualDecisionMaking-v0", dt=100)
-n_total = 450 if FAST else 900
+n_total = 150 if FAST else 450
 protocols = {
     "all at once": [Stage("all", n_total)],
     "easy first": [Stage("easy", n_total // 3, {"cohs": [25.6, 51.2]}), Stage("all", n_total - n_total // 3)],
 }
-seeds = [0, 1] if FAST else [0, 1, 2, 3]
-curves = compare_protocols(task, protocols, seeds=seeds, hidden_size=32, cell="gru", eval_every=25)
+seeds = list(range(4 if FAST else 8))
+started = time.perf_counter()
+curves = compare_protocols(task, protocols, seeds=seeds, hidden_size=32, cell="gru", eval_every=10)
+print(f"{len(protocols)} protocols x {len(seeds)} seeds x {n_total} steps in {time.perf_counter() - started:.0f} s")
 curves.tail(3)
 
 # %% [markdown]
@@ -125,21 +145,46 @@ criterion = 0.8
 plot_protocols(curves, criterion=criterion)
 plt.show()
 
+# %% [markdown]
+# The probes come every 10 training steps (about 700 trials), so "the first probe above 80 %" would round every
+# subject up to a probe time. `trials_to_criterion(..., interpolate=True)` finds the crossing between the last probe below the
+# criterion and the first above it, by linear interpolation; the `probe_interval` column is the resolution it
+# improves on (trials between those two probes), and its error is that of a straight line between two noisy
+# probes of 300 trials each.
+
 # %%
-summary = trials_to_criterion(curves, criterion=criterion)
+summary = trials_to_criterion(curves, criterion=criterion, interpolate=True)
+print(f"probe interval around the crossing: median {summary['probe_interval'].median():,.0f} trials")
 summary.round(3)
 
 # %% [markdown]
 # Read the right panel as you would for mice: each dot is a subject's number of trials to reach criterion.
-# With only a few subjects per group, differences between protocols must be large compared with the spread
-# between subjects before we believe them — the same statistics problem as with animals, but here we can add
-# subjects cheaply (`seeds`). Look also at the left panel during the easy stage: performance on the *full*
-# task can rise while the network has never seen a hard trial.
+# Look also at the left panel during the easy stage: performance on the *full* task can rise while the
+# network has never seen a hard trial. Then the question a trainer asks: is one protocol faster?
+
+# %%
+spread = summary.groupby("protocol")["trials_to_criterion"].agg(["count", "mean", "std", "min", "max"])
+difference = spread["mean"].max() - spread["mean"].min()
+pooled_sd = float(np.sqrt((spread["std"] ** 2).mean()))
+# subjects per group for a two-sided test at 5 % with 80 % power, if this difference and spread were the truth
+needed = 2 * (1.96 + 0.84) ** 2 * (pooled_sd / difference) ** 2 if difference > 0 else np.inf
+print(spread.round(0))
+print(f"difference between the protocols' means: {difference:,.0f} trials; spread within a protocol: "
+      f"s.d. {pooled_sd:,.0f} trials; seeds per protocol to tell them apart: about {needed:,.0f} (we ran {len(seeds)})")
+
+# %% [markdown]
+# Say it plainly: **with 4 seeds per protocol (fast mode) or 8 (the full run) this comparison does not tell
+# which protocol is faster.** A handful of subjects per group gives a spread that is itself a guess, and the
+# printed number of seeds needed rests on those same few values, so it is a rough order of magnitude that can
+# come out small by luck; one run, without a test planned in advance, is no basis for a training
+# recommendation. This is the animal trainer's problem exactly, but here subjects are cheap: pass more
+# `seeds` (each costs one more training per protocol: the time printed in 7.1 divided by the number of runs)
+# and fewer steps per seed if the budget is fixed, as this chapter does.
 #
 # ### Exercise 7.1 — Summarise the protocols
 # From `summary`, compute `protocol_table`: a DataFrame indexed by protocol with the columns
 # `mean_trials_to_criterion` (mean over seeds that reached criterion), `n_reached` (number of seeds that
-# reached it) and `mean_final_accuracy`.
+# reached it) and `mean_final_accuracy`. Which protocol would you call faster, from this table alone?
 
 # %% tags=["solution"]
 protocol_table = summary.groupby("protocol").agg(
@@ -147,6 +192,8 @@ protocol_table = summary.groupby("protocol").agg(
     n_reached=("trials_to_criterion", "count"),
     mean_final_accuracy=("final_accuracy", "mean"),
 )
+# Answer: neither, from this table alone. The means differ, but with 4-8 seeds per protocol the difference
+# cannot be told from the spread between seeds (7.2); many more seeds would be needed to call one faster.
 
 # %%
 check_exercise("7.1", protocol_table, summary)
@@ -159,8 +206,13 @@ check_exercise("7.1", protocol_table, summary)
 # only when something was presented. The `annubes` package (0.1.1) generates such trials as arrays
 # (`Task(...).generate_trials(...)`); NeuroGym ships the same task as `AnnubesEnv`, with the session mix,
 # catch probability, intensities, timing and noise, and adds what we need here: a NeuroGym task that
-# `ngym.Dataset` and our training loop accept. (`annubes` additionally offers blocked, unshuffled trial order
-# and input scaling; `AnnubesEnv` ignores its `max_sequential` argument when given as a dictionary.)
+# `ngym.Dataset` and our training loop accept.
+#
+# ```{admonition} For maintainers: annubes and AnnubesEnv differ
+# :class: dropdown
+# `annubes` additionally offers blocked, unshuffled trial order and input scaling; `AnnubesEnv` (neurogym
+# 2.3.1) ignores its `max_sequential` argument when given as a dictionary.
+# ```
 
 # %%
 annubes = make_task("AnnubesEnv-v0", session={"v": 0.5, "a": 0.5}, catch_prob=0.3, random_seed=0)
@@ -185,22 +237,42 @@ modality_protocol = [
 modality_protocol
 
 # %% [markdown]
-# `compare_protocols(annubes, {...})` runs such protocols exactly as in 7.1 (probing on the full task).
+# `compare_protocols(annubes, {...}, decision_period="stimulus")` runs such protocols as in 7.1, probing on the
+# full task; `AnnubesEnv` has no decision period, so the probe reads the answer at the end of the stimulus.
 #
-# ### Exercise 7.2 — A catch-trial schedule
-# Write `catch_protocol`: a list of `Stage`s for `AnnubesEnv` that trains for 900 steps in total, starts with
-# **no** catch trials, raises the catch probability in at least two steps, and ends at the full task's value of
-# 0.3.
-
-# %% tags=["solution"]
-catch_protocol = [
-    Stage("no catch", 300, {"catch_prob": 0.0}),
-    Stage("some catch", 300, {"catch_prob": 0.15}),
-    Stage("full task", 300, {"catch_prob": 0.3}),
-]
+# ### Exercise 7.2 — A catch-trial schedule, trained
+# Write `catch_protocol`: a list of `Stage`s for `AnnubesEnv` that trains for `n_catch_steps` steps in total
+# (90, or 12 in fast mode: the network learns this task within a few dozen batches), starts with **no** catch
+# trials, raises the catch probability in at least two steps, and ends at the full task's value of 0.3. Then train it, with one seed, against the full
+# task from the first step (`compare_protocols(annubes, {"catch schedule": catch_protocol, "full task
+# throughout": [Stage("full task", n_catch_steps)]}, seeds=[0], hidden_size=32, cell="gru", eval_every=...,
+# decision_period="stimulus")`)
+# and compare the two with `trials_to_criterion(..., interpolate=True)`. Did starting without catch trials
+# help?
 
 # %%
-check_exercise("7.2", catch_protocol)
+n_catch_steps = 12 if FAST else 90
+
+# %% tags=["solution"]
+third = n_catch_steps // 3
+catch_protocol = [
+    Stage("no catch", third, {"catch_prob": 0.0}),
+    Stage("some catch", third, {"catch_prob": 0.15}),
+    Stage("full task", n_catch_steps - 2 * third, {"catch_prob": 0.3}),
+]
+catch_curves = compare_protocols(
+    annubes, {"catch schedule": catch_protocol, "full task throughout": [Stage("full task", n_catch_steps)]},
+    seeds=[0], hidden_size=32, cell="gru", eval_every=max(n_catch_steps // 6, 1), decision_period="stimulus",
+)
+catch_summary = trials_to_criterion(catch_curves, criterion=criterion, interpolate=True)
+print(catch_summary.round(3).to_string(index=False))
+# Answer: one seed per protocol is an anecdote (7.2): whichever reached the criterion first (if either did in
+# the short fast-mode run: NaN means never), the difference says nothing about the protocols until many seeds
+# agree. Look at the curves for the schedule's cost: while catch trials are rare, answering "respond" on every
+# trial costs little in training, but on the full task's probe (30 % catch trials) it scores at most 0.7.
+
+# %%
+check_exercise("7.2", catch_protocol, n_catch_steps)
 
 # %% [markdown]
 # ## 7.4 Writing your own task: change detection
@@ -214,8 +286,13 @@ check_exercise("7.2", catch_protocol)
 #    period) and `set_groundtruth` (the correct action in each period), and returns the trial's dictionary;
 # 3. in `_step`, scores an action and says when the trial ends.
 #
-# (NeuroGym's README template still shows the old names `ngym.PeriodEnv` and `new_trial`; in neurogym 2.3.1
-# the base class is `neurogym.core.TrialEnv` and you implement `_new_trial`.) Here is the whole task:
+# ```{admonition} For maintainers: NeuroGym's README template is out of date
+# :class: dropdown
+# NeuroGym's README template still shows the old names `ngym.PeriodEnv` and `new_trial`; in neurogym 2.3.1 the
+# base class is `neurogym.core.TrialEnv` and you implement `_new_trial`.
+# ```
+#
+# Here is the whole task:
 
 # %%
 print(inspect.getsource(ChangeDetection.__init__))
@@ -255,11 +332,21 @@ network_dprime = sdt_rates(change_trials["change"], change_trials["licked"])["dp
 # %%
 check_exercise("7.3", network_dprime, change_trials)
 
+# %%
+network_sdt = sdt_rates(change_trials["change"], change_trials["licked"])
+print(f"the network: hit rate {network_sdt['hit_rate']:.2f}, false-alarm rate {network_sdt['false_alarm_rate']:.2f}, "
+      f"d' = {network_sdt['dprime']:.2f}, criterion {network_sdt['criterion']:.2f}")
+
+# %% tags=["remove-cell"]
+# Guards the text below: the network's d' is above the hand-off criterion the mice of chapter 5 must reach.
+assert network_sdt["dprime"] > 1, network_sdt
+
 # %% [markdown]
-# Compare with the mice of chapter 5. Unlike a mouse, the network's only noise is the observation noise we
-# put into the task (`sigma`), and its d' keeps growing with training (try `n_steps=1500`). Making `sigma`
-# larger, or adding flashes and omissions, brings the task closer to the real one — and then the protocol
-# comparisons of 7.1 can be asked of the change detection task too.
+# Compare with the mice of chapter 5, whose hand-off criterion is d' > 1: the network (printed above) clears it
+# after a few hundred batches. Unlike a mouse, its only noise is the observation noise we put into the task
+# (`sigma`), and it never tires or gets sated. Train longer (try `n_steps=1500`) and see whether its d' still
+# grows; making `sigma` larger, or adding flashes and omissions, brings the task closer to the real one — and
+# then the protocol comparisons of 7.1 can be asked of the change detection task too.
 
 # %% [markdown]
 # ## 7.5 Wrappers: several tasks, and the history of the session
@@ -318,10 +405,13 @@ for _ in range(22):  # fixate until the decision period, then give the correct a
         print(f"step {t:2d} ({period}): action {action}, reward {reward:+.1f} -> next inputs {np.round(ob, 2)}")
 
 # %% [markdown]
-# (Defects in neurogym 2.3.1 to know about: `ScheduleEnvs.reset()` returns a first observation *without* the
-# inputs that `PassReward`/`PassAction` add on top of it, because it resets the current task without their step
-# function; every observation from `step()` has them. `RandomSchedule` with two tasks never repeats a task,
-# so it alternates strictly; use a block schedule for runs of the same task.)
+# ```{admonition} For maintainers: defects in neurogym 2.3.1
+# :class: dropdown
+# `ScheduleEnvs.reset()` returns a first observation *without* the inputs that `PassReward`/`PassAction` add on
+# top of it, because it resets the current task without their step function; every observation from `step()`
+# has them. `RandomSchedule` with two tasks never repeats a task, so it alternates strictly; use a block
+# schedule for runs of the same task.
+# ```
 #
 # ### Exercise 7.4 — Two tasks in blocks, with the trial history as input
 # Build `two_task_env`: `PerceptualDecisionMaking-v0` and `DelayMatchSample-v0` (made with `make_task`), played

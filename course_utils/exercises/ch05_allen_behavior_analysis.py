@@ -48,7 +48,7 @@ def check_my_dprime(my_dprime) -> None:
 
 
 @exercise("5.4", "Bias: the criterion")
-def check_criterion(session_criterion, hit_rate: float, false_alarm_rate: float) -> None:
+def check_criterion(session_criterion, session_bias, hit_rate: float, false_alarm_rate: float) -> None:
     try:
         value = float(session_criterion)
     except (TypeError, ValueError) as err:
@@ -58,6 +58,14 @@ def check_criterion(session_criterion, hit_rate: float, false_alarm_rate: float)
         raise ExerciseFeedback("the sign is flipped: c = -(z(H) + z(F)) / 2, negative for a liberal subject.")
     if abs(value - expected) > 1e-9:
         raise ExerciseFeedback("use c = -(z(H) + z(F)) / 2 with the session's hit and false-alarm rates.")
+    verdict = "liberal" if expected < -0.1 else "conservative" if expected > 0.1 else "unbiased"
+    if session_bias not in ("liberal", "conservative", "unbiased"):
+        raise ExerciseFeedback('session_bias should be "liberal", "conservative" or "unbiased".')
+    if session_bias != verdict:
+        raise ExerciseFeedback(
+            "session_bias: a negative criterion means the mouse licks readily (liberal), a positive one that it "
+            "holds back (conservative); within 0.1 of 0 call it unbiased."
+        )
 
 
 @exercise("5.2", "Reaction times")
@@ -73,3 +81,32 @@ def check_median_latency(median_latency_s, trials: pd.DataFrame) -> None:
         raise ExerciseFeedback("use hits only: misses have an infinite latency.")
     if abs(value - expected) > 1e-9:
         raise ExerciseFeedback("take response_latency of the hit trials (hit == True) and its median.")
+
+
+@exercise("5.5", "Build it: the corrected rolling false-alarm rate")
+def check_rolling_false_alarm_rate(my_rolling_false_alarm_rate, trials: pd.DataFrame) -> None:
+    """Compared with :func:`course_utils.allen.rolling_performance` on the same trials (non-aborted rows)."""
+    from ..allen import rolling_performance
+
+    answer = my_rolling_false_alarm_rate(trials)
+    kept = trials.index[~trials["aborted"].astype(bool)]
+    expected = rolling_performance(trials)["false_alarm_rate"].loc[kept].to_numpy(dtype=float)
+    if not isinstance(answer, pd.Series):
+        raise ExerciseFeedback("return a pandas Series indexed by the non-aborted trials.")
+    if set(answer.index) != set(kept):
+        raise ExerciseFeedback(
+            f"index the Series by the non-aborted trials only ({len(kept)} of them), got {len(answer)} rows."
+        )
+    values = answer.loc[kept].to_numpy(dtype=float)
+    if np.allclose(values, expected, equal_nan=True):
+        return
+    raw = trials.loc[kept, "false_alarm"].astype(float).where(trials.loc[kept, "catch"].astype(bool))
+    uncorrected = raw.rolling(100, min_periods=0).mean().to_numpy()
+    if np.allclose(values, uncorrected, equal_nan=True):
+        raise ExerciseFeedback("these are the raw rates: apply the 1/(2N) correction, N = catch trials in the window.")
+    if np.isnan(values).sum() != np.isnan(expected).sum():
+        raise ExerciseFeedback("a window without catch trials (N = 0) should give NaN, and only such windows.")
+    raise ExerciseFeedback(
+        "not the same as AllenSDK's: average false_alarm over the catch trials among the last 100 non-aborted "
+        "trials, then clip to [1/(2N), 1 - 1/(2N)]."
+    )

@@ -40,13 +40,13 @@ def check_protocol_table(protocol_table, summary: pd.DataFrame) -> None:
 
 
 @exercise("7.2", "A catch-trial schedule")
-def check_catch_protocol(catch_protocol) -> None:
+def check_catch_protocol(catch_protocol, n_steps: int = 900) -> None:
     from ..tasks.protocols import Stage
 
     if not isinstance(catch_protocol, list | tuple) or not all(isinstance(s, Stage) for s in catch_protocol):
         raise ExerciseFeedback("a protocol is a list of Stage(name, n_steps, task_settings) objects.")
-    if sum(s.n_steps for s in catch_protocol) != 900:
-        raise ExerciseFeedback("the stages' n_steps should add up to 900.")
+    if sum(s.n_steps for s in catch_protocol) != n_steps:
+        raise ExerciseFeedback(f"the stages' n_steps should add up to n_catch_steps ({n_steps}).")
     probs = [s.task_settings.get("catch_prob") for s in catch_protocol]
     if any(p is None for p in probs):
         raise ExerciseFeedback('give every stage a "catch_prob" in its task_settings.')

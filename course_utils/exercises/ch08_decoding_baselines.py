@@ -58,9 +58,23 @@ def check_chronological_split(chronological_split: Callable) -> None:
                 )
 
 
+def _best_lag_ms(arrays, bin_ms: float) -> tuple[float, list[float]]:
+    """The reference for 8.3, on the learner's own arrays: validation R² of each single history bin."""
+    from ..decoding import WienerFilter
+
+    X_train, y_train, X_val, y_val = arrays.X_train[0], arrays.y_train[0], arrays.X_val[0], arrays.y_val[0]
+    scores = [
+        WienerFilter().fit(X_train[:, -1 - lag], y_train).score(X_val[:, -1 - lag], y_val)
+        for lag in range(X_train.shape[1])
+    ]
+    return float(np.argmax(scores)) * bin_ms, scores
+
+
 @exercise("8.3", "How far do the neurons lead the hand?")
-def check_lead_ms(lead_ms) -> None:
-    """``lead_ms``: the single spike lag (ms) that decodes the current velocity best on the validation data."""
+def check_lead_ms(lead_ms, arrays, bin_ms: float) -> None:
+    """``lead_ms``: the single spike lag (ms) that decodes the current velocity best on the validation data
+    of ``arrays`` (``process_data`` output with ``bins_before=10``); compared with the reference computed on
+    the same arrays."""
     try:
         value = float(lead_ms)
     except (TypeError, ValueError):
@@ -69,13 +83,18 @@ def check_lead_ms(lead_ms) -> None:
         ) from None
     if value < 0:
         raise ExerciseFeedback("A lag is how far back the spikes are: a positive number of ms.")
-    if value < 1:
-        raise ExerciseFeedback("That looks like seconds or bins; give the lag in milliseconds.")
-    if not 40 <= value <= 200:
-        raise ExerciseFeedback(
-            "Motor cortex leads movement by tens to a couple of hundred ms. Did you pick the lag with the "
-            "HIGHEST validation R² and convert bins to ms (bins × bin_ms)?"
-        )
+    expected, scores = _best_lag_ms(arrays, bin_ms)
+    if value == expected:
+        return
+    if value == expected / bin_ms:
+        raise ExerciseFeedback("That looks like a number of bins; give the lag in milliseconds (bins × bin_ms).")
+    if value == float(np.argmin(scores)) * bin_ms:
+        raise ExerciseFeedback("That is the lag with the LOWEST validation R²: take the highest.")
+    raise ExerciseFeedback(
+        "Not the lag with the highest validation R². Fit one Wiener filter per lag k on X_train[:, -1 - k] "
+        "(the bin k bins before the current one), score it on the validation split with the same column, "
+        "and convert the best k to ms (k × bin_ms)."
+    )
 
 
 @exercise("8.4", "Standardise with training statistics only")
@@ -200,4 +219,35 @@ def check_rank_changes(answer, table) -> None:
         raise ExerciseFeedback(f"A count of decoders: a whole number between 0 and {len(table)}.")
     raise ExerciseFeedback(
         "Not quite: rank both columns (1 = best), compare the two ranks decoder by decoder, count the differences."
+    )
+
+
+@exercise("8.9", "Build it: one step of the Kalman filter")
+def check_kalman_step(kalman_step: Callable, kalman, X) -> None:
+    """``kalman_step(x, P, z, A, W, H, Q) -> (x, P)`` run over ``X`` from the decoder's first posterior;
+    compared with the fitted :class:`~course_utils.decoding.KalmanFilterDecoder`'s ``predict`` on the same X."""
+    expected = kalman.predict(X)
+    z = kalman._observations(X)[0] - kalman.z_mean_  # the centred spike counts observing each bin
+    A, W, H, Q = kalman.A_, kalman.W_, kalman.H_, kalman.Q_
+    # start from the decoder's own estimate after the first bin: (prior^-1 + H^T Q^-1 H)^-1
+    P = np.linalg.inv(np.linalg.inv(kalman.state_cov_) + H.T @ np.linalg.solve(Q, H))
+    x = expected[0] - kalman.y_mean_
+    states = []
+    for t in range(1, len(z)):
+        out = kalman_step(x, P, z[t], A, W, H, Q)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise ExerciseFeedback("return two things: the new state estimate x and its covariance P.")
+        x, P = np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
+        if x.shape != (A.shape[0],) or P.shape != A.shape:
+            raise ExerciseFeedback(
+                f"x should have shape {(A.shape[0],)} and P {A.shape}; got {x.shape} and {P.shape}."
+            )
+        states.append(x)
+    answer = np.asarray(states) + kalman.y_mean_
+    scale = float(np.abs(expected).max()) or 1.0
+    if np.allclose(answer, expected[1:], rtol=1e-5, atol=1e-6 * scale):
+        return
+    raise ExerciseFeedback(
+        "the decoded kinematics drift away from the decoder's: predict first (x = A x, P = A P A^T + W), then "
+        "update with the gain K = P H^T (H P H^T + Q)^-1: x = x + K (z - H x), P = (I - K H) P."
     )

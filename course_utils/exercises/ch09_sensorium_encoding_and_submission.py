@@ -1,4 +1,4 @@
-"""Checks for chapter 09_sensorium_encoding_and_submission (exercises 9.1-9.3). Hints, never answers."""
+"""Checks for chapter 09_sensorium_encoding_and_submission (exercises 9.1-9.4). Hints, never answers."""
 
 from __future__ import annotations
 
@@ -72,3 +72,30 @@ def check_poisson_loss(my_poisson_loss: Callable) -> None:
     if np.isclose(got, -expected, rtol=1e-4):
         raise ExerciseFeedback("wrong sign: the loss is rate - response * log(rate), to be minimised.")
     raise ExerciseFeedback("average rate - response * log(rate + 1e-8) over the frames whose response is not NaN.")
+
+
+@exercise("9.4", "Build it: the factorised readout")
+def check_readout_forward(readout_forward, core_features, readout) -> None:
+    """``readout_forward(core_features, mask, feature_weights, bias)`` against the trained readout module
+    itself (``readout(core_features)``) on the same core features."""
+    import torch
+
+    with torch.no_grad():
+        expected = readout(core_features)
+        answer = readout_forward(core_features, readout.mask, readout.features, readout.bias)
+    if not isinstance(answer, torch.Tensor):
+        raise ExerciseFeedback("return a torch tensor of shape (batch, neurons, frames).")
+    if tuple(answer.shape) != tuple(expected.shape):
+        raise ExerciseFeedback(
+            f"expected shape {tuple(expected.shape)} (batch, neurons, frames), got {tuple(answer.shape)}: sum "
+            "over the channels and both spatial axes, keep batch and frames."
+        )
+    scale = float(expected.abs().max()) or 1.0
+    if torch.allclose(answer, expected, rtol=1e-4, atol=1e-5 * scale):
+        return
+    if torch.allclose(answer + readout.bias[None, :, None], expected, rtol=1e-4, atol=1e-5 * scale):
+        raise ExerciseFeedback("almost: add each neuron's bias (bias[None, :, None]).")
+    raise ExerciseFeedback(
+        "the rates differ from the model's readout on the same features: weight the feature map by the "
+        "neuron's mask and sum over height and width, then weight the channels by its feature weights and sum."
+    )

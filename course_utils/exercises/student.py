@@ -94,6 +94,8 @@ def student_notebook(path: str | Path):
             ]
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index}"  # stable ids: the committed copies (notebooks/student/) change only with the text
     return nb
 
 

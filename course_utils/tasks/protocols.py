@@ -109,6 +109,7 @@ def run_protocol(
     eval_every: int = 50,
     progress: bool = False,
     device: str | None = None,
+    decision_period: str = "decision",
 ) -> pd.DataFrame:
     """Train one network (initialised from ``seed``) through ``stages``; return its learning curve.
 
@@ -132,6 +133,9 @@ def run_protocol(
         Show tqdm bars (off by default: :func:`compare_protocols` shows one bar over its runs).
     device
         Where to train (see :func:`train_network`; None follows ``$COURSE_DEVICE``).
+    decision_period
+        The period whose last step holds the probe's answer (see :func:`run_trials`); ``"stimulus"`` for
+        ``AnnubesEnv``, which has no decision period.
 
     Returns
     -------
@@ -160,7 +164,8 @@ def run_protocol(
 
     def probe(step: int, hist: TrainingHistory) -> dict:
         acc = float(
-            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed)["correct"].mean()
+            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed,
+                       decision_period=decision_period)["correct"].mean()
         )
         return {"stage": current["stage"], "accuracy": acc}
 
@@ -189,7 +194,7 @@ def run_protocol(
     key = {"loop": "tasks.run_protocol", "task": _task_key(full_task), "seed": seed,
            "stages": [[st.name, st.n_steps, st.task_settings] for st in stages],
            "network": [hidden_size, cell, batch_size, seq_len, learning_rate],
-           "probe": [probe_trials, eval_every], "device": device}
+           "probe": [probe_trials, eval_every, decision_period], "device": device}
     curve = pd.DataFrame(reuse_training(model, train, key))
     curve.insert(0, "seed", seed)
     return curve
@@ -253,7 +258,7 @@ def compare_protocols(
     return pd.concat(curves, ignore_index=True)
 
 
-def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.DataFrame:
+def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8, interpolate: bool = False) -> pd.DataFrame:
     """Trials trained before probe accuracy first reached ``criterion``, and final accuracy, per run.
 
     Parameters
@@ -262,17 +267,25 @@ def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.Data
         Output of :func:`compare_protocols` (or :func:`run_protocol` with a ``protocol`` column).
     criterion
         Accuracy to reach (fraction correct on the full task).
+    interpolate
+        False: the first probe at or above ``criterion`` (a multiple of the probe interval). True: the
+        crossing between that probe and the one before it, by linear interpolation of accuracy against
+        trials seen, so the result is not rounded up to the next probe.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (protocol, seed): ``trials_to_criterion`` (NaN if never reached), ``final_accuracy``.
+        One row per (protocol, seed): ``trials_to_criterion`` (NaN if never reached), ``final_accuracy``, and
+        ``probe_interval`` (trials between the two probes around the crossing: the resolution of the
+        uninterpolated value; NaN if never reached or reached at the first probe).
 
     Examples
     --------
     >>> c = pd.DataFrame({"protocol": "a", "seed": 0, "trials_seen": [0, 100, 200], "accuracy": [.5, .85, .9]})
     >>> trials_to_criterion(c, 0.8)[["trials_to_criterion", "final_accuracy"]].values.tolist()
     [[100.0, 0.9]]
+    >>> round(float(trials_to_criterion(c, 0.8, interpolate=True)["trials_to_criterion"].iloc[0]), 1)
+    85.7
 
     Taught in chapter 07_training_protocols.
     """
@@ -281,13 +294,25 @@ def trials_to_criterion(curves: pd.DataFrame, criterion: float = 0.8) -> pd.Data
         raise ValueError(f"curves lacks columns {sorted(missing)}; pass the output of compare_protocols.")
     rows = []
     for (protocol, seed), run in curves.sort_values("trials_seen").groupby(["protocol", "seed"], sort=False):
-        reached = run.loc[run["accuracy"] >= criterion, "trials_seen"]
+        trials = run["trials_seen"].to_numpy(dtype=float)
+        accuracy = run["accuracy"].to_numpy(dtype=float)
+        hits = np.flatnonzero(accuracy >= criterion)
+        reached, interval = np.nan, np.nan
+        if len(hits):
+            first = hits[0]
+            reached = trials[first]
+            if first > 0:
+                interval = trials[first] - trials[first - 1]
+                if interpolate:
+                    below, above = accuracy[first - 1], accuracy[first]
+                    reached = trials[first - 1] + (criterion - below) / (above - below) * interval
         rows.append(
             {
                 "protocol": protocol,
                 "seed": seed,
-                "trials_to_criterion": float(reached.iloc[0]) if len(reached) else np.nan,
-                "final_accuracy": float(run["accuracy"].iloc[-1]),
+                "trials_to_criterion": float(reached),
+                "final_accuracy": float(accuracy[-1]),
+                "probe_interval": float(interval),
             }
         )
     return pd.DataFrame(rows)
@@ -300,7 +325,7 @@ def plot_protocols(
     label_fn: Callable[[str], str] | None = None,
 ):
     """A trainer's view: learning curves per protocol (thin: each seed, thick: mean), criterion line, and
-    trials-to-criterion per seed.
+    trials-to-criterion per seed (interpolated between probes, see :func:`trials_to_criterion`).
 
     Returns
     -------
@@ -310,7 +335,7 @@ def plot_protocols(
     """
     import matplotlib.pyplot as plt
 
-    summary = trials_to_criterion(curves, criterion)
+    summary = trials_to_criterion(curves, criterion, interpolate=True)  # the crossing, not the next probe
     fig, (ax_curve, ax_ttc) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[2.2, 1])
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     names = list(dict.fromkeys(curves["protocol"]))
