@@ -664,6 +664,10 @@ check_exercise("1.5", counts_20ms, trial_counts, 2)
 new_bin_ms = 2 * bin_ms
 df_coarse = rebin(df, bin_ms, new_bin_ms)
 print(f"{len(df):,} bins of {bin_ms:g} ms -> {len(df_coarse):,} bins of {new_bin_ms:g} ms")
+# The loaders record the bin size in df.attrs["bin_ms"] and rebin records the new one, so the course's
+# shorter spellings need no previous size: rebin(df, bin_ms=...) and align_event(df_coarse, event, ...).
+print("recorded bin sizes (ms):", df.attrs["bin_ms"], "->", df_coarse.attrs["bin_ms"])
+assert rebin(df, bin_ms=new_bin_ms).equals(df_coarse)
 readme_event = "EventTarget_Onset" if "EventTarget_Onset" in events else align_on
 readme = align_event(df_coarse, readme_event, new_bin_ms, offset_min=-20, offset_max=400)
 window_sizes = readme.groupby(["animal", "session", "trial_id"]).size()

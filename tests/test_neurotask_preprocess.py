@@ -347,3 +347,38 @@ def test_reduce_segments_fast_paths_match_the_definition(k, rule):
                 "first": chunk[:, 0],
             }[rule]
             np.testing.assert_allclose(got[:, j], expected, rtol=1e-6, equal_nan=True)
+
+
+# ------------------------------------------------------------------ bin_ms carried in df.attrs (issue 15)
+
+
+def _attrs_table(bin_ms=None):
+    df = pd.DataFrame({"animal": 1, "session": 1, "trial_id": [1.0] * 4 + [2.0] * 4, "Neuron1": range(8),
+                       "EventGo_cue": [False, True, False, False] * 2})
+    if bin_ms is not None:
+        df.attrs["bin_ms"] = bin_ms
+    return df
+
+
+def test_rebin_and_align_read_and_record_the_bin_size():
+    from course_utils.neurotask import table_bin_ms
+
+    df = _attrs_table(10.0)
+    out = rebin(df, bin_ms=20)
+    assert out.attrs["bin_ms"] == 20.0 and out["Neuron1"].tolist() == [1, 5, 9, 13]
+    assert rebin(df, 10, 20).equals(out) and rebin(df, 10, 20).attrs["bin_ms"] == 20.0
+    aligned = align_event(out, "EventGo_cue", offset_min=-20, offset_max=20)  # 20 ms read from attrs
+    assert aligned.attrs["bin_ms"] == 20.0
+    assert aligned["time_from_event_ms"].tolist() == align_event(out, "EventGo_cue", 20, -20, 20)["time_from_event_ms"].tolist()
+    assert table_bin_ms(out) == 20.0
+
+
+def test_bin_size_errors_name_the_argument_and_the_fix():
+    with pytest.raises(ValueError, match=r"prev_bin_size: this table does not record its bin size.*prev_bin_size=10"):
+        rebin(_attrs_table(), bin_ms=20)
+    with pytest.raises(ValueError, match=r"bin_size=10 ms, but the table records df.attrs\['bin_ms'\] = 20"):
+        align_event(_attrs_table(20.0), "EventGo_cue", 10, -10, 10)
+    with pytest.raises(ValueError, match="disagree"):
+        rebin(_attrs_table(10.0), 10, 20, bin_ms=40)
+    with pytest.raises(ValueError, match=r"rebin\(df, bin_ms=20\)"):
+        rebin(_attrs_table(10.0))

@@ -16,7 +16,7 @@ Taught in chapter 01_neurotask_loading.
 from __future__ import annotations
 
 from .io import file_columns, load_and_filter_parquet, load_file, load_nwb, parse_bin_ms
-from .preprocess import DecodingArrays, align_event, process_data, rebin, trial_table
+from .preprocess import DecodingArrays, align_event, process_data, rebin, table_bin_ms, trial_table
 from .schema import (
     EVENT_PREFIX,
     ID_COLUMNS,
@@ -45,6 +45,7 @@ __all__ = [
     "parse_bin_ms",
     "process_data",
     "rebin",
+    "table_bin_ms",
     "trial_table",
     "velocity_columns",
 ]

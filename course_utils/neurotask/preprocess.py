@@ -289,10 +289,12 @@ def frame_from_columns(
 
 def rebin(
     df: pd.DataFrame,
-    prev_bin_size: float,
-    new_bin_size: float,
+    prev_bin_size: float | None = None,
+    new_bin_size: float | None = None,
     drop_partial: bool = True,
     how: dict[str, str] | None = None,
+    *,
+    bin_ms: float | None = None,
 ) -> pd.DataFrame:
     """Merge ``new_bin_size / prev_bin_size`` consecutive bins of each trial into one.
 
@@ -324,17 +326,22 @@ def rebin(
     df
         A NeuroTask table in file order.
     prev_bin_size, new_bin_size
-        Old and new bin size in ms; ``new_bin_size`` must be a whole multiple of ``prev_bin_size``.
+        Old and new bin size in ms (upstream's names); ``new_bin_size`` must be a whole multiple of
+        ``prev_bin_size``. ``prev_bin_size`` may be left out when the table carries ``df.attrs["bin_ms"]``
+        (the loaders set it, and so does this function on its result).
     drop_partial
         Drop each trial's trailing bin when it has fewer than ``new/prev`` rows.
     how
         Per-column rule overrides.
+    bin_ms
+        The course's name for ``new_bin_size`` (every bin size in the course is ``bin_ms``, in ms):
+        ``rebin(df, bin_ms=20)`` on a loaded table.
 
     Returns
     -------
     pandas.DataFrame
-        Same columns, one row per new bin, a fresh RangeIndex. Float counts keep their dtype; integer counts
-        come out as int64.
+        Same columns, one row per new bin, a fresh RangeIndex, ``attrs["bin_ms"]`` the new bin size. Float
+        counts keep their dtype; integer counts come out as int64.
 
     Raises
     ------
@@ -347,9 +354,18 @@ def rebin(
     ...                    "Neuron1": [1, 2, 3, 4, 5], "hand_vel_x": [0.0, 2, 9, 1, 3]})
     >>> rebin(df, 10, 20)[["trial_id", "Neuron1", "hand_vel_x"]].values.tolist()
     [[1.0, 3.0, 1.0], [2.0, 9.0, 2.0]]
+    >>> df.attrs["bin_ms"] = 10  # as the loaders set it
+    >>> rebin(df, bin_ms=20).attrs["bin_ms"]
+    20.0
 
     Taught in chapter 01_neurotask_loading.
     """
+    if bin_ms is not None and new_bin_size is not None and float(bin_ms) != float(new_bin_size):
+        raise ValueError(f"rebin: new_bin_size={new_bin_size} and bin_ms={bin_ms} disagree; give one of them.")
+    new_bin_size = bin_ms if new_bin_size is None else new_bin_size
+    if new_bin_size is None:
+        raise ValueError("rebin: give the new bin size, e.g. rebin(df, bin_ms=20) (ms).")
+    prev_bin_size = table_bin_ms(df, prev_bin_size, "prev_bin_size")
     k = bin_ratio(prev_bin_size, new_bin_size)
     rules = {c: reduce_rule(c, dtype) for c, dtype in df.dtypes.items()}
     for name, rule in (how or {}).items():
@@ -378,7 +394,42 @@ def rebin(
         column = df[name].array  # numpy-backed or an extension array (text): take keeps its type
         columns[name] = column.take(seg_start) if isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype) \
             else np.asarray(column)[seg_start]
-    return frame_from_columns(list(df.columns), block_names, block, columns)
+    out = frame_from_columns(list(df.columns), block_names, block, columns)
+    out.attrs.update(df.attrs)
+    out.attrs["bin_ms"] = float(new_bin_size)
+    return out
+
+
+def table_bin_ms(df: pd.DataFrame, given: float | None = None, argument: str = "bin_ms") -> float:
+    """The bin size (ms) of a NeuroTask table: ``given`` if not None, else ``df.attrs["bin_ms"]``.
+
+    The loaders (:func:`~course_utils.neurotask.load_file` and friends) and :func:`rebin` record the bin size
+    in ``df.attrs["bin_ms"]``, so later calls need not be told again. A ``given`` value that contradicts the
+    recorded one is an error (a table rebinned to 20 ms passed with ``10``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"Neuron1": [1, 2]}); df.attrs["bin_ms"] = 10.0
+    >>> table_bin_ms(df), table_bin_ms(df, 10)
+    (10.0, 10.0)
+
+    Taught in chapter 01_neurotask_loading.
+    """
+    recorded = df.attrs.get("bin_ms")
+    if given is None:
+        if recorded is None:
+            raise ValueError(
+                f"{argument}: this table does not record its bin size (no df.attrs['bin_ms']; the course's loaders "
+                f"set it). Give it: {argument}=10 for a 10 ms file (the number in the file name, "
+                "'2_10_Chowdhury_CObump.parquet')."
+            )
+        return float(recorded)
+    if recorded is not None and float(recorded) != float(given):
+        raise ValueError(
+            f"{argument}={given} ms, but the table records df.attrs['bin_ms'] = {recorded} ms (it was loaded or "
+            f"rebinned at that size). Leave {argument} out to use the recorded size."
+        )
+    return float(given)
 
 
 def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
@@ -398,11 +449,13 @@ def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
 def align_event(
     df: pd.DataFrame,
     start_event: str,
-    bin_size: float,
+    bin_size: float | None = None,
     offset_min: float | None = None,
     offset_max: float | None = None,
     pad: bool = False,
     time_column: str = "time_from_event_ms",
+    *,
+    bin_ms: float | None = None,
 ) -> pd.DataFrame:
     """Keep, in each trial, the bins from ``offset_min`` to ``offset_max`` ms around an event.
 
@@ -427,7 +480,8 @@ def align_event(
     start_event
         An event column, e.g. ``"EventGo_cue"``.
     bin_size
-        The table's bin size in ms.
+        The table's bin size in ms (upstream's name); None: ``df.attrs["bin_ms"]``, which the loaders and
+        :func:`rebin` set.
     offset_min
         Start of the window in ms (<= 0); None means the event's bin.
     offset_max
@@ -436,6 +490,8 @@ def align_event(
         Fixed-length windows (see above).
     time_column
         Name of the added time column.
+    bin_ms
+        The course's name for ``bin_size``.
 
     Returns
     -------
@@ -461,6 +517,9 @@ def align_event(
             "else (e.g. a speed threshold) or use another dataset."
         )
         raise ValueError(f"{describe_table(df)} has no event {start_event!r}; its events are {events}. {advice}")
+    if bin_ms is not None and bin_size is not None and float(bin_ms) != float(bin_size):
+        raise ValueError(f"align_event: bin_size={bin_size} and bin_ms={bin_ms} disagree; give one of them.")
+    bin_size = table_bin_ms(df, bin_ms if bin_size is None else bin_size, "bin_size")
     if bin_size <= 0:
         raise ValueError(f"bin_size must be positive (ms), got {bin_size}.")
     if offset_min is not None and offset_min > 0:
@@ -504,6 +563,7 @@ def align_event(
             elif out[name].dtype.kind in "fiu":
                 out[name] = np.where(inside, out[name].to_numpy(dtype=np.float64), np.nan)
         out[time_column] = np.tile(rel * float(bin_size), len(events))
+        out.attrs.update(df.attrs, bin_ms=float(bin_size))
         return out
 
     cover = np.zeros(n + 1, dtype=np.int64)
@@ -521,6 +581,7 @@ def align_event(
     ref = np.where(prev_ok, prev, nxt)
     out = df.iloc[np.flatnonzero(keep)]
     out[time_column] = ((index - ref) * float(bin_size))[keep]
+    out.attrs.update(df.attrs, bin_ms=float(bin_size))
     return out
 
 
