@@ -202,3 +202,10 @@ def test_handoff_criterion_two_of_three():
     assert handoff_criterion_met([1.0, 1.0, np.nan, 1.1]).tolist() == [False] * 4
     assert handoff_criterion_met([1.1, 0.0, 0.0, 1.2, 0.0, 1.3]).tolist() == [False, False, False, False,
                                                                              False, True]
+
+
+def test_seconds_carry_the_s_suffix_and_allensdks_name_still_works():
+    trials = pd.DataFrame({"change_time": [1.0, 1.0, np.nan], "lick_times": [[1.1, 1.4], [1.3], []]})
+    course = response_latency(trials, response_window_start_s=0.2)
+    np.testing.assert_allclose(course, [0.4, 0.3, np.inf])
+    np.testing.assert_array_equal(course, response_latency(trials, response_window_start=0.2))

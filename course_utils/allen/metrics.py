@@ -52,15 +52,24 @@ def _check_trials(trials: pd.DataFrame, needed=TRIAL_COLUMNS_NEEDED) -> None:
         )
 
 
-def response_latency(trials: pd.DataFrame, response_window_start: float = 0.15) -> np.ndarray:
-    """Latency (s) of the first lick more than ``response_window_start`` after each trial's change.
+def _seconds(value_s: float, allensdk_value: float | None) -> float:
+    """``value_s`` (the course's ``_s`` name), or the value passed under AllenSDK's name."""
+    return float(value_s if allensdk_value is None else allensdk_value)
+
+
+def response_latency(
+    trials: pd.DataFrame, response_window_start_s: float = 0.15, *, response_window_start: float | None = None
+) -> np.ndarray:
+    """Latency (s) of the first lick more than ``response_window_start_s`` after each trial's change.
 
     Parameters
     ----------
     trials : pandas.DataFrame
         With ``change_time`` (NaN on aborted trials) and ``lick_times`` (an array of lick times per trial).
-    response_window_start : float, default 0.15
-        Licks at most this long after the change are not counted (too fast to be a response).
+    response_window_start_s : float, default 0.15
+        Licks at most this long (s) after the change are not counted (too fast to be a response).
+    response_window_start : float, optional
+        AllenSDK's name for ``response_window_start_s`` (the course suffixes seconds with ``_s``).
 
     Returns
     -------
@@ -83,7 +92,8 @@ def response_latency(trials: pd.DataFrame, response_window_start: float = 0.15) 
     flat = np.concatenate(licks)
     trial_of_lick = np.repeat(np.arange(len(trials)), counts)
     change = trials["change_time"].to_numpy(dtype=float)[trial_of_lick]
-    delta = np.where(flat - change > response_window_start, flat - change, np.inf)  # NaN change -> inf
+    start_s = _seconds(response_window_start_s, response_window_start)
+    delta = np.where(flat - change > start_s, flat - change, np.inf)  # NaN change -> inf
     latency = np.full(len(trials), np.inf)
     # licks are sorted within a trial, so the first valid one is the minimum delta
     np.minimum.at(latency, trial_of_lick, delta)
@@ -92,10 +102,12 @@ def response_latency(trials: pd.DataFrame, response_window_start: float = 0.15) 
 
 def reward_rate(
     trials: pd.DataFrame,
-    response_window_start: float = 0.15,
+    response_window_start_s: float = 0.15,
     reward_latency_window_s: float = 0.75,
     trial_window: int = 25,
     initial_trials: int = 10,
+    *,
+    response_window_start: float | None = None,
 ) -> np.ndarray:
     """Rewards per minute around each trial (AllenSDK's ``get_reward_rate``).
 
@@ -107,8 +119,10 @@ def reward_rate(
     ----------
     trials : pandas.DataFrame
         With ``start_time``, ``change_time``, ``lick_times``.
-    response_window_start : float, default 0.15
-        Passed to :func:`response_latency`.
+    response_window_start_s : float, default 0.15
+        Passed to :func:`response_latency` (s).
+    response_window_start : float, optional
+        AllenSDK's name for ``response_window_start_s``.
     reward_latency_window_s : float, default 0.75
         A trial counts as rewarded when its latency is below this.
     trial_window : int, default 25
@@ -129,7 +143,8 @@ def reward_rate(
     """
     _check_trials(trials, ("start_time", "change_time", "lick_times"))
     n = len(trials)
-    rewarded = (response_latency(trials, response_window_start) < reward_latency_window_s).astype(float)
+    start_s = _seconds(response_window_start_s, response_window_start)
+    rewarded = (response_latency(trials, start_s) < reward_latency_window_s).astype(float)
     start = trials["start_time"].to_numpy(dtype=float)
     t = np.arange(n)
     first = np.maximum(0, t - trial_window)
@@ -151,10 +166,12 @@ def _is_passive(trials: pd.DataFrame) -> bool:
 
 def rolling_performance(
     trials: pd.DataFrame,
-    response_window_start: float = 0.15,
+    response_window_start_s: float = 0.15,
     window: int = 100,
     trial_window: int = 25,
     initial_trials: int = 10,
+    *,
+    response_window_start: float | None = None,
 ) -> pd.DataFrame:
     """Rolling hit rate, false-alarm rate, d' and reward rate per trial (AllenSDK's rolling performance).
 
@@ -162,8 +179,10 @@ def rolling_performance(
     ----------
     trials : pandas.DataFrame
         A trials table (``BehaviorSession.trials``) with the columns of :data:`TRIAL_COLUMNS_NEEDED`.
-    response_window_start : float, default 0.15
+    response_window_start_s : float, default 0.15
         Start of the response window (s), for the reward rate.
+    response_window_start : float, optional
+        AllenSDK's name for ``response_window_start_s``.
     window : int, default 100
         Number of non-aborted trials in the rolling window.
     trial_window, initial_trials : int
@@ -191,7 +210,8 @@ def rolling_performance(
     _check_trials(trials)
     out = pd.DataFrame(index=trials.index)
     out.index.name = "trials_id"
-    out["reward_rate"] = reward_rate(trials, response_window_start, trial_window=trial_window,
+    out["reward_rate"] = reward_rate(trials, _seconds(response_window_start_s, response_window_start),
+                                     trial_window=trial_window,
                                      initial_trials=initial_trials)
     kept = trials[~trials["aborted"].astype(bool)]
     go = kept["go"].astype(bool).to_numpy()

@@ -201,13 +201,13 @@ class BehaviorSession:
         """AllenSDK's name for :func:`course_utils.allen.metrics.rolling_performance` of this session."""
         from .metrics import rolling_performance
 
-        return rolling_performance(self.trials, response_window_start=self._response_window_start())
+        return rolling_performance(self.trials, response_window_start_s=self._response_window_start())
 
     def get_reward_rate(self) -> np.ndarray:
         """AllenSDK's name for :func:`course_utils.allen.metrics.reward_rate` (rewards/min per trial)."""
         from .metrics import reward_rate
 
-        return reward_rate(self.trials, response_window_start=self._response_window_start())
+        return reward_rate(self.trials, response_window_start_s=self._response_window_start())
 
     def get_performance_metrics(self, engaged_trial_reward_rate_threshold: float = 2.0) -> dict:
         """AllenSDK's name for :func:`course_utils.allen.metrics.performance_metrics` of this session."""
