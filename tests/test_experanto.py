@@ -474,7 +474,7 @@ def test_demo_chunks_never_read_nan(demo, monkeypatch, tmp_path):
     exp = ds.experiment
     assert np.isnan(exp.devices["eye_tracker"].data).any() and np.isnan(exp.devices["treadmill"].data).any()
     for name in ("eye_tracker", "treadmill", "responses"):
-        times = (ds.valid_times[:, None] + ds._chunk_offsets(name)[None, :]).ravel()
+        times = (ds.valid_times[:, None] + ds.chunk_offsets(name)[None, :]).ravel()
         values, valid = exp.interpolate(times, [name])
         assert valid[name].all() and not np.isnan(values[name]).any()
     # without the filter the same starts would include the blinks

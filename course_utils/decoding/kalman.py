@@ -76,8 +76,15 @@ class KalmanFilterDecoder(DecoderMixin, BaseEstimator):
         self.noise_floor = noise_floor
 
     # -- observations --------------------------------------------------------------------------------
-    def _observations(self, X: np.ndarray) -> tuple[np.ndarray, int]:
-        """Spike counts observing each bin, and how many leading bins have none (2-D input with lag)."""
+    def observations(self, X: np.ndarray) -> tuple[np.ndarray, int]:
+        """The spike counts that observe each bin (``lag`` bins earlier), and how many leading bins have none.
+
+        With 3-D ``X`` (bins, history, neurons) the counts ``lag`` bins back in each window; with 2-D ``X``
+        the rows shifted by ``lag`` (the first ``lag`` bins have no observation). Not centred: subtract
+        ``z_mean_`` for the filter's observation.
+
+        Taught in chapter 08_decoding_baselines.
+        """
         if not (isinstance(self.lag, (int, np.integer)) and self.lag >= 0):
             raise ValueError(f"lag must be an integer >= 0 (bins), got {self.lag!r}.")
         if X.ndim == 3:
@@ -101,7 +108,7 @@ class KalmanFilterDecoder(DecoderMixin, BaseEstimator):
         self.input_shape_ = tuple(X.shape[1:])
         self.n_features_in_ = int(np.prod(X.shape[1:]))
         self.n_outputs_ = y.shape[1]
-        z, n_missing = self._observations(X)
+        z, n_missing = self.observations(X)
         self.y_mean_ = y.mean(axis=0)
         s = y - self.y_mean_
         self.state_cov_ = np.atleast_2d(np.cov(s, rowvar=False))
@@ -140,7 +147,7 @@ class KalmanFilterDecoder(DecoderMixin, BaseEstimator):
         check_is_fitted(self, "A_")
         X = check_X(X)
         check_input_layout(X, self.input_shape_, "KalmanFilterDecoder")
-        z, n_missing = self._observations(X)
+        z, n_missing = self.observations(X)
         z = z - self.z_mean_
         gains = self._gains(len(z))
         K_ss = gains[-1]

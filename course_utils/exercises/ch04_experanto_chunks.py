@@ -61,7 +61,7 @@ def check_best_lag(best_lag_s: Any, lags: Any, corr: Any) -> None:
 def _tiers_of_chunks(dataset):
     """The screen trial of every frame of every valid chunk (one row per frame)."""
     device = dataset.experiment.devices["screen"]
-    offsets = dataset._chunk_offsets("screen")
+    offsets = dataset.chunk_offsets("screen")
     frames = device.frame_indices(dataset.valid_times[:, None] + offsets[None, :])
     return device.trials.iloc[device.frame_trial[frames].ravel()]
 

@@ -227,7 +227,7 @@ def check_kalman_step(kalman_step: Callable, kalman, X) -> None:
     """``kalman_step(x, P, z, A, W, H, Q) -> (x, P)`` run over ``X`` from the decoder's first posterior;
     compared with the fitted :class:`~course_utils.decoding.KalmanFilterDecoder`'s ``predict`` on the same X."""
     expected = kalman.predict(X)
-    z = kalman._observations(X)[0] - kalman.z_mean_  # the centred spike counts observing each bin
+    z = kalman.observations(X)[0] - kalman.z_mean_  # the centred spike counts observing each bin
     A, W, H, Q = kalman.A_, kalman.W_, kalman.H_, kalman.Q_
     # start from the decoder's own estimate after the first bin: (prior^-1 + H^T Q^-1 H)^-1
     P = np.linalg.inv(np.linalg.inv(kalman.state_cov_) + H.T @ np.linalg.solve(Q, H))

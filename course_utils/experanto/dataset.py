@@ -356,7 +356,12 @@ class ChunkDataset(Dataset):
                 # pixels, gives exactly the values of upstream's order (normalisation last)
                 self._normalize_first[name] = exact
 
-    def _chunk_offsets(self, name: str) -> np.ndarray:
+    def chunk_offsets(self, name: str) -> np.ndarray:
+        """The read times (s) of modality ``name`` relative to a chunk's start: ``offset + arange(chunk_size) /
+        sampling_rate`` from its config (cached). :meth:`chunk_times` adds the start and rounds.
+
+        Taught in chapter 04_experanto_chunks.
+        """
         offsets = self._offsets.get(name)
         if offsets is None:
             cfg = self.modality_config[name]
@@ -377,7 +382,7 @@ class ChunkDataset(Dataset):
         """
         cfg = self.modality_config[name]
         if np.ndim(starts) == 0 and not self.upstream_clock:  # one sample: the hot path of __getitem__
-            return np.round(float(starts) + self._chunk_offsets(name), self.precision)
+            return np.round(float(starts) + self.chunk_offsets(name), self.precision)
         starts_arr = np.atleast_1d(np.asarray(starts, dtype=np.float64))
         if self.upstream_clock:
             scale = 10**self.precision
@@ -386,7 +391,7 @@ class ChunkDataset(Dataset):
                     + np.arange(int(cfg["chunk_size"]))[None, :] * step)
             times = ints.astype(np.float64) / scale
         else:
-            times = np.round(starts_arr[:, None] + self._chunk_offsets(name)[None, :], self.precision)
+            times = np.round(starts_arr[:, None] + self.chunk_offsets(name)[None, :], self.precision)
         return times[0] if np.ndim(starts) == 0 else times
 
     def _nan_intervals(self, name: str) -> tuple[np.ndarray, np.ndarray]:

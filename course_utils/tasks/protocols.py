@@ -84,6 +84,8 @@ def apply_task_settings(env, settings: dict[str, Any]) -> None:
                 f"{type(task).__name__} has no attribute {key!r} to schedule; "
                 f"check the task's parameters (e.g. help({type(task).__name__}))."
             )
+        # ANNUBeS has no public way to turn a session dict into its internal form; its private helper is used
+        # here only, so an ANNUBeS change breaks one line (tests/test_tasks.py covers session schedules).
         if key == "session" and hasattr(task, "_prepare_session_and_modalities"):
             session, modalities = task._prepare_session_and_modalities(value)
             if modalities != task.modalities:
