@@ -61,9 +61,14 @@ def test_ch05_checks():
     with pytest.raises(ExerciseFeedback, match="sign"):
         check_my_dprime(lambda h, f: -good(h, f))
     c = -(norm.ppf(0.8) + norm.ppf(0.3)) / 2
-    check_criterion(c, 0.8, 0.3)
+    assert c < -0.1  # z(0.8) + z(0.3) > 0.2: a liberal subject
+    check_criterion(c, "liberal", 0.8, 0.3)
     with pytest.raises(ExerciseFeedback, match="sign"):
-        check_criterion(-c, 0.8, 0.3)
+        check_criterion(-c, "liberal", 0.8, 0.3)
+    with pytest.raises(ExerciseFeedback, match="licks readily"):
+        check_criterion(c, "conservative", 0.8, 0.3)
+    with pytest.raises(ExerciseFeedback, match="session_bias should be"):
+        check_criterion(c, "eager", 0.8, 0.3)
 
 
 def test_registered_and_friendly():
