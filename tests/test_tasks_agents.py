@@ -83,10 +83,15 @@ def test_play_trials_no_response_is_choice_zero_and_seeds_reproduce():
         play_trials(Scripted(0), task, 5, decision_period="response")
 
 
-def test_agent_learns_an_easy_decision_by_reward():
+def test_agent_learns_an_easy_decision_by_reward(tmp_path, monkeypatch):
     """Learning test (not timed): strong evidence, short trials; the agent must go from chance to >= 0.9."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # SB3's default logger would make a folder here
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
     task = make_task("PerceptualDecisionMaking-v0", cohs=[25.6, 51.2], timing={"stimulus": 300})
     agent, history = train_agent(task, 3000, seed=0, n_envs=8, n_steps=32, progress=False, eval_trials=200)
+    assert not list(tmp_path.glob("SB3-*")), "training left an SB3 log folder behind"
     curve = history.curve()
     assert curve["accuracy"].iloc[0] < 0.7  # an untrained agent is near chance (or never responds)
     table = play_trials(agent, task, 500, seed=999)

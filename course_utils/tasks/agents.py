@@ -245,6 +245,7 @@ def train_agent(
     RecurrentPPO = require_sb3()
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
     from tqdm import tqdm
 
@@ -285,6 +286,8 @@ def train_agent(
         verbose=0,
         **ppo_kwargs,
     )
+    # SB3's default logger makes a /tmp/SB3-<date> folder at every learn(), even when it writes nothing there.
+    agent.set_logger(Logger(folder=None, output_formats=[]))
 
     class _Budget(BaseCallback):
         # Counts trials, stops at the first rollout after the budget, and evaluates between rollouts.
