@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 5. Analysing behaviour: Allen Visual Behavior
 #
-# **Goals:** turn a trials table into measures of performance: trial outcomes, response latencies, hit and
-# false-alarm rates, **d'** and the **criterion** of signal detection theory, engagement within a session,
+# **Goals:** turn a trials table into measures of performance: trial outcomes, response latencies, {term}`hit <Hit>` and
+# false-alarm rates, **d'** and the **{term}`criterion <Criterion>`** of signal detection theory, {term}`engagement <Engagement>` within a session,
 # AllenSDK's performance metrics (computed here without AllenSDK), and learning curves across sessions,
 # mice and cre lines.
 # **Time:** ~75 min. **Prerequisites:** chapter 2 (the session table and one session's tables).
@@ -35,7 +35,7 @@
 #
 # **What the real data look like** (REAL_FILES.md, {cite}`allen2023visualbehavior`): a real session lasts
 # about an hour, with about 950 trials, 2,900 licks and 90 rewards (a demo session has 5-15 minutes of task and
-# 100-150 trials, so its 100-trial rolling windows hold few catch trials); the real project has 4,787 sessions
+# 100-150 trials, so its 100-trial rolling windows hold few {term}`catch trials <Catch trial>`); the real project has 4,787 sessions
 # of 107 mice, each mouse with about 24 sessions; real mice are not Gaussian observers, and their engagement
 # and learning vary in ways no simulator encodes. Figure titles drawn from demo data end with "(demo)".
 # ```
@@ -114,7 +114,7 @@ session
 # |---|---|---|
 # | **hit** | go (image changed) | first lick 0.15-0.75 s after the change: reward |
 # | **miss** | go | no lick in the window |
-# | **false alarm** | catch (no change; a "sham" change time) | lick in the window anyway |
+# | **{term}`false alarm <False alarm>`** | catch (no change; a "sham" change time) | lick in the window anyway |
 # | **correct reject** | catch | no lick |
 # | **auto-rewarded** | change with a free reward | the first trials of a session, to prime the mouse |
 # | **aborted** | — | a lick *before* the change: the trial restarts after a timeout |

@@ -18,7 +18,7 @@
 #
 # **Goals:** understand what a NeuroGym task is (periods, observations, ground truth); train a recurrent
 # network on the classic random-dots decision task; then analyse the network exactly as we analyse a mouse
-# or a monkey: accuracy on fresh trials, a fitted psychometric curve, d' and criterion, reaction times;
+# or a monkey: accuracy on fresh trials, a fitted {term}`psychometric curve <Psychometric curve>`, d' and criterion, reaction times;
 # finally train an agent by reward alone, as an animal learns, and compare what it learned.
 # **Time:** ~75 min. **Prerequisites:** chapter 0 (Python, NumPy, a first PyTorch model); chapter 5 (d')
 # helps. **Data:** none to download: NeuroGym tasks *generate* trials {cite}`molano2022neurogym`.
@@ -37,7 +37,7 @@
 # sigmoid checks the analysis code); a network is a *model* subject, not evidence about monkeys.
 #
 # **What the real experiment looks like** {cite}`britten1992analysis`: monkeys view random-dot motion for up
-# to 2 s with coherences from 0 to ~50 %, are trained for months, reach thresholds of a few % coherence, and
+# to 2 s with {term}`coherences <Coherence>` from 0 to ~50 %, are trained for months, reach thresholds of a few % coherence, and
 # their reaction times and lapses vary from session to session in ways this task does not model (no
 # fatigue, no motivation, no eye movements, a 100 ms clock).
 # ```

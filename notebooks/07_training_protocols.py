@@ -33,7 +33,7 @@
 # :class: tip
 # **What the tasks build in**: no recorded data are used. The tasks generate trials from fixed distributions,
 # the "subjects" are small recurrent networks trained by gradient descent, and the same seed gives the same
-# network under every protocol. Whether a curriculum helps *these networks* on *these tasks* is what this
+# network under every protocol. Whether a {term}`curriculum <Curriculum>` helps *these networks* on *these tasks* is what this
 # chapter can measure; it is a hypothesis generator for animal training (the ANNUBeS idea), not evidence about
 # mice.
 #
@@ -110,7 +110,7 @@ print("fast mode:", FAST)
 # The subject is always the same kind of network (a GRU), started from the same initial weights for a given
 # seed, so that the protocols are the only difference. Two protocols with the same total training:
 #
-# * **all at once** – every coherence from the first trial;
+# * **all at once** – every {term}`coherence <Coherence>` from the first trial;
 # * **easy first** – only the two strongest coherences (25.6 % and 51.2 %) for the first third of training,
 #   then all of them.
 #

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 8. Decoding baselines: from spikes to hand velocity
 #
-# **Goals:** fit and compare the classic decoders of motor cortex (Wiener filter, Wiener cascade, Kalman
+# **Goals:** fit and compare the classic {term}`decoders <Decoder>` of {term}`motor cortex <Motor cortex>` (Wiener filter, Wiener cascade, Kalman
 # filter, ridge, a feed-forward net, GRU and LSTM) on NeuroTask; evaluate them honestly (chronological
 # 7:1:2 splits, R² as the benchmark reports it); see how bin size and history length matter; understand why a
 # decoder does not transfer from one session to the next; and avoid the pitfalls of the upstream pipeline.
@@ -50,7 +50,7 @@
 # the code, not motor cortex.
 #
 # **What the real data look like** (REAL_FILES.md; {cite}`filipe2024neurotask`, {cite}`glaser2020machine`):
-# the Center-Out with Bump file of sample mode holds two monkeys, 167 units (some columns NaN-padded), about
+# the Center-Out with Bump file of sample mode holds two monkeys, 167 {term}`units <Unit>` (some columns NaN-padded), about
 # 0.77 million 10 ms bins, 3,686 trials of which 2,766 rewarded; real units are correlated, over-dispersed
 # and drift within a session; some datasets record force or cursor velocity instead of hand velocity, and
 # the 1 ms Maze files hold 7-8 million rows per session. Expect lower and more varied R² than on the demo,
@@ -287,7 +287,7 @@ leak.plot.barh(figsize=(7, 2.6), title=f"Test R² depends on how the split was m
 plt.show()
 
 # %% [markdown]
-# On the random split the memoriser looks far better than the Wiener filter; on the chronological split it is
+# On the random split the memoriser looks far better than the Wiener filter; on the {term}`chronological split <Chronological split>` it is
 # worse. Its "accuracy" came from neighbouring bins, not from a relation between spikes and movement that
 # holds later in the session; the Wiener filter, which cannot memorise, barely notices the difference.
 # Random splits also mix the slow drifts of a recording (electrode movement, fatigue) into training.

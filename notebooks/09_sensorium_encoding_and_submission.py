@@ -16,16 +16,16 @@
 # %% [markdown]
 # # 9. Sensorium 2023: an encoding model, the competition metric, and a valid submission
 #
-# **Goals:** train a video-to-responses encoding model shared across mice; score it exactly as the competition
-# did (single-trial correlation), against correlation to the average and a noise ceiling from repeats; look at
-# what each neuron's readout learnt; write a submission and check it with a validator that catches the common
+# **Goals:** train a video-to-responses {term}`encoding model <Encoding model>` shared across mice; score it exactly as the competition
+# did ({term}`single-trial correlation <Single-trial correlation>`), against correlation to the average and a {term}`noise ceiling <Noise ceiling>` from repeats; look at
+# what each neuron's {term}`readout <Readout>` learnt; write a submission and check it with a validator that catches the common
 # mistakes.
 # **Time:** ~75 min. **Prerequisites:** chapter 3 (the Sensorium data); PyTorch basics (modules, optimisers).
 # **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice with known ground truth;
 # sample: one real mouse).
 #
 # An **encoding model** predicts neural activity from the stimulus (and here, the animal's behaviour). The
-# competition's models share one **core** across all mice, which turns the video into feature maps, and give
+# competition's models share one **{term}`core <Core>`** across all mice, which turns the video into feature maps, and give
 # each mouse a **readout** that picks, for every neuron, where in the visual field and which features it
 # reads. Training runs on a CPU in this chapter with a deliberately short setting; the benchmark
 # `benchmarks/bench_sensorium.py` trains for longer.
@@ -37,7 +37,7 @@
 # temporal kernel, a softplus nonlinearity, a gain from running and pupil, and Poisson events of log-normal
 # size; two small mice with short trials of filtered noise with moving edges (gratings and static images in the
 # bonus tiers). A model that recovers the retinotopy (9.5) and scores well checks our code against a model of
-# our own making, close to the model class we fit, not against V1.
+# our own making, close to the model class we fit, not against {term}`V1 <V1>`.
 #
 # **What the real data look like** (REAL_FILES.md, SOURCES.md, {cite:p}`turishcheva2023sensorium`): ten mice of
 # 7,440-8,285 neurons, 711-740 trials of about 300 frames (30 Hz) of natural videos, 5-10 repeats per test clip,
@@ -154,7 +154,7 @@ print(inspect.getsource(SensoriumModel))
 # %% [markdown]
 # ## 9.3 Training, with a short setting
 #
-# `train_model` trains on the `train` tier of every mouse with AdamW, evaluates the **oracle tier's single-trial
+# `train_model` trains on the `train` tier of every mouse with AdamW, evaluates the **{term}`oracle <Oracle>` tier's single-trial
 # correlation** after each epoch, keeps the best weights, and stops early when it stops improving (or when a
 # time budget runs out). With `COURSE_FAST=1` (set by CI and the default book build, see chapter 0) it trains for
 # 3 epochs (the time it took is printed under the cell); otherwise for up to 20 epochs with early stopping.
