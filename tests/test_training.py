@@ -270,3 +270,34 @@ def test_sensorium_train_model_reuse_writes_the_checkpoint(monkeypatch, tmp_path
     assert h1 == h2 and info1 == info2
     for a, b, c in zip(m1.state_dict().values(), m2.state_dict().values(), c2.state_dict().values(), strict=True):
         assert torch.equal(a, b) and torch.equal(a, c)
+
+
+def test_reward_trained_agent_is_reused(monkeypatch, tmp_path):
+    pytest.importorskip("sb3_contrib")
+    from sb3_contrib import RecurrentPPO
+
+    from course_utils.tasks import make_task, play_trials, train_agent
+
+    learned = []
+    real = RecurrentPPO.learn
+    monkeypatch.setattr(RecurrentPPO, "learn", lambda self, *a, **k: learned.append(1) or real(self, *a, **k))
+
+    def notebook(coherences=None):
+        _fresh_kernel()
+        env = make_task("PerceptualDecisionMaking-v0")
+        if coherences is not None:
+            env.unwrapped.cohs = coherences
+        agent, history = train_agent(env, 8, n_envs=2, n_steps=8, batch_size=16, progress=False, eval_trials=5)
+        return history, play_trials(agent, env, 10, seed=3), np.random.rand()
+
+    monkeypatch.setenv(REUSE_ENV, str(tmp_path))
+    instructor = notebook()  # trains and stores
+    history, played, after = notebook()  # the student notebook: reuses
+    assert len(learned) == 1
+    timeless = ["trials", "steps", "gradient_steps", "accuracy"]  # wall-clock seconds differ between runs
+    pd.testing.assert_frame_equal(history.curve()[timeless], instructor[0].curve()[timeless])
+    assert (history.trials, history.steps) == (instructor[0].trials, instructor[0].steps)
+    pd.testing.assert_frame_equal(played, instructor[1])  # same policy, same choices
+    assert after == instructor[2]  # the random states go on as training left them
+    notebook(coherences=np.array([0.0, 50.0]))  # another task: trains again
+    assert len(learned) == 2
