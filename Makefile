@@ -36,6 +36,17 @@ NB_ENV := COURSE_EXERCISES_STRICT=1 COURSE_FAST=$(COURSE_FAST) TQDM_MININTERVAL=
 # A cell running longer than this fails its chapter (a hang, or a training far too long for CI).
 NB_TIMEOUT ?= 600
 NBMAKE := --nbmake --nbmake-timeout=$(NB_TIMEOUT) -p no:cacheprovider
+# Parallel test workers (pytest-xdist): the unit tests, the chapters and the student notebooks each spread over
+# all CPUs; most of the work is single-threaded (the chapters train on one torch thread), so 2 cores run it
+# almost twice as fast. JOBS=0 runs everything in one process (easier to debug). The unit tests run on one
+# torch/OpenMP thread per worker: two workers each spinning two threads on two cores ran some tests 40x slower.
+JOBS ?= auto
+XDIST := -n $(JOBS) --dist loadfile
+# Chapters are handed to the workers in this order, the longest first (measured: 06, 08 and 07 take about as
+# long as all the others together), so that no worker is left with a long chapter at the end.
+SLOW_FIRST := 06 08 07 05 09
+ORDERED := $(foreach n,$(SLOW_FIRST),$(filter notebooks/$(n)_%,$(CHAPTERS))) \
+           $(filter-out $(foreach n,$(SLOW_FIRST),notebooks/$(n)_%),$(CHAPTERS))
 # Trainings of the instructor chapters, reused by the student notebooks of the same run where the code is
 # not an exercise (course_utils.training.reuse_training). Emptied whenever the chapters run.
 REUSE := .make/reuse
@@ -87,7 +98,7 @@ lint: $(INSTALLED)
 	@$(TIMED) actionlint $(PYBIN)actionlint -no-color .github/workflows/*.yml
 
 unit-tests: $(INSTALLED)
-	@$(TIMED) unit-tests $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 \
+	@$(TIMED) unit-tests env OMP_NUM_THREADS=1 $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 $(XDIST) \
 	  -m "not colab" $(PYTEST_OPTS)
 
 # Colab's preinstalled versions in a fresh environment, the setup cell and a chapter run in it (minutes; needs
@@ -100,7 +111,7 @@ chapters: $(INSTALLED)
 	@$(TIMED) book-prepare $(PY) -m course_utils book prepare
 	@rm -rf $(REUSE) && mkdir -p $(REUSE)
 	@$(TIMED) chapters env $(NB_ENV) COURSE_REUSE_TRAINING=$(CURDIR)/$(REUSE) \
-	  $(PY) -m pytest book/notebooks $(NBMAKE) --overwrite --durations=0 $(PYTEST_OPTS)
+	  $(PY) -m pytest $(patsubst notebooks/%.py,book/notebooks/%.ipynb,$(ORDERED)) $(NBMAKE) $(XDIST) --overwrite --durations=0 $(PYTEST_OPTS)
 	@touch $(EXECUTED) $(REUSE)/.complete
 
 # Chapters are executed only when a chapter or the package changed since the last execution.
@@ -137,7 +148,7 @@ student-check: $(INSTALLED)
 	@reuse=; if [ -f $(REUSE)/.complete ] && [ -z "$$(find $(CHAPTERS) $(PKG_FILES) -newer $(REUSE)/.complete)" ]; \
 	  then reuse=$(CURDIR)/$(REUSE); else echo "student-check: training again (no fresh chapter run to reuse)"; fi; \
 	  $(TIMED) student-check env COURSE_FAST=$(COURSE_FAST) COURSE_REUSE_TRAINING=$$reuse \
-	  $(PY) -m pytest _student $(NBMAKE) --durations=0
+	  $(PY) -m pytest $(patsubst notebooks/%.py,_student/%.ipynb,$(ORDERED)) $(NBMAKE) $(XDIST) --durations=0
 
 # After a version bump or a change to course_utils/authoring.py's setup_cell(): every chapter's setup cell.
 setup-cells: $(INSTALLED)
