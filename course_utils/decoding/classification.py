@@ -25,9 +25,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_input_layout, check_labels, check_X, flatten_lags
+from ._checks import check_fitted_X, check_labels, check_X_labels, flatten_lags
 from .benchmark import SessionSplits
 
 __all__ = [
@@ -94,10 +93,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> WienerClassifier:
         """Fit the logistic regression on ``X`` ``(trials, lags, N)`` or ``(trials, features)`` and labels."""
-        X = check_X(X)
-        y = check_labels(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}: one label per row (trial).")
+        X, y = check_X_labels(X, y)
         if len(np.unique(y)) < 2:
             raise ValueError(f"WienerClassifier needs at least 2 classes in y, got 1 class ({y[0]!r}).")
         self.input_shape_ = tuple(X.shape[1:])
@@ -109,9 +105,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _features(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "WienerClassifier")
+        X = check_fitted_X(self, X, "model_")
         return flatten_lags(X)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_X, check_Xy, flatten_lags, holdout_validation
+from ._checks import check_fitted_X, check_Xy, flatten_lags, holdout_validation
 from .metrics import r2_score_per_output
 
 __all__ = ["WienerFilter", "WienerCascade", "RidgeDecoder"]
@@ -33,9 +33,7 @@ class _LinearBase(DecoderMixin, BaseEstimator):
         return Xf, y
 
     def _prepare_predict(self, X):
-        check_is_fitted(self, "input_shape_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, type(self).__name__)
+        X = check_fitted_X(self, X, "input_shape_")
         return flatten_lags(X)
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.svm import SVR
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_X, check_Xy, flatten_lags
+from ._checks import check_fitted_X, check_Xy, flatten_lags
 
 __all__ = ["SVRDecoder"]
 
@@ -99,9 +98,7 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D at fit)."""
-        check_is_fitted(self, "models_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "SVRDecoder")
+        X = check_fitted_X(self, X, "models_")
         Xs = (flatten_lags(X) - self.x_mean_) / self.x_std_
         pred = np.stack([m.predict(Xs) for m in self.models_], axis=1) * self.y_std_ + self.y_mean_
         return self._shape_output(pred)

@@ -243,11 +243,12 @@ def train_agent(
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
     RecurrentPPO = require_sb3()
-    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
     from tqdm import tqdm
+
+    from ..training import torch_threads
 
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
@@ -334,14 +335,11 @@ def train_agent(
             return True
 
     budget = _Budget()
-    previous = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
     try:
-        agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
-        budget.evaluate()
+        with torch_threads(num_threads):
+            agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
+            budget.evaluate()
     finally:
-        torch.set_num_threads(previous)
         budget.bar.close()
     return agent, history
 
