@@ -56,7 +56,7 @@ from ._checks import (
     check_fitted_X,
     check_labels,
     check_targets,
-    check_X,
+    check_X_labels,
     holdout_validation,
 )
 
@@ -253,15 +253,9 @@ class _TorchEstimator(BaseEstimator):
         (chronologically: a random hold-out of neighbouring, correlated bins would leak).
         """
         epochs = self._check_params()
-        if hasattr(self, "_remember_target_shape"):
+        if isinstance(self, DecoderMixin):
             self._remember_target_shape(y)
-        X = check_X(X)
-        y = self._check_y(y)
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} rows but y has {y.shape[0]}: they must come from the same split of the "
-                "same session (e.g. X_train with y_train)."
-            )
+        X, y = check_X_labels(X, y, self._check_y)
         X, y, X_val, y_val = holdout_validation(
             X, y, X_val, y_val, validation_fraction=self.validation_fraction,
             expected_layout=X.shape[1:], estimator=type(self).__name__, check_y=self._check_y,

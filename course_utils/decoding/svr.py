@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.svm import SVR
 
 from ._base import DecoderMixin
-from ._checks import check_fitted_X, check_Xy, flatten_lags
+from ._checks import check_fitted_X, flatten_lags
 
 __all__ = ["SVRDecoder"]
 
@@ -75,12 +75,7 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> SVRDecoder:
         """Standardise ``X`` and each output with training statistics, then fit one SVR per output."""
-        self._remember_target_shape(y)
-        X, y = check_Xy(X, y)
-        self.input_shape_ = tuple(X.shape[1:])
-        Xf = flatten_lags(X)
-        self.n_features_in_ = Xf.shape[1]
-        self.n_outputs_ = y.shape[1]
+        Xf, y = self._fit_flat(X, y)
         if self.max_train_samples is not None and len(Xf) > self.max_train_samples:
             keep = np.linspace(0, len(Xf) - 1, int(self.max_train_samples)).round().astype(int)
             Xf, y = Xf[keep], y[keep]
