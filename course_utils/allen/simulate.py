@@ -611,9 +611,22 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
 
     Taught in chapter 02_allen_loading.
     """
-    from hdmf.backends.hdf5.h5_utils import H5DataIO
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-    from pynwb.base import ProcessingModule
+    from pynwb import NWBHDF5IO
+
+    nwb = _session_nwb(row, task, sim["trials"], namespace)
+    for module in _processing_modules(sim):
+        nwb.add_processing_module(module)
+    for table in _presentation_intervals(sim["presentations"]):
+        nwb.add_time_intervals(table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with NWBHDF5IO(str(path), "w") as io:
+            io.write(nwb)
+
+
+def _session_nwb(row: pd.Series, task: dict, trials: pd.DataFrame | None, namespace: str):
+    """The NWB file of one session: trials, subject, session metadata and task parameters (no data yet)."""
+    from pynwb import NWBFile
 
     classes = _extension_classes(namespace)
     start = datetime.fromisoformat(str(row["date_of_acquisition"]))
@@ -621,8 +634,8 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         session_description=row["session_type"], identifier=str(row["behavior_session_id"]),
         session_start_time=start, institution="Allen Institute for Brain Science (simulated by the course)",
         keywords=["visual", "behavior", "task", "simulated"],
-        trials=None if sim["trials"] is None else _time_intervals(
-            "trials", "change-detection trials", sim["trials"].reset_index(drop=True), ragged=("lick_times",)),
+        trials=None if trials is None else _time_intervals(
+            "trials", "change-detection trials", trials.reset_index(drop=True), ragged=("lick_times",)),
     )
     nwb.subject = classes["BehaviorSubject"](
         subject_id=str(row["mouse_id"]), species="Mus musculus", sex=row["sex"], age=f"P{row['age_in_days']}D",
@@ -634,6 +647,14 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         stimulus_frame_rate=FRAME_RATE_HZ, session_type=row["session_type"], equipment_name=row["equipment_name"],
         project_code=str(row.get("project_code", "VisualBehavior"))))
     nwb.add_lab_meta_data(classes["BehaviorTaskParameters"](name="task_parameters", **task))
+    return nwb
+
+
+def _processing_modules(sim: dict) -> list:
+    """Stimulus frame times, running, and (as AllenSDK: only when there are any) licking and rewards modules."""
+    from hdmf.backends.hdf5.h5_utils import H5DataIO
+    from pynwb import TimeSeries
+    from pynwb.base import ProcessingModule
 
     def compressed(values):
         return H5DataIO(np.asarray(values), compression="gzip", compression_opts=4, shuffle=True)
@@ -666,14 +687,7 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         rewards_module.add(TimeSeries(name="autorewarded", data=rewards["auto_rewarded"].to_numpy(),
                                       timestamps=reward_t, unit="mL"))
         modules.append(rewards_module)
-    for module in modules:
-        nwb.add_processing_module(module)
-    for table in _presentation_intervals(sim["presentations"]):
-        nwb.add_time_intervals(table)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with NWBHDF5IO(str(path), "w") as io:
-            io.write(nwb)
+    return modules
 
 
 def task_parameters(session_type: str, n_stimulus_frames: int) -> dict:
