@@ -170,6 +170,29 @@ def trial_windows(
 
     Taught in chapter 08_decoding_baselines.
     """
+    flags, event = _event_flags(df, event, window, feature_columns, label_column, trial_column, session_columns)
+    start, stop = window
+    starts, ends, run = _trial_runs(df, trial_column, session_columns)
+    rows = _first_per_trial(flags, run)  # the first event of each trial
+    lo, hi = rows + start, rows + stop
+    inside = (lo >= starts[run[rows]]) & (hi <= ends[run[rows]])
+    labels_all = df[label_column].to_numpy()
+    labelled = pd.notna(labels_all[rows])
+    rows = rows[inside & labelled]
+    if len(rows) == 0:
+        raise ValueError(
+            f"No trial has {event!r} with the window {tuple(window)} (bins) inside the trial and a "
+            f"{label_column!r} label: shorten the window or choose another event."
+        )
+    offsets = np.arange(start, stop)
+    # only the windows' rows are copied (a 1 ms table can hold millions of rows)
+    features = df[list(feature_columns)].iloc[(rows[:, None] + offsets[None, :]).ravel()].to_numpy(np.float64)
+    features = features.reshape(len(rows), len(offsets), len(feature_columns))  # (trials, bins, features)
+    return _session_windows(df, rows, features, labels_all, feature_columns, trial_column, session_columns)
+
+
+def _event_flags(df, event, window, feature_columns, label_column, trial_column, session_columns):
+    """Check :func:`trial_windows`' arguments; return the event flag of each row and the event's name."""
     named = [event] if isinstance(event, str) else []
     missing = [c for c in (*named, label_column, trial_column, *session_columns) if c not in df.columns]
     if missing:
@@ -189,22 +212,11 @@ def trial_windows(
         if flags.shape != (len(df),):
             raise ValueError(f"event as an array needs one flag per row ({len(df)}), got shape {flags.shape}.")
         event = "the given event"
-    starts, ends, run = _trial_runs(df, trial_column, session_columns)
-    rows = _first_per_trial(flags, run)  # the first event of each trial
-    lo, hi = rows + start, rows + stop
-    inside = (lo >= starts[run[rows]]) & (hi <= ends[run[rows]])
-    labels_all = df[label_column].to_numpy()
-    labelled = pd.notna(labels_all[rows])
-    rows = rows[inside & labelled]
-    if len(rows) == 0:
-        raise ValueError(
-            f"No trial has {event!r} with the window {tuple(window)} (bins) inside the trial and a "
-            f"{label_column!r} label: shorten the window or choose another event."
-        )
-    offsets = np.arange(start, stop)
-    # only the windows' rows are copied (a 1 ms table can hold millions of rows)
-    features = df[list(feature_columns)].iloc[(rows[:, None] + offsets[None, :]).ravel()].to_numpy(np.float64)
-    features = features.reshape(len(rows), len(offsets), len(feature_columns))  # (trials, bins, features)
+    return flags, event
+
+
+def _session_windows(df, rows, features, labels_all, feature_columns, trial_column, session_columns) -> list[dict]:
+    """Group the windows by session (in order of appearance), dropping features that are NaN in a session."""
     session_of = df[list(session_columns)].to_numpy()[rows]
     out = []
     _, session_first, session_index = np.unique(_row_codes(session_of), return_index=True, return_inverse=True)
