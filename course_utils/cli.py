@@ -32,6 +32,7 @@ what to do, without a traceback; the exit status is 1 (2 for a mistyped name or 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -146,9 +147,22 @@ def _cmd_data(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
-def _cmd_book(args: argparse.Namespace) -> int:
-    from . import authoring
+def _authoring():
+    """The authoring tools, which only a checkout has: the learners' wheel leaves them out."""
+    try:
+        return importlib.import_module(f"{__package__}.authoring")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__package__}.authoring":
+            raise
+        raise FileNotFoundError(
+            "The `book` and `exercises` commands are authoring tools: they are not in the installed course_utils "
+            "package (the wheel learners install leaves them out). Clone the course repository and run them "
+            "there (`pip install -e .`, or `make install`)."
+        ) from None
 
+
+def _cmd_book(args: argparse.Namespace) -> int:
+    authoring = _authoring()
     root = authoring.repo_root()
     if args.command == "prepare":
         for path in authoring.prepare_book_notebooks(root, only=args.only):
@@ -162,8 +176,8 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
-    from . import authoring
-    from .exercises import build_student_notebooks
+    authoring = _authoring()
+    from .authoring.student import build_student_notebooks
 
     root = authoring.repo_root()
     for path in build_student_notebooks(root / "notebooks", Path(args.out)):
@@ -223,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     clean.add_argument("--yes", "-y", action="store_true", help="also delete full data without asking")
 
-    book = groups.add_parser("book", help="authoring: prepare chapters, data page, repository URL")
+    book = groups.add_parser("book", help="authoring (checkout only): chapters, data page, repo URL")
     bcmds = book.add_subparsers(dest="command", required=True, metavar="COMMAND")
     prep = bcmds.add_parser("prepare", help="write book/notebooks/*.ipynb from notebooks/*.py")
     prep.add_argument("--only", help="one chapter's name, e.g. 01_neurotask_loading")
@@ -231,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     setrepo = bcmds.add_parser("set-repository", help="change the repository URL everywhere it is used")
     setrepo.add_argument("url")
 
-    ex = groups.add_parser("exercises", help="student notebooks")
+    ex = groups.add_parser("exercises", help="authoring (checkout only): student notebooks")
     ecmds = ex.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = ecmds.add_parser("build", help="write student notebooks (solutions replaced by stubs)")
     build.add_argument("--out", default="_student")

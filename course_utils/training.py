@@ -33,6 +33,7 @@ Taught in chapter 06_neurogym_tasks_and_rnns.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -62,12 +63,45 @@ __all__ = [
     "reuse_training",
     "select_device",
     "set_seed",
+    "torch_threads",
 ]
 
 DEVICE_ENV = "COURSE_DEVICE"
 DEVICES = ("auto", "cpu", "cuda")
 GPU_MIN_WORK = 32_768
 """``batch_size x hidden_size`` from which ``auto`` trains a recurrent or feed-forward network on the GPU."""
+
+
+# ---------------------------------------------------------------------------------------------- threads
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run torch ops on ``n`` intra-op threads, then restore the previous setting (None: leave it).
+
+    Small networks train fastest on one thread: extra threads mostly wait on each other.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 # ------------------------------------------------------------------------------------------------- seed

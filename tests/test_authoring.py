@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,38 @@ def test_book_baseurl_is_the_pages_site_the_setup_cell_installs_from():
     url = authoring.repository_url(ROOT)
     assert config["html"]["baseurl"].rstrip("/") == authoring.pages_url(url)
     assert authoring.wheel_url(url, "1.0").startswith(config["html"]["baseurl"])
+
+
+@pytest.fixture(scope="module")
+def learner_wheel(tmp_path_factory) -> Path:
+    """The wheel learners install (``pip wheel``, as the book's deployment builds it)."""
+    out = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = out.glob("course_utils-*.whl")
+    return wheel
+
+
+@pytest.mark.slow
+def test_the_learners_wheel_leaves_the_authoring_tools_out(learner_wheel, tmp_path):
+    with zipfile.ZipFile(learner_wheel) as zf:
+        names = zf.namelist()
+        zf.extractall(tmp_path / "site")  # a pure-Python wheel installs by unpacking
+    assert not [n for n in names if n.startswith("course_utils/authoring")], "authoring tools are in the wheel"
+    for kept in ("course_utils/exercises/__init__.py", "course_utils/training.py", "course_utils/cli.py"):
+        assert kept in names, f"{kept} (learner API) is missing from the wheel"
+    # Installed from the wheel, the learner API imports (the student notebooks' check_exercise and the
+    # chapters' reuse_training) and the authoring commands say where they run instead of failing obscurely.
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    code = ("import course_utils, course_utils.exercises as e, course_utils.training as t; "
+            "print(course_utils.__file__, e.check_exercise.__name__, t.reuse_training.__name__)")
+    learner = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert learner.returncode == 0, learner.stderr
+    assert learner.stdout.startswith(str(tmp_path / "site")), learner.stdout
+    for command in (["exercises", "build"], ["book", "set-repository", "https://example.com/x"]):
+        result = subprocess.run([sys.executable, "-m", "course_utils", *command], cwd=tmp_path, env=env,
+                                capture_output=True, text=True)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert "authoring tools" in result.stderr and "Clone the course repository" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

@@ -10,8 +10,13 @@ import pytest
 
 from course_utils import exercises
 from course_utils.authoring import chapter_sources
-from course_utils.exercises import ExerciseFeedback, check_exercise, exercise, feedback, make_stub
-from course_utils.exercises.student import EXERCISE_HEADING, student_notebook
+from course_utils.authoring.student import (
+    EXERCISE_HEADING,
+    build_student_notebooks,
+    make_stub,
+    student_notebook,
+)
+from course_utils.exercises import ExerciseFeedback, check_exercise, exercise, feedback
 
 
 @exercise("99.1", "Toy value")
@@ -130,7 +135,7 @@ def test_chapter_exercises_follow_the_convention(path):
 
 
 def test_student_notebooks_are_valid_and_hold_no_solution(tmp_path):
-    written = exercises.build_student_notebooks(chapter_sources()[0].parent, tmp_path)
+    written = build_student_notebooks(chapter_sources()[0].parent, tmp_path)
     assert len(written) == len(chapter_sources())
     for path in written:
         nb = nbformat.read(path, as_version=4)

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from course_utils.exercises import student  # noqa: E402
-from course_utils.exercises.student import REUSE_ENV, reuse_training  # noqa: E402
+from course_utils import training  # noqa: E402
+from course_utils.training import REUSE_ENV, reuse_training  # noqa: E402
 
 
 def _net(seed: int = 0):
@@ -41,7 +41,7 @@ def _train(net, steps: int, log: list):
 
 def _run_notebook(steps: int = 5, seed: int = 0):
     """What one notebook does: seeds, builds a net, trains it, then draws from the global generators."""
-    student._CALLS[0] = 0  # a fresh kernel
+    training._CALLS[0] = 0  # a fresh kernel
     torch.manual_seed(1)
     np.random.seed(1)  # noqa: NPY002
     random.seed(1)
@@ -90,7 +90,7 @@ def test_anything_that_changes_the_training_trains_again(monkeypatch, tmp_path):
     _run_notebook(steps=5)
     assert _run_notebook(steps=6)[3] == [6]  # another setting
     assert _run_notebook(steps=5, seed=3)[3] == [5]  # other initial weights (e.g. a stub changed the model)
-    student._CALLS[0] = 1  # the same training as a notebook's second one: not the first's
+    training._CALLS[0] = 1  # the same training as a notebook's second one: not the first's
     net, log = _net(0), []
     reuse_training(net, _train(net, 5, log), key={"steps": 5})
     assert log == [5]

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("jupytext")
 pytest.importorskip("nbformat")
 
-from course_utils.exercises import build_student_notebooks  # noqa: E402
+from course_utils.authoring.student import build_student_notebooks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENT = REPO / "notebooks" / "student"

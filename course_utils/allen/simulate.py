@@ -236,9 +236,23 @@ def simulate_session(
     extra = kind["extra_blocks"] if extra_blocks is None else bool(extra_blocks)
     if kind["gratings"]:
         images = [f"gratings_{angle:.1f}" for angle in (0.0, 90.0, 180.0, 270.0)]
+    movie = (movie_frames, movie_repeats)
+    clock = _frame_clock(duration_s, extra, grey_screen_s, movie_frames, movie_repeats, rng)
+    flashes = _play_trials(clock, kind, images, dprime_true, criterion_true, satiation_s, abort_probability, rng)
+    licks, rewards, lick_frames = _licks_and_rewards(flashes, clock)
+    trials = _trials_table(flashes, clock, licks, rewards)
+    presentations = _presentations(session_type, kind, images, clock, flashes, trials, prior_images, extra, movie,
+                                   rng)
+    speed, speed_unfiltered = _running_speed(clock["n_frames"], lick_frames, rng)
+    return {"trials": trials, "licks": licks, "rewards": rewards, "presentations": presentations,
+            "frame_times": clock["frame_times"], "speed": speed, "speed_unfiltered": speed_unfiltered,
+            "dx": speed_unfiltered * (1.0 / FRAME_RATE_HZ)}
+
+
+def _frame_clock(duration_s, extra, grey_screen_s, movie_frames, movie_repeats, rng) -> dict:
+    """Display frames of a session: grey screen, task, grey screen, movie; the task's flash onsets."""
     grey_frames = int(grey_screen_s * FRAME_RATE_HZ) if extra else 0
     task_frames = int(duration_s * FRAME_RATE_HZ)
-    movie = (movie_frames, movie_repeats)
     movie_frames = movie_repeats * movie_frames * MOVIE_FRAME_FRAMES if extra else 0
     # two spare frames at the end: the last presentation ends on the frame after its last one
     n_frames = grey_frames + task_frames + grey_frames + movie_frames + 2
@@ -246,8 +260,14 @@ def simulate_session(
     frame_times = np.round(np.arange(n_frames) / FRAME_RATE_HZ * (1 + rng.uniform(0, 4e-4)), 4)
     first_flash = grey_frames + 30
     n_flashes = (task_frames - 30 - IMAGE_FRAMES) // FLASH_FRAMES
-    flash_frames = first_flash + FLASH_FRAMES * np.arange(n_flashes)
+    return {"grey_frames": grey_frames, "task_frames": task_frames, "n_frames": n_frames,
+            "frame_times": frame_times, "flash_frames": first_flash + FLASH_FRAMES * np.arange(n_flashes)}
 
+
+def _play_trials(clock, kind, images, dprime_true, criterion_true, satiation_s, abort_probability, rng) -> dict:
+    """The model mouse's trials, flash by flash: trial rows, lick frames, rewards and each flash's image."""
+    frame_times, flash_frames, grey_frames = clock["frame_times"], clock["flash_frames"], clock["grey_frames"]
+    n_flashes = len(flash_frames)
     rows, lick_frames, rewards = [], [], []
     image = images[0]
     flash_image = np.empty(n_flashes, dtype=object)
@@ -297,7 +317,7 @@ def simulate_session(
                 latency = 0.15 + rng.lognormal(np.log(0.3), 0.35)
                 bout = t_change + latency + np.cumsum(np.r_[0, rng.uniform(0.12, 0.18, rng.integers(4, 12))])
                 frames = np.searchsorted(frame_times, bout)
-                lick_frames.extend(frames[frames < grey_frames + task_frames])
+                lick_frames.extend(frames[frames < grey_frames + clock["task_frames"]])
                 row.update(responded=True, latency=latency)
             if auto:
                 rewards.append((flash_frames[change], AUTO_ML, True))
@@ -306,18 +326,28 @@ def simulate_session(
         image = new_image
         rows.append(row)
         flash = stop
+    return {"rows": rows, "lick_frames": lick_frames, "rewards": rewards, "flash_image": flash_image,
+            "change_flash": change_flash, "protected": protected}
 
-    # ---- licks (snapped to frames, as in the real files)
-    lick_frames = np.unique(np.asarray(lick_frames, dtype=int))
-    lick_frames = lick_frames[(lick_frames >= 0) & (lick_frames < n_frames)]
+
+def _licks_and_rewards(flashes: dict, clock: dict) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Lick and reward tables (licks snapped to frames, as in the real files) and the lick frames."""
+    frame_times = clock["frame_times"]
+    lick_frames = np.unique(np.asarray(flashes["lick_frames"], dtype=int))
+    lick_frames = lick_frames[(lick_frames >= 0) & (lick_frames < clock["n_frames"])]
     licks = pd.DataFrame({"timestamps": frame_times[lick_frames], "frame": lick_frames})
+    rewards = flashes["rewards"]
     reward_frames = np.array([r[0] for r in rewards], dtype=int)
     rewards_df = pd.DataFrame({"volume": np.array([r[1] for r in rewards], dtype=float),
                                "timestamps": frame_times[reward_frames],
                                "auto_rewarded": np.array([r[2] for r in rewards], dtype=bool)})
+    return licks, rewards_df, lick_frames
 
-    # ---- trials table (AllenSDK's columns, in its order)
-    table = pd.DataFrame(rows)
+
+def _trials_table(flashes: dict, clock: dict, licks: pd.DataFrame, rewards_df: pd.DataFrame) -> pd.DataFrame:
+    """The trials table with AllenSDK's columns, in its order, from the simulated trial rows."""
+    frame_times, flash_frames, flash_image = clock["frame_times"], clock["flash_frames"], flashes["flash_image"]
+    table = pd.DataFrame(flashes["rows"])
     start_t = frame_times[flash_frames[table["start_flash"]]]
     stop_t = frame_times[flash_frames[table["stop_flash"]]]
     change_frame = flash_frames[table["change_flash"]].astype(int)
@@ -369,14 +399,17 @@ def simulate_session(
         "trial_length": stop_t - start_t,
     })
     trials.index.name = "trials_id"
+    return trials
 
-    # ---- stimulus presentations: the image block, then the other blocks of a real session
-    last = int(table["stop_flash"].max())
-    flash_image = flash_image[:last]
-    flash_frames = flash_frames[:last]
+
+def _presentations(session_type, kind, images, clock, flashes, trials, prior_images, extra, movie, rng):
+    """Stimulus presentations: the image block (with omissions), then the other blocks of a real session."""
+    last = int(max(row["stop_flash"] for row in flashes["rows"]))
+    flash_image = flashes["flash_image"][:last]
+    flash_frames = clock["flash_frames"][:last]
     omitted = np.zeros(last, dtype=bool)
     if kind["omissions"]:
-        omitted = (rng.random(last) < 0.05) & ~protected[:last] & ~change_flash[:last]
+        omitted = (rng.random(last) < 0.05) & ~flashes["protected"][:last] & ~flashes["change_flash"][:last]
         omitted[:5] = False
     start_frames = flash_frames
     end_frames = flash_frames + IMAGE_FRAMES
@@ -385,6 +418,7 @@ def simulate_session(
         start_frames = flash_frames[keep]
         end_frames = np.r_[start_frames[1:], flash_frames[-1] + FLASH_FRAMES]
         flash_image, omitted = flash_image[keep], omitted[keep]
+    frame_times = clock["frame_times"]
     presentations = _image_block(session_type, kind, images, frame_times, start_frames, end_frames, flash_image,
                                  omitted, prior_images, trials)
     if extra:
@@ -392,9 +426,11 @@ def simulate_session(
     presentations = _stimulus_block_names(presentations, passive=kind["passive"])
     presentations = _add_trial_columns(presentations, trials)
     leading = [c for c in _WRITE_ORDER if c in presentations.columns]
-    presentations = presentations[leading + sorted(c for c in presentations.columns if c not in leading)]
+    return presentations[leading + sorted(c for c in presentations.columns if c not in leading)]
 
-    # ---- running speed (~60 Hz): a smooth random process around a cruising speed, slowing while licking
+
+def _running_speed(n_frames: int, lick_frames: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Running speed (~60 Hz): a smooth random process around a cruising speed, slowing while licking."""
     dt = 1.0 / FRAME_RATE_HZ
     alpha = np.exp(-dt / 2.0)
     noise = rng.normal(0, 9.0 * np.sqrt(1 - alpha**2), n_frames)
@@ -407,9 +443,7 @@ def simulate_session(
     speed = speed * (1.0 - 0.65 * slow)
     speed = np.round(speed, 3)
     speed_unfiltered = np.round(speed + rng.normal(0, 3.0, n_frames), 3)
-    return {"trials": trials, "licks": licks, "rewards": rewards_df, "presentations": presentations,
-            "frame_times": frame_times, "speed": speed, "speed_unfiltered": speed_unfiltered,
-            "dx": speed_unfiltered * dt}
+    return speed, speed_unfiltered
 
 
 # Column order of AllenSDK's presentations table (the columns it does not list follow, alphabetically here)
@@ -577,9 +611,22 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
 
     Taught in chapter 02_allen_loading.
     """
-    from hdmf.backends.hdf5.h5_utils import H5DataIO
-    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
-    from pynwb.base import ProcessingModule
+    from pynwb import NWBHDF5IO
+
+    nwb = _session_nwb(row, task, sim["trials"], namespace)
+    for module in _processing_modules(sim):
+        nwb.add_processing_module(module)
+    for table in _presentation_intervals(sim["presentations"]):
+        nwb.add_time_intervals(table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with NWBHDF5IO(str(path), "w") as io:
+            io.write(nwb)
+
+
+def _session_nwb(row: pd.Series, task: dict, trials: pd.DataFrame | None, namespace: str):
+    """The NWB file of one session: trials, subject, session metadata and task parameters (no data yet)."""
+    from pynwb import NWBFile
 
     classes = _extension_classes(namespace)
     start = datetime.fromisoformat(str(row["date_of_acquisition"]))
@@ -587,8 +634,8 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         session_description=row["session_type"], identifier=str(row["behavior_session_id"]),
         session_start_time=start, institution="Allen Institute for Brain Science (simulated by the course)",
         keywords=["visual", "behavior", "task", "simulated"],
-        trials=None if sim["trials"] is None else _time_intervals(
-            "trials", "change-detection trials", sim["trials"].reset_index(drop=True), ragged=("lick_times",)),
+        trials=None if trials is None else _time_intervals(
+            "trials", "change-detection trials", trials.reset_index(drop=True), ragged=("lick_times",)),
     )
     nwb.subject = classes["BehaviorSubject"](
         subject_id=str(row["mouse_id"]), species="Mus musculus", sex=row["sex"], age=f"P{row['age_in_days']}D",
@@ -600,6 +647,14 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         stimulus_frame_rate=FRAME_RATE_HZ, session_type=row["session_type"], equipment_name=row["equipment_name"],
         project_code=str(row.get("project_code", "VisualBehavior"))))
     nwb.add_lab_meta_data(classes["BehaviorTaskParameters"](name="task_parameters", **task))
+    return nwb
+
+
+def _processing_modules(sim: dict) -> list:
+    """Stimulus frame times, running, and (as AllenSDK: only when there are any) licking and rewards modules."""
+    from hdmf.backends.hdf5.h5_utils import H5DataIO
+    from pynwb import TimeSeries
+    from pynwb.base import ProcessingModule
 
     def compressed(values):
         return H5DataIO(np.asarray(values), compression="gzip", compression_opts=4, shuffle=True)
@@ -632,14 +687,7 @@ def write_behavior_nwb(path: Path, row: pd.Series, sim: dict, task: dict, namesp
         rewards_module.add(TimeSeries(name="autorewarded", data=rewards["auto_rewarded"].to_numpy(),
                                       timestamps=reward_t, unit="mL"))
         modules.append(rewards_module)
-    for module in modules:
-        nwb.add_processing_module(module)
-    for table in _presentation_intervals(sim["presentations"]):
-        nwb.add_time_intervals(table)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with NWBHDF5IO(str(path), "w") as io:
-            io.write(nwb)
+    return modules
 
 
 def task_parameters(session_type: str, n_stimulus_frames: int) -> dict:
@@ -712,78 +760,93 @@ def write_demo_project(out_dir: Path, seed: int = 0, n_mice: int = 3) -> None:
     rows, truth = [], []
     session_id = 1_000_000_000 + 1_000 * seed
     for m in range(n_mice):
-        cre, reporter, driver, genotype, project, train_set, d_max = CRE_LINES[m % len(CRE_LINES)]
-        novel_set = NOVEL_SET[train_set]
-        mouse_id = 600_000 + 1_000 * seed + 17 * m + int(rng.integers(0, 10))
-        d_max = d_max + rng.normal(0, 0.2)
-        k_half = rng.uniform(3.0, 5.0)
-        plan = []
-        for template, (low, high), duration in STAGE_PLAN:
-            for _ in range(int(rng.integers(low, high + 1))):
-                plan.append((template.format(train=train_set, novel=novel_set), duration))
-        dates = _weekdays(datetime(2019, 3, 4, 13, 0, tzinfo=timezone.utc) + timedelta(days=9 * m), len(plan), rng)
-        first_age = int(rng.integers(65, 85))
-        prior_type: dict[str, int] = {}
-        prior_set: dict[str, int] = {}
-        omissions_seen = 0
-        task_index = 0
-        seen_images: set[str] = set()
-        for (session_type, duration), date in zip(plan, dates, strict=False):
-            session_id += int(rng.integers(1, 50))
-            kind = _stage_kind(session_type)
-            parts = session_type.split("_")
-            image_set = "gratings" if kind["gratings"] else f"images_{parts[3]}"
-            ophys = session_type.startswith("OPHYS")
-            number = int(parts[1])
-            novel = ophys and number >= 4
-            d_true = d_max / (1 + np.exp(-(task_index - k_half) / 1.5)) * (0.8 if novel else 1.0)
-            c_true = -0.6 + 0.5 * min(task_index / 10, 1.0)
-            satiation = duration * rng.uniform(0.55, 0.9)
-            abort_p = 0.35 * np.exp(-task_index / 5) + 0.08
-            images = IMAGE_SETS[parts[3]] if not kind["gratings"] else []
-            sim = simulate_session(session_type, duration, d_true, c_true, satiation, abort_p, images, rng,
-                                   prior_images=seen_images)
-            shown = sim["presentations"]["image_name"].dropna()
-            seen_images |= set(shown[shown != "omitted"])
-            if not kind["autorewards_only"]:
-                task_index += 1
-            experience = ("Training" if not ophys else "Familiar" if number < 4
-                          else "Novel 1" if prior_set.get(image_set, 0) == 0 else "Novel >1")
-            has_ophys = ophys and number >= 1
-            row = {
-                "behavior_session_id": session_id,
-                "ophys_session_id": float(session_id + 7) if has_ophys else np.nan,
-                "ophys_container_id": f"[{1_100_000_000 + mouse_id}]" if has_ophys else np.nan,
-                "mouse_id": mouse_id, "indicator": "GCaMP6f" if "Ai148" in reporter or "Ai93" in reporter else "",
-                "full_genotype": genotype, "driver_line": driver, "cre_line": cre, "reporter_line": reporter,
-                "sex": "MF"[int(rng.integers(0, 2))], "age_in_days": first_age + (date - dates[0]).days,
-                "project_code": project, "session_type": session_type,
-                "session_number": float(number) if ophys else np.nan, "image_set": image_set,
-                "behavior_type": "passive_viewing" if kind["passive"] else "active_behavior",
-                "experience_level": experience,
-                "prior_exposures_to_session_type": prior_type.get(session_type, 0),
-                "prior_exposures_to_image_set": np.nan if kind["gratings"] else float(prior_set.get(image_set, 0)),
-                "prior_exposures_to_omissions": omissions_seen,
-                "date_of_acquisition": date.isoformat(sep=" ", timespec="microseconds"),
-                "equipment_name": ("CAM2P.3" if project != "VisualBehaviorMultiscope4areasx2d" else "MESO.1")
-                if ophys else f"BEH.{'BDF'[m % 3]}-Box{1 + m % 4}",
-                "imaging_plane_group_count": np.nan, "num_depths_per_area": np.nan,
-                "num_targeted_structures": 1.0 if has_ophys else np.nan,
-                "ophys_experiment_id": f"[{session_id + 11}]" if has_ophys else np.nan,
-                "file_id": -999,
-                "file_path": f"behavior_sessions/behavior_session_{session_id}.nwb",
-            }
-            prior_type[session_type] = prior_type.get(session_type, 0) + 1
-            prior_set[image_set] = prior_set.get(image_set, 0) + 1
-            omissions_seen += int(kind["omissions"])
-            task = task_parameters(session_type, len(sim["frame_times"]))
-            write_behavior_nwb(out_dir / row["file_path"], pd.Series(row), sim, task)
-            rows.append(row)
-            truth.append({"behavior_session_id": session_id, "mouse_id": mouse_id, "session_type": session_type,
-                          "dprime_true": 0.0 if kind["passive"] else d_true, "criterion_true": c_true,
-                          "satiation_s": satiation, "duration_s": duration})
+        session_id = _write_mouse_sessions(out_dir, m, seed, session_id, rng, rows, truth)
     pd.DataFrame(rows).to_csv(out_dir / "project_metadata" / "behavior_session_table.csv", index=False)
     pd.DataFrame(truth).to_csv(out_dir / GROUND_TRUTH_FILE, index=False)
+
+
+def _write_mouse_sessions(out_dir: Path, m: int, seed: int, session_id: int, rng, rows: list, truth: list) -> int:
+    """Simulate and write mouse ``m``'s training history; append table and truth rows; return the last id."""
+    cre, reporter, driver, genotype, project, train_set, d_max = CRE_LINES[m % len(CRE_LINES)]
+    novel_set = NOVEL_SET[train_set]
+    mouse = {"mouse_id": 600_000 + 1_000 * seed + 17 * m + int(rng.integers(0, 10)), "index": m, "cre": cre,
+             "reporter": reporter, "driver": driver, "genotype": genotype, "project": project}
+    d_max = d_max + rng.normal(0, 0.2)
+    k_half = rng.uniform(3.0, 5.0)
+    plan = []
+    for template, (low, high), duration in STAGE_PLAN:
+        for _ in range(int(rng.integers(low, high + 1))):
+            plan.append((template.format(train=train_set, novel=novel_set), duration))
+    dates = _weekdays(datetime(2019, 3, 4, 13, 0, tzinfo=timezone.utc) + timedelta(days=9 * m), len(plan), rng)
+    mouse["first_age"], mouse["first_date"] = int(rng.integers(65, 85)), dates[0]
+    history = {"type": {}, "set": {}, "omissions": 0}  # prior exposures to session types, image sets, omissions
+    task_index = 0
+    seen_images: set[str] = set()
+    for (session_type, duration), date in zip(plan, dates, strict=False):
+        session_id += int(rng.integers(1, 50))
+        kind = _stage_kind(session_type)
+        parts = session_type.split("_")
+        ophys = session_type.startswith("OPHYS")
+        novel = ophys and int(parts[1]) >= 4
+        d_true = d_max / (1 + np.exp(-(task_index - k_half) / 1.5)) * (0.8 if novel else 1.0)
+        c_true = -0.6 + 0.5 * min(task_index / 10, 1.0)
+        satiation = duration * rng.uniform(0.55, 0.9)
+        abort_p = 0.35 * np.exp(-task_index / 5) + 0.08
+        images = IMAGE_SETS[parts[3]] if not kind["gratings"] else []
+        sim = simulate_session(session_type, duration, d_true, c_true, satiation, abort_p, images, rng,
+                               prior_images=seen_images)
+        shown = sim["presentations"]["image_name"].dropna()
+        seen_images |= set(shown[shown != "omitted"])
+        if not kind["autorewards_only"]:
+            task_index += 1
+        row = _session_row(mouse, session_id, session_type, kind, date, history, rng)
+        history["type"][session_type] = history["type"].get(session_type, 0) + 1
+        history["set"][row["image_set"]] = history["set"].get(row["image_set"], 0) + 1
+        history["omissions"] += int(kind["omissions"])
+        task = task_parameters(session_type, len(sim["frame_times"]))
+        write_behavior_nwb(out_dir / row["file_path"], pd.Series(row), sim, task)
+        rows.append(row)
+        truth.append({"behavior_session_id": session_id, "mouse_id": mouse["mouse_id"], "session_type": session_type,
+                      "dprime_true": 0.0 if kind["passive"] else d_true, "criterion_true": c_true,
+                      "satiation_s": satiation, "duration_s": duration})
+    return session_id
+
+
+def _session_row(mouse: dict, session_id: int, session_type: str, kind: dict, date: datetime, history: dict,
+                 rng) -> dict:
+    """One row of the behaviour session table, with AllenSDK's columns (``history``: exposures so far)."""
+    parts = session_type.split("_")
+    image_set = "gratings" if kind["gratings"] else f"images_{parts[3]}"
+    ophys = session_type.startswith("OPHYS")
+    number = int(parts[1])
+    experience = ("Training" if not ophys else "Familiar" if number < 4
+                  else "Novel 1" if history["set"].get(image_set, 0) == 0 else "Novel >1")
+    has_ophys = ophys and number >= 1
+    mouse_id, reporter, project, m = mouse["mouse_id"], mouse["reporter"], mouse["project"], mouse["index"]
+    return {
+        "behavior_session_id": session_id,
+        "ophys_session_id": float(session_id + 7) if has_ophys else np.nan,
+        "ophys_container_id": f"[{1_100_000_000 + mouse_id}]" if has_ophys else np.nan,
+        "mouse_id": mouse_id, "indicator": "GCaMP6f" if "Ai148" in reporter or "Ai93" in reporter else "",
+        "full_genotype": mouse["genotype"], "driver_line": mouse["driver"], "cre_line": mouse["cre"],
+        "reporter_line": reporter,
+        "sex": "MF"[int(rng.integers(0, 2))], "age_in_days": mouse["first_age"] + (date - mouse["first_date"]).days,
+        "project_code": project, "session_type": session_type,
+        "session_number": float(number) if ophys else np.nan, "image_set": image_set,
+        "behavior_type": "passive_viewing" if kind["passive"] else "active_behavior",
+        "experience_level": experience,
+        "prior_exposures_to_session_type": history["type"].get(session_type, 0),
+        "prior_exposures_to_image_set": np.nan if kind["gratings"] else float(history["set"].get(image_set, 0)),
+        "prior_exposures_to_omissions": history["omissions"],
+        "date_of_acquisition": date.isoformat(sep=" ", timespec="microseconds"),
+        "equipment_name": ("CAM2P.3" if project != "VisualBehaviorMultiscope4areasx2d" else "MESO.1")
+        if ophys else f"BEH.{'BDF'[m % 3]}-Box{1 + m % 4}",
+        "imaging_plane_group_count": np.nan, "num_depths_per_area": np.nan,
+        "num_targeted_structures": 1.0 if has_ophys else np.nan,
+        "ophys_experiment_id": f"[{session_id + 11}]" if has_ophys else np.nan,
+        "file_id": -999,
+        "file_path": f"behavior_sessions/behavior_session_{session_id}.nwb",
+    }
 
 
 def load_ground_truth(folder: str | Path) -> dict:

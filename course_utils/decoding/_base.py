@@ -9,6 +9,8 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
+from ._checks import check_Xy, flatten_lags
+
 
 class DecoderMixin(RegressorMixin):
     """Mixin for the regression decoders (put it before ``BaseEstimator``).
@@ -22,6 +24,16 @@ class DecoderMixin(RegressorMixin):
 
     def _remember_target_shape(self, y) -> None:
         self._y_1d = y is not None and np.asarray(y).ndim == 1
+
+    def _fit_flat(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """Check ``X, y`` for ``fit``, record the fitted layout; return ``X`` with its lags flattened and ``y``."""
+        self._remember_target_shape(y)
+        X, y = check_Xy(X, y)
+        self.input_shape_ = tuple(X.shape[1:])
+        Xf = flatten_lags(X)
+        self.n_features_in_ = Xf.shape[1]
+        self.n_outputs_ = y.shape[1]
+        return Xf, y
 
     def _shape_output(self, pred: np.ndarray) -> np.ndarray:
         return pred[:, 0] if getattr(self, "_y_1d", False) else pred

@@ -6,10 +6,13 @@ Taught in chapter 08_decoding_baselines.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["check_X", "check_Xy", "check_targets", "check_labels", "flatten_lags", "as_sequences"]
 
@@ -224,6 +227,49 @@ def check_labels(y, *, name: str = "y") -> np.ndarray:
             f"classifiers need class labels, e.g. np.rint(np.degrees({name})).astype(int) for directions."
         )
     return y
+
+
+def check_X_labels(
+    X: np.ndarray, y: Any, check_y: Callable[[Any], np.ndarray] = check_labels
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``X`` (:func:`check_X`) and ``y`` (``check_y``: class labels by default), one row of each per sample.
+
+    Examples
+    --------
+    >>> X, y = check_X_labels(np.zeros((4, 2, 3)), np.array([0, 1, 0, 1]))
+    >>> X.shape, y.tolist()
+    ((4, 2, 3), [0, 1, 0, 1])
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    X = check_X(X)
+    y = check_y(y)
+    if len(X) != len(y):
+        raise ValueError(
+            f"X has {len(X)} rows but y has {len(y)}: one label or target per row (trial or bin), from the "
+            "same split (e.g. X_train with y_train)."
+        )
+    return X, y
+
+
+def check_fitted_X(estimator: Any, X: np.ndarray, attribute: str) -> np.ndarray:
+    """The start of every ``predict``: the estimator is fitted (has ``attribute``), ``X`` is valid and has the
+    per-row shape ``estimator.input_shape_`` it was fitted on.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> fitted = LinearRegression().fit(np.zeros((4, 6)), np.arange(4.0))
+    >>> fitted.input_shape_ = (2, 3)
+    >>> check_fitted_X(fitted, np.zeros((5, 2, 3)), "coef_").shape
+    (5, 2, 3)
+
+    Taught in chapter 08_decoding_baselines.
+    """
+    check_is_fitted(estimator, attribute)
+    X = check_X(X)
+    check_input_layout(X, estimator.input_shape_, type(estimator).__name__)
+    return X
 
 
 def holdout_validation(

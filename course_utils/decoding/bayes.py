@@ -22,10 +22,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_labels, check_X, check_Xy, flatten_lags
+from ._checks import (
+    check_fitted_X,
+    check_X_labels,
+    check_Xy,
+    flatten_lags,
+)
 
 __all__ = ["NaiveBayesDecoder", "NaiveBayesClassifier"]
 
@@ -264,9 +268,7 @@ class NaiveBayesDecoder(DecoderMixin, BaseEstimator):
         return counts @ np.log(self.tuning_curves_) - self.tuning_curves_.sum(axis=0)
 
     def _decode(self, X: np.ndarray, keep_posterior: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        check_is_fitted(self, "tuning_curves_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "NaiveBayesDecoder")
+        X = check_fitted_X(self, X, "tuning_curves_")
         counts = _counts(X, self.sum_lags, "NaiveBayesDecoder")
         n_rows, n_states = len(counts), len(self.grid_)
         estimates = np.empty((n_rows, self.n_outputs_))
@@ -367,10 +369,7 @@ class NaiveBayesClassifier(ClassifierMixin, BaseEstimator):
         """Estimate each class's mean count per feature from ``X`` (counts) and labels ``y``."""
         if not self.alpha >= 0:
             raise ValueError(f"alpha must be >= 0, got {self.alpha!r}.")
-        X = check_X(X)
-        y = check_labels(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}: one label per row (trial).")
+        X, y = check_X_labels(X, y)
         counts = _counts(X, self.sum_lags, "NaiveBayesClassifier")
         self.input_shape_ = tuple(X.shape[1:])
         self.n_features_in_ = int(np.prod(self.input_shape_))
@@ -386,9 +385,7 @@ class NaiveBayesClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X: np.ndarray) -> np.ndarray:
         """Log posterior of each class in ``classes_``, shape ``(T, n_classes)``."""
-        check_is_fitted(self, "rates_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "NaiveBayesClassifier")
+        X = check_fitted_X(self, X, "rates_")
         counts = _counts(X, self.sum_lags, "NaiveBayesClassifier")
         joint = counts @ np.log(self.rates_).T - self.rates_.sum(axis=1) + self.class_log_prior_
         return joint - logsumexp(joint, axis=1, keepdims=True)

@@ -25,9 +25,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_input_layout, check_labels, check_X, flatten_lags
+from ._checks import check_fitted_X, check_labels, check_X_labels, flatten_lags
 from .benchmark import SessionSplits
 
 __all__ = [
@@ -94,10 +93,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> WienerClassifier:
         """Fit the logistic regression on ``X`` ``(trials, lags, N)`` or ``(trials, features)`` and labels."""
-        X = check_X(X)
-        y = check_labels(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}: one label per row (trial).")
+        X, y = check_X_labels(X, y)
         if len(np.unique(y)) < 2:
             raise ValueError(f"WienerClassifier needs at least 2 classes in y, got 1 class ({y[0]!r}).")
         self.input_shape_ = tuple(X.shape[1:])
@@ -109,9 +105,7 @@ class WienerClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _features(self, X: np.ndarray) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "WienerClassifier")
+        X = check_fitted_X(self, X, "model_")
         return flatten_lags(X)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -176,6 +170,29 @@ def trial_windows(
 
     Taught in chapter 08_decoding_baselines.
     """
+    flags, event = _event_flags(df, event, window, feature_columns, label_column, trial_column, session_columns)
+    start, stop = window
+    starts, ends, run = _trial_runs(df, trial_column, session_columns)
+    rows = _first_per_trial(flags, run)  # the first event of each trial
+    lo, hi = rows + start, rows + stop
+    inside = (lo >= starts[run[rows]]) & (hi <= ends[run[rows]])
+    labels_all = df[label_column].to_numpy()
+    labelled = pd.notna(labels_all[rows])
+    rows = rows[inside & labelled]
+    if len(rows) == 0:
+        raise ValueError(
+            f"No trial has {event!r} with the window {tuple(window)} (bins) inside the trial and a "
+            f"{label_column!r} label: shorten the window or choose another event."
+        )
+    offsets = np.arange(start, stop)
+    # only the windows' rows are copied (a 1 ms table can hold millions of rows)
+    features = df[list(feature_columns)].iloc[(rows[:, None] + offsets[None, :]).ravel()].to_numpy(np.float64)
+    features = features.reshape(len(rows), len(offsets), len(feature_columns))  # (trials, bins, features)
+    return _session_windows(df, rows, features, labels_all, feature_columns, trial_column, session_columns)
+
+
+def _event_flags(df, event, window, feature_columns, label_column, trial_column, session_columns):
+    """Check :func:`trial_windows`' arguments; return the event flag of each row and the event's name."""
     named = [event] if isinstance(event, str) else []
     missing = [c for c in (*named, label_column, trial_column, *session_columns) if c not in df.columns]
     if missing:
@@ -195,22 +212,11 @@ def trial_windows(
         if flags.shape != (len(df),):
             raise ValueError(f"event as an array needs one flag per row ({len(df)}), got shape {flags.shape}.")
         event = "the given event"
-    starts, ends, run = _trial_runs(df, trial_column, session_columns)
-    rows = _first_per_trial(flags, run)  # the first event of each trial
-    lo, hi = rows + start, rows + stop
-    inside = (lo >= starts[run[rows]]) & (hi <= ends[run[rows]])
-    labels_all = df[label_column].to_numpy()
-    labelled = pd.notna(labels_all[rows])
-    rows = rows[inside & labelled]
-    if len(rows) == 0:
-        raise ValueError(
-            f"No trial has {event!r} with the window {tuple(window)} (bins) inside the trial and a "
-            f"{label_column!r} label: shorten the window or choose another event."
-        )
-    offsets = np.arange(start, stop)
-    # only the windows' rows are copied (a 1 ms table can hold millions of rows)
-    features = df[list(feature_columns)].iloc[(rows[:, None] + offsets[None, :]).ravel()].to_numpy(np.float64)
-    features = features.reshape(len(rows), len(offsets), len(feature_columns))  # (trials, bins, features)
+    return flags, event
+
+
+def _session_windows(df, rows, features, labels_all, feature_columns, trial_column, session_columns) -> list[dict]:
+    """Group the windows by session (in order of appearance), dropping features that are NaN in a session."""
     session_of = df[list(session_columns)].to_numpy()[rows]
     out = []
     _, session_first, session_index = np.unique(_row_codes(session_of), return_index=True, return_inverse=True)

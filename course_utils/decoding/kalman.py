@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_X, check_Xy
+from ._checks import check_fitted_X, check_Xy
 
 __all__ = ["KalmanFilterDecoder"]
 
@@ -144,9 +143,7 @@ class KalmanFilterDecoder(DecoderMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Filtered kinematics, shape ``(T, outputs)``; the filter starts from the prior at the first row."""
-        check_is_fitted(self, "A_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "KalmanFilterDecoder")
+        X = check_fitted_X(self, X, "A_")
         z, n_missing = self.observations(X)
         z = z - self.z_mean_
         gains = self._gains(len(z))

@@ -16,26 +16,15 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_X, check_Xy, flatten_lags, holdout_validation
+from ._checks import check_fitted_X, check_Xy, flatten_lags, holdout_validation
 from .metrics import r2_score_per_output
 
 __all__ = ["WienerFilter", "WienerCascade", "RidgeDecoder"]
 
 
 class _LinearBase(DecoderMixin, BaseEstimator):
-    def _prepare_fit(self, X, y):
-        self._remember_target_shape(y)
-        X, y = check_Xy(X, y)
-        self.input_shape_ = tuple(X.shape[1:])
-        Xf = flatten_lags(X)
-        self.n_features_in_ = Xf.shape[1]
-        self.n_outputs_ = y.shape[1]
-        return Xf, y
-
     def _prepare_predict(self, X):
-        check_is_fitted(self, "input_shape_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, type(self).__name__)
+        X = check_fitted_X(self, X, "input_shape_")
         return flatten_lags(X)
 
 
@@ -72,7 +61,7 @@ class WienerFilter(_LinearBase):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> WienerFilter:
         """Fit the filter by least squares on ``X`` ``(T, lags, N)`` or ``(T, features)`` and ``y`` ``(T, outputs)``."""
-        Xf, y = self._prepare_fit(X, y)
+        Xf, y = self._fit_flat(X, y)
         model = LinearRegression(fit_intercept=self.fit_intercept).fit(Xf, y)
         self.coef_ = np.atleast_2d(model.coef_)
         self.intercept_ = np.atleast_1d(model.intercept_)
@@ -201,7 +190,7 @@ class RidgeDecoder(_LinearBase):
     ) -> RidgeDecoder:
         """Fit on ``X, y`` for every candidate penalty and keep the one best on the validation data."""
         alphas = self._alphas()
-        Xf, y = self._prepare_fit(X, y)
+        Xf, y = self._fit_flat(X, y)
         Xf, y, Xv, yv = holdout_validation(
             Xf, y, X_val, y_val, validation_fraction=self.validation_fraction,
             expected_layout=self.input_shape_, estimator="RidgeDecoder",

@@ -28,7 +28,6 @@ Taught in chapter 08_decoding_baselines.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -49,14 +48,15 @@ from ..training import (
     reuse_training,
     select_device,
     set_seed,
+    torch_threads,
 )
 from ._base import DecoderMixin
 from ._checks import (
     as_sequences,
-    check_input_layout,
+    check_fitted_X,
     check_labels,
     check_targets,
-    check_X,
+    check_X_labels,
     holdout_validation,
 )
 
@@ -99,18 +99,6 @@ def default_max_epochs(kind: str = "regression") -> int:
     if kind != "regression":
         raise ValueError(f"kind must be 'regression' or 'classification', got {kind!r}.")
     return EPOCHS_FAST if fast_mode() else EPOCHS_FULL
-
-
-@contextlib.contextmanager
-def _torch_threads(n: int | None):
-    """Run torch ops on ``n`` intra-op threads, then restore the previous setting (None: leave it)."""
-    previous = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 class _RecurrentNet(nn.Module):
@@ -162,6 +150,8 @@ class _TorchEstimator(BaseEstimator):
     """The shared training loop; subclasses build the network and say how targets become a loss."""
 
     _kind = "regression"
+    _network: str  # set by each public class: "gru", "lstm", "rnn" or "feedforward"
+    nonlinearity = "tanh"  # the Elman cell's; a parameter of SimpleRNNDecoder only
 
     def __init__(
         self,
@@ -194,8 +184,14 @@ class _TorchEstimator(BaseEstimator):
         self.device = device
 
     # subclasses -------------------------------------------------------------------------------------
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
+        """The subclass's ``_network``: ``"feedforward"`` or a recurrent cell (``"gru"``, ``"lstm"``, ``"rnn"``)."""
+        if self._network == "feedforward":
+            return _FeedForwardNet(lags * n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+        if self.nonlinearity not in ("relu", "tanh"):
+            raise ValueError(f"nonlinearity must be 'relu' or 'tanh', got {self.nonlinearity!r}.")
+        return _RecurrentNet(self._network, n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs,
+                             self.nonlinearity)
 
     def _check_y(self, y, name: str = "y") -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -242,12 +238,10 @@ class _TorchEstimator(BaseEstimator):
 
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         """The network's raw outputs for ``X`` (standardised units or logits), as float64."""
-        check_is_fitted(self, "module_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, type(self).__name__)
+        X = check_fitted_X(self, X, "module_")
         Xt = self._to_tensor(X)
         self.module_.eval()
-        with _torch_threads(self.num_threads), torch.no_grad():
+        with torch_threads(self.num_threads), torch.no_grad():
             out = torch.cat([self.module_(Xt[s : s + 4096]) for s in range(0, len(Xt), 4096)])
         return out.numpy().astype(np.float64)
 
@@ -259,15 +253,9 @@ class _TorchEstimator(BaseEstimator):
         (chronologically: a random hold-out of neighbouring, correlated bins would leak).
         """
         epochs = self._check_params()
-        if hasattr(self, "_remember_target_shape"):
+        if isinstance(self, DecoderMixin):
             self._remember_target_shape(y)
-        X = check_X(X)
-        y = self._check_y(y)
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} rows but y has {y.shape[0]}: they must come from the same split of the "
-                "same session (e.g. X_train with y_train)."
-            )
+        X, y = check_X_labels(X, y, self._check_y)
         X, y, X_val, y_val = holdout_validation(
             X, y, X_val, y_val, validation_fraction=self.validation_fraction,
             expected_layout=X.shape[1:], estimator=type(self).__name__, check_y=self._check_y,
@@ -280,7 +268,7 @@ class _TorchEstimator(BaseEstimator):
         self.x_std_ = np.where((s := seq.std(axis=(0, 1), dtype=np.float64)) > 0, s, 1.0).astype(np.float32)
         self.n_outputs_ = self._fit_targets(y)
 
-        with _torch_threads(self.num_threads):
+        with torch_threads(self.num_threads):
             set_seed(self.seed)
             generator = torch.Generator().manual_seed(self.seed)
             lags, n_inputs = seq.shape[1], seq.shape[2]
@@ -571,8 +559,7 @@ class GRUDecoder(_TorchDecoder):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _RecurrentNet("gru", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "gru"
 
 
 class LSTMDecoder(_TorchDecoder):
@@ -587,8 +574,7 @@ class LSTMDecoder(_TorchDecoder):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _RecurrentNet("lstm", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "lstm"
 
 
 class FeedForwardDecoder(_TorchDecoder):
@@ -605,8 +591,7 @@ class FeedForwardDecoder(_TorchDecoder):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _FeedForwardNet(lags * n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "feedforward"
 
 
 class SimpleRNNDecoder(_TorchDecoder):
@@ -625,6 +610,8 @@ class SimpleRNNDecoder(_TorchDecoder):
 
     Taught in chapter 08_decoding_baselines.
     """
+
+    _network = "rnn"
 
     def __init__(
         self,
@@ -651,13 +638,6 @@ class SimpleRNNDecoder(_TorchDecoder):
         )
         self.nonlinearity = nonlinearity
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        if self.nonlinearity not in ("relu", "tanh"):
-            raise ValueError(f"nonlinearity must be 'relu' or 'tanh', got {self.nonlinearity!r}.")
-        return _RecurrentNet(
-            "rnn", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs, self.nonlinearity
-        )
-
 
 class GRUClassifier(_TorchClassifier):
     """GRU classifier: the GRU of :class:`GRUDecoder` with one logit per class (e.g. per reach target).
@@ -676,8 +656,7 @@ class GRUClassifier(_TorchClassifier):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _RecurrentNet("gru", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "gru"
 
 
 class LSTMClassifier(_TorchClassifier):
@@ -693,8 +672,7 @@ class LSTMClassifier(_TorchClassifier):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _RecurrentNet("lstm", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "lstm"
 
 
 class SimpleRNNClassifier(_TorchClassifier):
@@ -710,8 +688,7 @@ class SimpleRNNClassifier(_TorchClassifier):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _RecurrentNet("rnn", n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "rnn"
 
 
 class FeedForwardClassifier(_TorchClassifier):
@@ -727,5 +704,4 @@ class FeedForwardClassifier(_TorchClassifier):
     Taught in chapter 08_decoding_baselines.
     """
 
-    def _build(self, lags: int, n_inputs: int, n_outputs: int) -> nn.Module:
-        return _FeedForwardNet(lags * n_inputs, self.hidden_size, self.num_layers, self.dropout, n_outputs)
+    _network = "feedforward"

@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.svm import SVR
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import DecoderMixin
-from ._checks import check_input_layout, check_X, check_Xy, flatten_lags
+from ._checks import check_fitted_X, flatten_lags
 
 __all__ = ["SVRDecoder"]
 
@@ -76,12 +75,7 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> SVRDecoder:
         """Standardise ``X`` and each output with training statistics, then fit one SVR per output."""
-        self._remember_target_shape(y)
-        X, y = check_Xy(X, y)
-        self.input_shape_ = tuple(X.shape[1:])
-        Xf = flatten_lags(X)
-        self.n_features_in_ = Xf.shape[1]
-        self.n_outputs_ = y.shape[1]
+        Xf, y = self._fit_flat(X, y)
         if self.max_train_samples is not None and len(Xf) > self.max_train_samples:
             keep = np.linspace(0, len(Xf) - 1, int(self.max_train_samples)).round().astype(int)
             Xf, y = Xf[keep], y[keep]
@@ -99,9 +93,7 @@ class SVRDecoder(DecoderMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted outputs, shape ``(T, outputs)`` (``(T,)`` if ``y`` was 1-D at fit)."""
-        check_is_fitted(self, "models_")
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, "SVRDecoder")
+        X = check_fitted_X(self, X, "models_")
         Xs = (flatten_lags(X) - self.x_mean_) / self.x_std_
         pred = np.stack([m.predict(Xs) for m in self.models_], axis=1) * self.y_std_ + self.y_mean_
         return self._shape_output(pred)

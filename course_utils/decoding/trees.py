@@ -24,16 +24,15 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .. import fast_mode
 from ._base import DecoderMixin
 from ._checks import (
-    check_input_layout,
+    check_fitted_X,
     check_labels,
     check_targets,
-    check_X,
+    check_X_labels,
     flatten_lags,
     holdout_validation,
 )
@@ -184,10 +183,7 @@ class _BoostedTrees(BaseEstimator):
     def _prepare(self, X, y, X_val, y_val, check_y):
         self._check_params()
         self.backend_ = self._resolve_backend()
-        X = check_X(X)
-        y = check_y(y)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}: they must come from the same split.")
+        X, y = check_X_labels(X, y, check_y)
         X, y, X_val, y_val = holdout_validation(
             X, y, X_val, y_val, validation_fraction=self.validation_fraction, expected_layout=X.shape[1:],
             estimator=type(self).__name__, check_y=check_y,
@@ -197,9 +193,7 @@ class _BoostedTrees(BaseEstimator):
         return flatten_lags(X), y, flatten_lags(X_val), y_val
 
     def _features(self, X) -> np.ndarray:
-        check_is_fitted(self, "models_")  # (predictions run under self._threads() in the callers)
-        X = check_X(X)
-        check_input_layout(X, self.input_shape_, type(self).__name__)
+        X = check_fitted_X(self, X, "models_")  # (predictions run under self._threads() in the callers)
         return flatten_lags(X)
 
 

@@ -1,4 +1,5 @@
-"""Exercises: friendly self-checks for learners, and the student notebooks generated from the chapters.
+"""Exercises: friendly self-checks for learners (the student notebooks are generated from the chapters by
+:mod:`course_utils.authoring.student`, an authoring tool that is not in the learners' wheel).
 
 The convention (see ``book/contributing.md``)::
 
@@ -12,7 +13,7 @@ The convention (see ``book/contributing.md``)::
     # %%
     check_exercise("1.2", rates)
 
-The instructor notebook (the chapter itself) is the one we test. :func:`build_student_notebooks` replaces
+The instructor notebook (the chapter itself) is the one we test. The student builder replaces
 every ``solution`` cell with a stub that assigns ``...`` to each name the solution defines (functions keep
 their signature and raise ``NotImplementedError``), so the student notebook still runs top to bottom and
 each check prints "not answered yet" instead of crashing. Exercises are leaves: no later cell may depend
@@ -31,9 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .student import build_student_notebooks, make_stub
-
-__all__ = ["CheckResult", "ExerciseFeedback", "exercise", "check_exercise", "build_student_notebooks", "make_stub"]
+__all__ = ["CheckResult", "ExerciseFeedback", "exercise", "check_exercise"]
 
 
 class ExerciseFeedback(AssertionError):

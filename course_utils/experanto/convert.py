@@ -40,33 +40,7 @@ from .writer import (
     write_sequence_modality,
 )
 
-__all__ = ["convert_sensorium_mouse", "recording_order", "reduce_statistics", "SENSORIUM_FRAME_RATE_HZ"]
-
-
-def recording_order(trial_idx: np.ndarray | None, n_trials: int) -> np.ndarray:
-    """File numbers in recording order: sorted by ``trial_idx`` if it is numeric, else file order.
-
-    Examples
-    --------
-    >>> recording_order(np.array([2, 0, 1]), 3).tolist()
-    [1, 2, 0]
-    >>> recording_order(np.array(["a--b", "c--d", "e--f"]), 3).tolist()
-    [0, 1, 2]
-    >>> recording_order(None, 2).tolist()
-    [0, 1]
-
-    Taught in chapter 04_experanto_chunks.
-    """
-    files = np.arange(n_trials)
-    if trial_idx is None or len(trial_idx) != n_trials:
-        return files
-    try:
-        key = np.asarray(trial_idx).astype(np.float64)
-    except (TypeError, ValueError):
-        return files  # string recording ids carry no order we can rely on
-    if not np.all(np.isfinite(key)):
-        return files
-    return np.argsort(key, kind="stable")
+__all__ = ["convert_sensorium_mouse", "reduce_statistics", "SENSORIUM_FRAME_RATE_HZ"]
 
 
 def reduce_statistics(mean: np.ndarray, std: np.ndarray, n_signals: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -149,54 +123,65 @@ def convert_sensorium_mouse(
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} already exists and is not empty: choose a new output folder.")
     mouse = read_mouse(mouse_path)
-    # the reader's recording order when it offers one (course_utils.sensorium on branches from issue 13 on)
-    order = getattr(mouse, "recording_order", None)
-    files = np.asarray(order() if callable(order) else recording_order(getattr(mouse, "trial_idx", None),
-                                                                       mouse.n_trials), dtype=np.int64)
+    files = np.asarray(mouse.recording_order(), dtype=np.int64)
     lengths = np.asarray(mouse.trial_lengths, dtype=np.int64)
-    n_neurons = mouse.n_neurons
     rate = SENSORIUM_FRAME_RATE_HZ
     gap = int(round(gap_s * rate))
+    first_sample, n_samples = _timeline(files, lengths, gap)
+    times = start_time + np.arange(n_samples) / rate
+    sequences = {"responses": allocate_sequence_data(out / "responses", n_samples, mouse.n_neurons),
+                 "eye_tracker": allocate_sequence_data(out / "eye_tracker", n_samples, 3),
+                 "treadmill": allocate_sequence_data(out / "treadmill", n_samples, 1)}
+    for memmap in sequences.values():
+        memmap[:] = np.nan
+    fill = _trial_filler(mouse, files, lengths, first_sample, sequences)
+    trials, stamps = _screen_trials(mouse, files, lengths, first_sample, times, gap, fill)
+    _write_modalities(out, mouse, np.concatenate(stamps), trials, sequences, rate, start_time)
+    write_experiment_meta(out, mouse.name)
+    return out
 
-    # the timeline: trial k's frames, then (between trials) one blank trial and `gap` NaN samples
+
+def _timeline(files: np.ndarray, lengths: np.ndarray, gap: int) -> tuple[np.ndarray, int]:
+    """First sample of each trial (in ``files`` order) and the total: trial k's frames, then ``gap`` samples."""
     first_sample = np.zeros(len(files), dtype=np.int64)
     position = 0
     for k, i in enumerate(files):
         first_sample[k] = position
         position += int(lengths[i]) + (gap if k < len(files) - 1 else 0)
-    n_samples = position
-    times = start_time + np.arange(n_samples) / rate
+    return first_sample, position
 
-    stream = mouse.iter_trials([int(i) for i in files]) if callable(getattr(mouse, "iter_trials", None)) else None
 
-    def read_trial(i: int) -> dict[str, np.ndarray]:
-        if stream is not None:  # the reader streams trials without caching them
-            trial, arrays = next(stream)
-            assert trial == i, (trial, i)
-        else:  # a fresh reader per trial: a reader that caches every array would hold the whole mouse
-            arrays = read_mouse(mouse_path).load_trial(int(i), trim=False)
-        return {kind: np.asarray(a)[..., : lengths[i]] for kind, a in arrays.items()}
+def _trial_filler(mouse: SensoriumMouse, files, lengths, first_sample, sequences):
+    """``fill(k, i)``: write trial i's sequences at its place k on the timeline; return its (T, H, W) video.
 
-    responses = allocate_sequence_data(out / "responses", n_samples, n_neurons)
-    eye = allocate_sequence_data(out / "eye_tracker", n_samples, 3)
-    tread = allocate_sequence_data(out / "treadmill", n_samples, 1)
-    for memmap in (responses, eye, tread):
-        memmap[:] = np.nan
-    videos: dict[int, np.ndarray] = {}
+    Trials are streamed in ``files`` order without caching (a real mouse holds ~10 GB), so each is filled once.
+    """
+    stream = mouse.iter_trials([int(i) for i in files], trim=False)
 
     def fill(k: int, i: int) -> np.ndarray:
-        """Write trial i's sequences; return its video as (T, H, W) for the screen writer."""
-        arrays = read_trial(i)
+        trial, arrays = next(stream)
+        assert trial == i, (trial, i)
+        arrays = {kind: np.asarray(a)[..., : lengths[i]] for kind, a in arrays.items()}
         rows = slice(first_sample[k], first_sample[k] + lengths[i])
-        responses[rows] = arrays["responses"].T
-        eye[rows] = np.stack([arrays["behavior"][0], arrays["pupil_center"][0], arrays["pupil_center"][1]], axis=1)
-        tread[rows, 0] = arrays["behavior"][1]
+        sequences["responses"][rows] = arrays["responses"].T
+        sequences["eye_tracker"][rows] = np.stack(
+            [arrays["behavior"][0], arrays["pupil_center"][0], arrays["pupil_center"][1]], axis=1)
+        sequences["treadmill"][rows, 0] = arrays["behavior"][1]
         return np.ascontiguousarray(np.moveaxis(arrays["videos"], -1, 0), dtype=np.float32)
 
+    return fill
+
+
+def _screen_trials(mouse: SensoriumMouse, files, lengths, first_sample, times, gap, fill):
+    """The screen's trials (a video per Sensorium trial, a grey blank between them) and their frame times.
+
+    Videos are read lazily (the screen writer calls ``data()``); the first is read now for the blank's size
+    and grey level (its mean luminance).
+    """
+    videos: dict[int, np.ndarray] = {}
     image_size, grey = None, 0.0
     trials, stamps = [], []
     tiers, hashes = mouse.tiers.astype(str), mouse.condition_hash
-    trial_idx = getattr(mouse, "trial_idx", None)
     for k, i in enumerate(files):
         i = int(i)
         if k and gap:
@@ -212,26 +197,29 @@ def convert_sensorium_mouse(
                  "data": (lambda k=k, i=i: videos.pop(i) if i in videos else fill(k, i)),
                  "tier": str(tiers[i]), "stim_type": "video", "condition_hash": str(hashes[i]),
                  "sensorium_file": i}
-        if trial_idx is not None and len(trial_idx) == mouse.n_trials:
-            value = trial_idx[i]
+        if mouse.trial_idx is not None:
+            value = mouse.trial_idx[i]
             trial["trial_idx"] = value.item() if isinstance(value, np.generic) else value
         trials.append(trial)
         stamps.append(times[first_sample[k] : first_sample[k] + lengths[i]])
+    return trials, stamps
 
+
+def _write_modalities(out: Path, mouse: SensoriumMouse, stamps, trials, sequences, rate, start_time) -> None:
+    """Write the screen and the three sequences with the mouse's statistics (when it has them)."""
     video_mean, video_std = _statistics(mouse, "videos", None)
-    write_screen_modality(out / "screen", np.concatenate(stamps), trials,
+    write_screen_modality(out / "screen", stamps, trials,
                           mean=None if video_mean is None else float(video_mean[0]),
                           std=None if video_std is None else float(video_std[0]), frame_rate=rate)
-    r_mean, r_std = _statistics(mouse, "responses", n_neurons)
-    write_sequence_modality(out / "responses", responses, rate, start_time, means=r_mean, stds=r_std)
+    r_mean, r_std = _statistics(mouse, "responses", mouse.n_neurons)
+    write_sequence_modality(out / "responses", sequences["responses"], rate, start_time, means=r_mean, stds=r_std)
     b_mean, b_std = _statistics(mouse, "behavior", 2)
     p_mean, p_std = _statistics(mouse, "pupil_center", 2)
     eye_mean = eye_std = None
     if b_mean is not None and p_mean is not None:
         eye_mean, eye_std = np.r_[b_mean[:1], p_mean], np.r_[b_std[:1], p_std]
-    write_sequence_modality(out / "eye_tracker", eye, rate, start_time, means=eye_mean, stds=eye_std)
-    write_sequence_modality(out / "treadmill", tread, rate, start_time,
+    write_sequence_modality(out / "eye_tracker", sequences["eye_tracker"], rate, start_time, means=eye_mean,
+                            stds=eye_std)
+    write_sequence_modality(out / "treadmill", sequences["treadmill"], rate, start_time,
                             means=None if b_mean is None else b_mean[1:2],
                             stds=None if b_std is None else b_std[1:2])
-    write_experiment_meta(out, mouse.name)
-    return out

@@ -123,11 +123,46 @@ def write_mixed_experiment(
         shutil.rmtree(folder)
     t0 = 12.0
     screen_rate = 30.0
-    yy, xx = np.mgrid[0:_H, 0:_W]
+    frame_times, lum = _write_screen(folder / "screen", rng, t0, duration_s, screen_rate)
+    end = frame_times[-1]
+    t_tread, speed = _write_treadmill(folder / "treadmill", rng, t0, end)
+    _write_eye_tracker(folder / "eye_tracker", rng, t0, end, duration_s)
 
-    # --- screen: a random sequence of trials on a 30 Hz monitor. A video stores every frame and its
-    # timestamp; an image, blank or invalid trial stores one frame and one timestamp (its onset) and stays on
-    # screen until the next trial's onset, as in upstream's layout.
+    def lum_at(t: np.ndarray) -> np.ndarray:  # luminance on screen at t (held frame)
+        idx = np.clip(np.searchsorted(frame_times, t + 1e-4) - 1, 0, len(lum) - 1)
+        return np.where(t < frame_times[0], 128.0, lum[idx])
+
+    # --- responses (7.5 Hz, per-neuron phase shifts across the scan)
+    resp_rate = 7.5
+    resp_start = t0 - 0.2
+    n_resp = int((end - resp_start + 0.5) * resp_rate)
+    shifts = np.sort(rng.uniform(0, 1 / resp_rate, n_neurons))
+    w_lum = rng.normal(0, 1.0, n_neurons)
+    w_run = rng.normal(0, 0.5, n_neurons)
+    bias = rng.normal(-0.5, 0.3, n_neurons)
+    times = resp_start + np.arange(n_resp)[:, None] / resp_rate + shifts[None, :]
+    running = np.interp(times, t_tread, speed)
+    rate = _softplus(w_lum * (lum_at(times - MIXED_LATENCY_S) - 128.0) / 40.0 + w_run * running / 10.0 + bias)
+    responses = rng.poisson(rate * 3.0).astype(np.float32)
+    write_sequence_modality(folder / "responses", responses, resp_rate, resp_start, phase_shifts=shifts)
+    write_experiment_meta(folder, "mixed")
+    if truth_dir is not None:
+        Path(truth_dir).mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            Path(truth_dir) / "mixed.npz",
+            description=np.array("SIMULATOR GROUND TRUTH (not part of the format) of the mixed experiment."),
+            latency_s=MIXED_LATENCY_S, w_luminance=w_lum, w_running=w_run, bias=bias, phase_shifts_s=shifts,
+            expected_rate=(rate * 3.0).astype(np.float32), frame_luminance=lum,
+        )
+
+
+def _write_screen(folder: Path, rng, t0: float, duration_s: float, screen_rate: float):
+    """A random sequence of trials on a 30 Hz monitor; return every monitor frame's time and luminance.
+
+    A video stores every frame and its timestamp; an image, blank or invalid trial stores one frame and one
+    timestamp (its onset) and stays on screen until the next trial's onset, as in upstream's layout.
+    """
+    yy, xx = np.mgrid[0:_H, 0:_W]
     trials, lum, stored = [], [], []
     kinds = rng.choice(["image", "video", "blank", "invalid"], size=400, p=[0.35, 0.3, 0.3, 0.05])
     n_frames_total = 0
@@ -164,24 +199,24 @@ def write_mixed_experiment(
         t["trial_idx"] = i
     jitter = rng.uniform(-0.002, 0.002, n_frames_total)
     frame_times = t0 + np.arange(n_frames_total) / screen_rate + jitter  # every monitor frame
-    write_screen_modality(folder / "screen", frame_times[stored], trials, frame_rate=screen_rate)
-    lum = np.asarray(lum)
-    end = frame_times[-1]
+    write_screen_modality(folder, frame_times[stored], trials, frame_rate=screen_rate)
+    return frame_times, np.asarray(lum)
 
-    def lum_at(t: np.ndarray) -> np.ndarray:  # luminance on screen at t (held frame)
-        idx = np.clip(np.searchsorted(frame_times, t + 1e-4) - 1, 0, len(lum) - 1)
-        return np.where(t < frame_times[0], 128.0, lum[idx])
 
-    # --- treadmill (100 Hz) with a dropout
+def _write_treadmill(folder: Path, rng, t0: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """Treadmill speed (100 Hz) with a dropout; return its sample times and the speed without the dropout."""
     tread_rate = 100.0
     t_tread = t0 - 1.0 + np.arange(int((end - t0 + 2.0) * tread_rate)) / tread_rate
     speed = np.abs(gaussian_filter1d(rng.standard_normal(len(t_tread)), 60) * 150 + 5)
     tread = speed[:, None].astype(np.float32)
     drop = int(0.4 * len(tread))
     tread[drop : drop + 50] = np.nan  # 0.5 s of lost encoder samples
-    write_sequence_modality(folder / "treadmill", tread, tread_rate, t_tread[0])
+    write_sequence_modality(folder, tread, tread_rate, t_tread[0])
+    return t_tread, speed
 
-    # --- eye tracker (20 Hz): pupil dilation, its change, x, y; blinks are NaN stretches
+
+def _write_eye_tracker(folder: Path, rng, t0: float, end: float, duration_s: float) -> None:
+    """Eye tracker (20 Hz): pupil dilation, its change, x, y; blinks are NaN stretches."""
     eye_rate = 20.0
     t_eye = t0 - 0.5 + np.arange(int((end - t0 + 1.0) * eye_rate)) / eye_rate
     dilation = 20 + 6 * gaussian_filter1d(rng.standard_normal(len(t_eye)), 15) * 4
@@ -190,27 +225,4 @@ def write_mixed_experiment(
                     18 + np.cumsum(rng.standard_normal(len(t_eye))) * 0.05], axis=1).astype(np.float32)
     for blink in rng.choice(len(t_eye) - 10, size=max(1, int(duration_s / 30)), replace=False):
         eye[blink : blink + 6] = np.nan  # a 0.3 s blink
-    write_sequence_modality(folder / "eye_tracker", eye, eye_rate, t_eye[0])
-
-    # --- responses (7.5 Hz, per-neuron phase shifts across the scan)
-    resp_rate = 7.5
-    resp_start = t0 - 0.2
-    n_resp = int((end - resp_start + 0.5) * resp_rate)
-    shifts = np.sort(rng.uniform(0, 1 / resp_rate, n_neurons))
-    w_lum = rng.normal(0, 1.0, n_neurons)
-    w_run = rng.normal(0, 0.5, n_neurons)
-    bias = rng.normal(-0.5, 0.3, n_neurons)
-    times = resp_start + np.arange(n_resp)[:, None] / resp_rate + shifts[None, :]
-    running = np.interp(times, t_tread, speed)
-    rate = _softplus(w_lum * (lum_at(times - MIXED_LATENCY_S) - 128.0) / 40.0 + w_run * running / 10.0 + bias)
-    responses = rng.poisson(rate * 3.0).astype(np.float32)
-    write_sequence_modality(folder / "responses", responses, resp_rate, resp_start, phase_shifts=shifts)
-    write_experiment_meta(folder, "mixed")
-    if truth_dir is not None:
-        Path(truth_dir).mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            Path(truth_dir) / "mixed.npz",
-            description=np.array("SIMULATOR GROUND TRUTH (not part of the format) of the mixed experiment."),
-            latency_s=MIXED_LATENCY_S, w_luminance=w_lum, w_running=w_run, bias=bias, phase_shifts_s=shifts,
-            expected_rate=(rate * 3.0).astype(np.float32), frame_luminance=lum,
-        )
+    write_sequence_modality(folder, eye, eye_rate, t_eye[0])

@@ -230,6 +230,25 @@ def write_screen_modality(
     timestamps = np.asarray(timestamps, dtype=np.float64)
     if timestamps.ndim != 1 or np.any(np.diff(timestamps) <= 0):
         raise ValueError("`timestamps` must be 1-D and strictly increasing.")
+    counts = _frame_counts(trials, len(timestamps))
+    (folder / "meta").mkdir(parents=True, exist_ok=True)
+    (folder / "data").mkdir(exist_ok=True)
+    np.save(folder / "timestamps.npy", timestamps)
+    sums, sq_sums, count = _write_trials(folder, trials, counts)
+    if mean is None:
+        mean = sums / max(count, 1)
+    if std is None:
+        std = float(np.sqrt(max(sq_sums / max(count, 1) - mean**2, 0.0)))
+    np.save(folder / "meta" / "means.npy", np.asarray(mean, dtype=np.float64))
+    np.save(folder / "meta" / "stds.npy", np.asarray(std, dtype=np.float64))
+    screen_meta: dict[str, Any] = {"modality": "screen", "n_frames": int(len(timestamps)), "n_trials": len(trials)}
+    if frame_rate is not None:
+        screen_meta["frame_rate"] = float(frame_rate)
+    (folder / "meta.yml").write_text(yaml.safe_dump(screen_meta, sort_keys=False))
+
+
+def _frame_counts(trials: Sequence[dict[str, Any]], n_timestamps: int) -> list[int]:
+    """Stored frames of each trial (a video's frames; 1 for the others), checked against the timestamps."""
     counts = []
     for i, trial in enumerate(trials):
         kind = trial.get("modality")
@@ -254,14 +273,16 @@ def write_screen_modality(
                     f"screen until the next trial's first timestamp; got num_frames={trial['num_frames']}."
                 )
             counts.append(1)
-    if sum(counts) != len(timestamps):
+    if sum(counts) != n_timestamps:
         raise ValueError(
             f"The trials store {sum(counts)} frames (one per video frame, one per image/blank/invalid trial) but "
-            f"{len(timestamps)} timestamps were given."
+            f"{n_timestamps} timestamps were given."
         )
-    (folder / "meta").mkdir(parents=True, exist_ok=True)
-    (folder / "data").mkdir(exist_ok=True)
-    np.save(folder / "timestamps.npy", timestamps)
+    return counts
+
+
+def _write_trials(folder: Path, trials: Sequence[dict[str, Any]], counts: list[int]) -> tuple[float, float, int]:
+    """Write each trial's meta YAML and array; return the sum, sum of squares and count of the stored pixels."""
     first = 0
     sums, sq_sums, count = 0.0, 0.0, 0
     image_size = None
@@ -282,16 +303,7 @@ def write_screen_modality(
         meta = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in meta.items()}
         (folder / "meta" / f"{trial_name(i)}.yml").write_text(yaml.safe_dump(meta, sort_keys=False))
         first += n
-    if mean is None:
-        mean = sums / max(count, 1)
-    if std is None:
-        std = float(np.sqrt(max(sq_sums / max(count, 1) - mean**2, 0.0)))
-    np.save(folder / "meta" / "means.npy", np.asarray(mean, dtype=np.float64))
-    np.save(folder / "meta" / "stds.npy", np.asarray(std, dtype=np.float64))
-    screen_meta: dict[str, Any] = {"modality": "screen", "n_frames": int(len(timestamps)), "n_trials": len(trials)}
-    if frame_rate is not None:
-        screen_meta["frame_rate"] = float(frame_rate)
-    (folder / "meta.yml").write_text(yaml.safe_dump(screen_meta, sort_keys=False))
+    return sums, sq_sums, count
 
 
 def _trial_data(data: np.ndarray | Callable[[], np.ndarray], kind: str, n_frames: int, index: int) -> np.ndarray:

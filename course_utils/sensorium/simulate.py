@@ -285,35 +285,57 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
     name = f"dynamic9000{mouse_number}-{mouse_number}-{seed % 10 + 1}-Video-{_hash(f'demo-{seed}')}"
     folder = out_dir / name
     new_style = mouse_number % 2 == 1  # string trial_idx and per-frame statistics; else neither
-    # --- the population: integer µm positions, retinotopy from cortical x, y to azimuth, elevation
+    pop = _population(rng, n_neurons, mouse_number)
+    tiers_arr, clip_arr, family_arr, length_arr, clip_frames = _trial_plan(
+        rng, n_train, n_oracle_clips, n_repeats, min_frames, max_frames)
+    plan = {"tiers": tiers_arr, "clips": clip_arr, "families": family_arr, "lengths": length_arr}
+    clip_videos, clip_drive = _clip_drives(rng, pop, clip_arr, family_arr, clip_frames, pre_frames)
+    expected, hidden, stats_pool = _write_trials(folder, rng, pop, plan, clip_videos, clip_drive, max_frames,
+                                                 pre_frames)
+    condition_hash = np.array([_hash(f"{seed}-{mouse_number}-clip{c}", 22) for c in clip_arr])
+    recording_number = _write_meta(folder, rng, pop, plan, condition_hash, stats_pool, new_style)
+    _write_truth(out_dir / GROUND_TRUTH_FOLDER, name, pop, plan, expected, hidden, recording_number)
+
+
+def _population(rng, n_neurons: int, mouse_number: int) -> dict:
+    """The model population: integer µm positions, retinotopy from cortical x, y to azimuth, elevation, and
+    each neuron's receptive field, gain, baseline and behavioural modulation."""
     coords_um = np.column_stack([rng.integers(-300, 301, n_neurons), rng.integers(-300, 301, n_neurons),
                                  rng.integers(180, 261, n_neurons)]).astype(np.int64)
     centres_px = np.column_stack(
         [8 + (coords_um[:, 0] + 300) / 600 * (VIDEO_WIDTH - 16), 6 + (coords_um[:, 1] + 300) / 600 * (VIDEO_HEIGHT - 12)]
     ) + rng.normal(0, 2.0, (n_neurons, 2))
     gabor_pair, rf_params = _gabors(rng, n_neurons, centres_px)
-    kernels = _temporal_kernels(rng, n_neurons)
-    complex_cell = rng.random(n_neurons) < 0.3
-    gain = rng.uniform(1.2, 2.0, n_neurons)  # per std of the neuron's drive
-    baseline = rng.uniform(-0.5, 0.5, n_neurons) + EVENT_RATE_OFFSET
-    beta_running = rng.uniform(0.0, 0.5, n_neurons)  # log-gain per z-scored running speed
-    beta_pupil = rng.uniform(-0.1, 0.3, n_neurons)
-    amplitude = rng.lognormal(np.log(3.5), 0.5, n_neurons)  # response units per event of mean size
-    unit_ids = np.arange(1, n_neurons + 1, dtype=np.int64) + 1000 * mouse_number
+    pop = {"coords_um": coords_um, "centres_px": centres_px, "gabor_pair": gabor_pair, "rf_params": rf_params}
+    pop["kernels"] = _temporal_kernels(rng, n_neurons)
+    pop["complex_cell"] = rng.random(n_neurons) < 0.3
+    pop["gain"] = rng.uniform(1.2, 2.0, n_neurons)  # per std of the neuron's drive
+    pop["baseline"] = rng.uniform(-0.5, 0.5, n_neurons) + EVENT_RATE_OFFSET
+    pop["beta_running"] = rng.uniform(0.0, 0.5, n_neurons)  # log-gain per z-scored running speed
+    pop["beta_pupil"] = rng.uniform(-0.1, 0.3, n_neurons)
+    pop["amplitude"] = rng.lognormal(np.log(3.5), 0.5, n_neurons)  # response units per event of mean size
+    pop["unit_ids"] = np.arange(1, n_neurons + 1, dtype=np.int64) + 1000 * mouse_number
+    return pop
 
-    tiers_arr, clip_arr, family_arr, length_arr, clip_frames = _trial_plan(
-        rng, n_train, n_oracle_clips, n_repeats, min_frames, max_frames)
-    n_trials = len(tiers_arr)
+
+def _clip_drives(rng, pop, clip_arr, family_arr, clip_frames, pre_frames) -> tuple[dict, dict]:
+    """Each clip's video and the population's drive to it, in units of each neuron's spread over natural clips."""
     makers = {"natural_noise": _make_video, "drifting_grating": _make_grating, "static_image": _make_image}
     clip_family = {int(c): str(f) for c, f in zip(clip_arr, family_arr, strict=True)}
     clip_videos = {c: makers[f](rng, int(clip_frames[c]), pre_frames) for c, f in sorted(clip_family.items())}
-    clip_drive = {c: _drive(v, gabor_pair, kernels, complex_cell)[:, pre_frames:] for c, v in clip_videos.items()}
+    clip_drive = {c: _drive(v, pop["gabor_pair"], pop["kernels"], pop["complex_cell"])[:, pre_frames:]
+                  for c, v in clip_videos.items()}
     # drive in units of each neuron's spread over the natural clips, so the event rate is sparse for every neuron
     natural = np.concatenate([d for c, d in clip_drive.items() if clip_family[c] == "natural_noise"], axis=1)
     drive_mean, drive_std = natural.mean(axis=1, keepdims=True), natural.std(axis=1, keepdims=True) + 1e-12
-    clip_drive = {c: (d - drive_mean) / drive_std for c, d in clip_drive.items()}
-    condition_hash = np.array([_hash(f"{seed}-{mouse_number}-clip{c}", 22) for c in clip_arr])
+    return clip_videos, {c: (d - drive_mean) / drive_std for c, d in clip_drive.items()}
 
+
+def _write_trials(folder, rng, pop, plan, clip_videos, clip_drive, max_frames, pre_frames):
+    """Simulate and write every trial's arrays under ``data/``; return the expected and hidden responses
+    and the training arrays the statistics are computed from."""
+    n_trials, n_neurons = len(plan["tiers"]), len(pop["unit_ids"])
+    gain, baseline, amplitude = pop["gain"], pop["baseline"], pop["amplitude"]
     data = {kind: folder / "data" / kind for kind in STAT_KINDS}
     for path in data.values():
         path.mkdir(parents=True, exist_ok=True)
@@ -322,13 +344,14 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
     stats_pool: dict[str, list[np.ndarray]] = {kind: [] for kind in STAT_KINDS}
     mean_event_size = float(np.exp(0.5**2 / 2))
     for i in range(n_trials):
-        clip, n_frames = int(clip_arr[i]), int(length_arr[i])
+        clip, n_frames, tier = int(plan["clips"][i]), int(plan["lengths"][i]), plan["tiers"][i]
         pupil, speed, centre = _behaviour(rng, n_frames)
         running_z = (speed - 6.0) / 10.0
         pupil_z = (pupil - 20.0) / 6.0
         drive = clip_drive[clip][:, :n_frames]
         event_rate = np.logaddexp(0.0, gain[:, None] * drive + baseline[:, None])  # softplus, events per frame
-        event_rate *= np.exp(beta_running[:, None] * running_z[None] + beta_pupil[:, None] * pupil_z[None])
+        event_rate *= np.exp(pop["beta_running"][:, None] * running_z[None]
+                             + pop["beta_pupil"][:, None] * pupil_z[None])
         events = rng.poisson(event_rate) * rng.lognormal(0.0, 0.5, event_rate.shape)
         responses = amplitude[:, None] * events + rng.exponential(RESIDUE_SCALE, event_rate.shape)
 
@@ -341,7 +364,7 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
         video[:, :, :n_frames] = np.moveaxis(clip_videos[clip][pre_frames : pre_frames + n_frames], 0, -1)
         expected[i, :, :n_frames] = amplitude[:, None] * mean_event_size * event_rate + RESIDUE_SCALE
         hidden[i, :, :n_frames] = responses
-        if tiers_arr[i] in TEST_TIERS:
+        if tier in TEST_TIERS:
             responses = np.zeros_like(responses)  # withheld, as in the public release
         arrays = {
             "videos": video,
@@ -351,29 +374,35 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
         }
         for kind, array in arrays.items():
             np.save(data[kind] / f"{i}.npy", array)
-            if tiers_arr[i] == "train":
+            if tier == "train":
                 stats_pool[kind].append(array)
+    return expected, hidden, stats_pool
 
-    # --- meta: neurons, trials, statistics over the training tier
+
+def _write_meta(folder, rng, pop, plan, condition_hash, stats_pool, new_style) -> np.ndarray:
+    """Write ``meta/``: neurons, trials, statistics over the training tier; return the recording order."""
     meta = folder / "meta"
     (meta / "neurons").mkdir(parents=True, exist_ok=True)
     (meta / "trials").mkdir(parents=True, exist_ok=True)
-    np.save(meta / "neurons" / "unit_ids.npy", unit_ids)
-    np.save(meta / "neurons" / "cell_motor_coordinates.npy", coords_um)
-    np.save(meta / "trials" / "tiers.npy", tiers_arr)
+    np.save(meta / "neurons" / "unit_ids.npy", pop["unit_ids"])
+    np.save(meta / "neurons" / "cell_motor_coordinates.npy", pop["coords_um"])
+    np.save(meta / "trials" / "tiers.npy", plan["tiers"])
     np.save(meta / "trials" / "condition_hash.npy", condition_hash)
-    recording_number = rng.permutation(n_trials) + 100
+    recording_number = rng.permutation(len(plan["tiers"])) + 100
     if new_style:  # recording ids as strings; static-image trials as "a--b", as in the real release
         trial_idx = np.array([f"{r}--{c}" if f == "static_image" else str(r)
-                              for r, c, f in zip(recording_number, clip_arr, family_arr, strict=True)])
+                              for r, c, f in zip(recording_number, plan["clips"], plan["families"], strict=True)])
         np.save(meta / "trials" / "trial_idx.npy", trial_idx)
     for kind, stats in _statistics(stats_pool, per_frame=new_style).items():
         stat_dir = meta / "statistics" / kind / "all"
         stat_dir.mkdir(parents=True, exist_ok=True)
         for stat, value in stats.items():
             np.save(stat_dir / f"{stat}.npy", np.asarray(value, dtype=np.float64))
+    return recording_number
 
-    truth_dir = out_dir / GROUND_TRUTH_FOLDER
+
+def _write_truth(truth_dir, name, pop, plan, expected, hidden, recording_number) -> None:
+    """The simulator's ground truth for one mouse (not part of the real format)."""
     truth_dir.mkdir(exist_ok=True)
     np.savez_compressed(
         truth_dir / f"{name}.npz",
@@ -383,22 +412,22 @@ def _write_mouse(out_dir, rng, seed, mouse_number, n_neurons, n_train, n_oracle_
             "withheld_responses hold the test-tier responses the mouse folder withholds; stimulus_family says "
             "which kind of clip each trial showed; recording_number is the order the trials were recorded in."
         ),
-        unit_ids=unit_ids,
-        rf_center_px=centres_px,
-        spatial_rf=gabor_pair[0].astype(np.float32),
-        spatial_rf_quadrature=gabor_pair[1].astype(np.float32),
-        temporal_kernel=kernels,
-        is_complex_cell=complex_cell,
-        gain=gain,
-        baseline=baseline,
-        beta_running=beta_running,
-        beta_pupil=beta_pupil,
-        amplitude=amplitude,
+        unit_ids=pop["unit_ids"],
+        rf_center_px=pop["centres_px"],
+        spatial_rf=pop["gabor_pair"][0].astype(np.float32),
+        spatial_rf_quadrature=pop["gabor_pair"][1].astype(np.float32),
+        temporal_kernel=pop["kernels"],
+        is_complex_cell=pop["complex_cell"],
+        gain=pop["gain"],
+        baseline=pop["baseline"],
+        beta_running=pop["beta_running"],
+        beta_pupil=pop["beta_pupil"],
+        amplitude=pop["amplitude"],
         rates_per_frame=expected,
-        withheld_responses=np.where(np.isin(tiers_arr, TEST_TIERS)[:, None, None], hidden, np.nan),
-        stimulus_family=family_arr.astype(str),
+        withheld_responses=np.where(np.isin(plan["tiers"], TEST_TIERS)[:, None, None], hidden, np.nan),
+        stimulus_family=plan["families"].astype(str),
         recording_number=recording_number,
-        **rf_params,
+        **pop["rf_params"],
     )
 
 

@@ -260,36 +260,11 @@ def _fit(net: SensoriumModel, mice: Mapping[str, SensoriumMouse], loader: MultiM
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=2)
     history = History("epoch", "loss", "oracle", "seconds")
     stopper = EarlyStopping(config.patience, mode="max")
-    steps, started, out_of_time = 0, time.perf_counter(), False
+    steps, started = 0, time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        model.train()
-        losses = []
-        bar = progress_bar(loader, progress=config.progress and rank == 0, desc=f"epoch {epoch}/{config.epochs}",
-                           leave=False)
-        for mouse_name, batch in bar:
-            batch = {k: v.to(device) for k, v in batch.items()}
-            rates = model(batch["video"], batch["behavior"], mouse_name)
-            loss = poisson_loss(rates, batch["responses"], skip_frames=config.loss_skip_frames)
-            loss = loss + config.readout_l1 * net.regularizer(mouse_name)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            steps += 1
-            if config.max_steps is not None and steps >= config.max_steps:
-                out_of_time = True
-                break
-            if config.max_minutes is not None and time.perf_counter() - started > 60 * config.max_minutes:
-                out_of_time = True
-                break
-        score = torch.tensor(0.0, dtype=torch.float64)
-        if rank == 0:
-            per_neuron = oracle_correlation(model, mice, config.behavior_as_channels)
-            score = torch.tensor(float(np.concatenate(list(per_neuron.values())).mean()), dtype=torch.float64)
-        if world_size > 1:
-            dist.broadcast(score, src=0)  # every process takes the same early-stopping decision
-        score_value = float(score)
+        losses, steps, out_of_time = _train_epoch(model, net, loader, optimizer, config, device, rank, epoch, steps,
+                                                  started)
+        score_value = _oracle_score(model, mice, config, rank, world_size)
         history.log(epoch=epoch, loss=float(np.mean(losses)) if losses else float("nan"), oracle=score_value,
                     seconds=time.perf_counter() - started)
         if config.progress and rank == 0:
@@ -305,3 +280,38 @@ def _fit(net: SensoriumModel, mice: Mapping[str, SensoriumMouse], loader: MultiM
     best = stopper.best if stopper.best_epoch is not None else None
     return {"history": dict(history), "best_epoch": stopper.best_epoch, "best": best}
 
+
+def _train_epoch(model, net, loader, optimizer, config: TrainConfig, device: torch.device, rank: int, epoch: int,
+                 steps: int, started: float) -> tuple[list[float], int, bool]:
+    """One pass over the loader; returns the step losses, the steps so far, and whether a step/time budget ran out."""
+    model.train()
+    losses = []
+    bar = progress_bar(loader, progress=config.progress and rank == 0, desc=f"epoch {epoch}/{config.epochs}",
+                       leave=False)
+    for mouse_name, batch in bar:
+        batch = {k: v.to(device) for k, v in batch.items()}
+        rates = model(batch["video"], batch["behavior"], mouse_name)
+        loss = poisson_loss(rates, batch["responses"], skip_frames=config.loss_skip_frames)
+        loss = loss + config.readout_l1 * net.regularizer(mouse_name)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        steps += 1
+        if config.max_steps is not None and steps >= config.max_steps:
+            return losses, steps, True
+        if config.max_minutes is not None and time.perf_counter() - started > 60 * config.max_minutes:
+            return losses, steps, True
+    return losses, steps, False
+
+
+def _oracle_score(model, mice: Mapping[str, SensoriumMouse], config: TrainConfig, rank: int, world_size: int) -> float:
+    """Mean oracle single-trial correlation, computed on rank 0 and shared so every process stops together."""
+    score = torch.tensor(0.0, dtype=torch.float64)
+    if rank == 0:
+        per_neuron = oracle_correlation(model, mice, config.behavior_as_channels)
+        score = torch.tensor(float(np.concatenate(list(per_neuron.values())).mean()), dtype=torch.float64)
+    if world_size > 1:
+        dist.broadcast(score, src=0)  # every process takes the same early-stopping decision
+    return float(score)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..training import reuse_training
+from ..training import reuse_training, torch_threads
 from .compat import new_trial, seed_task, trial_source
 
 __all__ = ["AgentHistory", "require_sb3", "train_agent", "play_trials"]  # and TrialEpisodes (lazy)
@@ -244,7 +244,6 @@ def train_agent(
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
     RecurrentPPO = require_sb3()
-    import torch
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -336,14 +335,11 @@ def train_agent(
 
     def train() -> dict:
         budget = _Budget()
-        previous = torch.get_num_threads()
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
         try:
-            agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
-            budget.evaluate()
+            with torch_threads(num_threads):
+                agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
+                budget.evaluate()
         finally:
-            torch.set_num_threads(previous)
             budget.bar.close()
         return asdict(history)
 

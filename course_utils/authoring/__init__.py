@@ -1,5 +1,8 @@
 """Authoring tools used by the build (not by learners): chapter copies for the book, the data page,
-the chapters' setup cell, and the repository URL setting.
+the chapters' setup cell, the repository URL setting, and (:mod:`.student`) the student notebooks.
+
+This subpackage is left out of the wheel learners install (``pyproject.toml``); the commands that use it,
+``python -m course_utils book ...`` and ``exercises build``, run from a checkout of the repository.
 
 The repository URL lives in ONE place, ``book/_config.yml`` (``repository.url``). The book's Colab launch
 buttons read it directly; the chapters' setup cells, ``pyproject.toml`` and the README carry copies that
@@ -18,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from . import __version__
-from .manifest import demo_generator, load_manifest
+from .. import __version__
+from ..manifest import demo_generator, load_manifest
 
 SOLUTION_TAG = "solution"
 CHAPTER_GLOB = "[0-9][0-9]_*.py"
@@ -27,7 +30,7 @@ CHAPTER_GLOB = "[0-9][0-9]_*.py"
 
 def repo_root() -> Path:
     """The checkout's root folder; a clear error when the package is installed without one."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # course_utils/authoring/__init__.py
     if not (root / "book" / "_config.yml").is_file():
         raise FileNotFoundError(
             "Authoring commands need the course repository checked out (book/_config.yml not found next to "

@@ -1,8 +1,7 @@
 """Generate student notebooks: each ``solution`` cell becomes a stub, everything else stays.
 
-Also :func:`reuse_training` (defined in :mod:`course_utils.training`), which lets the test run of the student
-notebooks (``make test``) reuse the networks the instructor chapters trained minutes earlier instead of
-training them again.
+An authoring tool (``python -m course_utils exercises build``), not in the learners' wheel. The test run of
+the student notebooks reuses the chapters' trainings through :func:`course_utils.training.reuse_training`.
 """
 
 from __future__ import annotations
@@ -11,12 +10,9 @@ import ast
 import re
 from pathlib import Path
 
-# reuse_training is a training helper that the course's training loops call, so it lives in
-# course_utils.training (below the sources in the import graph); its names stay importable from here.
-from ..training import _CALLS, REUSE_ENV, reuse_training  # noqa: F401
+from . import CHAPTER_GLOB, SOLUTION_TAG
 
 EXERCISE_HEADING = re.compile(r"Exercise\s+(\d+\.\d+)")
-SOLUTION_TAG = "solution"
 
 
 def _names_assigned(node: ast.stmt) -> list[str]:
@@ -106,7 +102,7 @@ def build_student_notebooks(src: str | Path = "notebooks", out: str | Path = "_s
     src, out = Path(src), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted(src.glob("[0-9][0-9]_*.py")):
+    for path in sorted(src.glob(CHAPTER_GLOB)):
         nb = student_notebook(path)
         target = out / (path.stem + ".ipynb")
         nbformat.write(nb, target)
