@@ -65,7 +65,7 @@ help:
 	@echo "make chapter NB=01_neurotask_loading   execute one chapter into book/notebooks/"
 	@echo "make student build student notebooks (solutions replaced by stubs) into _student/"
 	@echo "make student-check   build the student notebooks and execute them (part of make test)"
-	@echo "make setup-cells     rewrite every chapter's setup cell from course_utils/authoring.py"
+	@echo "make setup-cells     rewrite every chapter's setup cell from course_utils/authoring/"
 	@echo "make test-colab       Colab's preinstalled versions + the setup cell + a chapter (minutes, needs pip)"
 	@echo "make test-torchless PYTHON=python3.13   the suite without torch (what needs torch is skipped)"
 	@echo "make real-data       fetch and verify every sample file, run every chapter on them (internet)"
@@ -150,7 +150,7 @@ student-check: $(INSTALLED)
 	  $(TIMED) student-check env COURSE_FAST=$(COURSE_FAST) COURSE_REUSE_TRAINING=$$reuse \
 	  $(PY) -m pytest $(patsubst notebooks/%.py,_student/%.ipynb,$(ORDERED)) $(NBMAKE) $(XDIST) --durations=0
 
-# After a version bump or a change to course_utils/authoring.py's setup_cell(): every chapter's setup cell.
+# After a version bump or a change to course_utils/authoring/'s setup_cell(): every chapter's setup cell.
 setup-cells: $(INSTALLED)
 	$(PY) -c "from course_utils.authoring import write_setup_cells as w; print(*w() or ['nothing to change'], sep='\n')"
 
