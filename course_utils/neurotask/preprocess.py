@@ -199,12 +199,33 @@ def _gather(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.take(values, columns, axis=1) if values.flags.c_contiguous else values[:, columns]
 
 
+def _reduceat_index(seg_start: np.ndarray, seg_len: np.ndarray, n: int) -> np.ndarray | None:
+    """Indices for ``ufunc.reduceat``: segment j is reduced into output 2j (the odd outputs are the gaps).
+
+    None when reduceat cannot express the segments (an empty segment, or one ending at the last row that is
+    not the last segment).
+    """
+    if len(seg_start) == 0 or (seg_len < 1).any():
+        return None
+    index = np.empty(2 * len(seg_start), dtype=np.intp)
+    index[0::2] = seg_start
+    index[1::2] = seg_start + seg_len
+    if index[-1] == n:  # the last segment runs to the end: reduceat's last output does exactly that
+        index = index[:-1]
+    return index if index.max(initial=0) < n else None
+
+
+def _segment_reduce(ufunc, values: np.ndarray, index: np.ndarray, dtype=None) -> np.ndarray:
+    return np.ascontiguousarray(ufunc.reduceat(values, index, axis=1, dtype=dtype)[:, ::2])
+
+
 def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
     """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
 
-    ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
-    ``any`` (non-zero anywhere), ``first``. Short bins: k gathers of the output's size; long bins (k >= 4,
-    no partial bin): one gather of the binned rows and one matrix-vector product. Never a Python step per bin.
+    ``sum`` (integers summed as int64, floats in their dtype, left to right; NaN stays NaN), ``mean`` (NaN
+    ignored), ``any`` (non-zero anywhere), ``first``. One ``ufunc.reduceat`` over all segments (no copy of
+    the rows); segments reduceat cannot express (empty, unsorted to the last row) take ``k`` gathers of the
+    output's size. Never a Python step per bin.
 
     Returns
     -------
@@ -218,8 +239,11 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
 
     Taught in chapter 01_neurotask_loading.
     """
+    if rule not in RULES:
+        raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
     if rule == "first":
         return _gather(values, seg_start)
+    index = _reduceat_index(seg_start, seg_len, values.shape[1])
     if rule == "mean":
         values = values.astype(np.float64, copy=False)
         finite = np.isfinite(values)
@@ -231,24 +255,21 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
             return total / count
     if rule == "any":
         values = values if values.dtype == bool else np.nan_to_num(values.astype(np.float64)) != 0
-        return reduce_segments(values.astype(np.float32), seg_start, seg_len, k, "sum") > 0
-    if rule != "sum":
-        raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
-    if values.dtype.kind in "iub":
-        values = values.astype(np.int64, copy=False)
-    partial = bool((seg_len < k).any())
-    if not partial and k >= 4:  # long bins: keep the binned rows, then one reduction over a (.., k) axis
-        n = values.shape[1]
-        edges = np.zeros(n + 1, dtype=np.int8)
-        edges[seg_start] += 1
-        edges[seg_start + k] -= 1
-        inside = np.cumsum(edges[:-1], dtype=np.int8) > 0
-        kept = np.ascontiguousarray(values if inside.all() else _gather(values, np.flatnonzero(inside)))
-        exact = kept if kept.dtype.kind == "f" else kept.astype(np.float64)  # integers: exact below 2**53
-        # a matrix-vector product sums k values far faster than sum(axis=-1) over a short axis
-        total = (exact.reshape(-1, k) @ np.ones(k, dtype=exact.dtype)).reshape(values.shape[0], len(seg_start))
-        return total if kept.dtype.kind == "f" else total.astype(np.int64)
+        if index is not None:
+            return _segment_reduce(np.logical_or, values, index)
+        return _gathered_sum(values.astype(np.int64), seg_start, seg_len, k) > 0
+    integer = values.dtype.kind in "iub"
+    if index is not None:
+        return _segment_reduce(np.add, values, index, np.int64 if integer else None)
+    return _gathered_sum(values.astype(np.int64) if integer else values, seg_start, seg_len, k)
+
+
+def _gathered_sum(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int) -> np.ndarray:
+    """Sum of each segment by ``k`` gathers of the output's size (the general path; also left to right)."""
+    if len(seg_start) == 0:
+        return np.zeros((values.shape[0], 0), dtype=values.dtype)
     last_row = values.shape[1] - 1
+    partial = bool((seg_len < k).any())
     total = _gather(values, seg_start)
     for j in range(1, k):
         part = _gather(values, np.minimum(seg_start + j, last_row))
