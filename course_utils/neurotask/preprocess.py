@@ -422,12 +422,15 @@ def _rebin_columns(
     block_names = [c for c in names if rules[c] == "sum"]
     block = reduce_segments(_block(df, block_names), seg_start, seg_len, k, "sum") if block_names else None
     columns: dict[str, object] = {}
-    for name, series in df.items():
+    for name in names:
         rule = rules[name]
+        if rule == "sum":
+            continue
+        series = df[name]
         if rule == "first":  # numpy-backed or an extension array (text): take keeps its type
             columns[name] = series.array.take(seg_start) if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) \
                 else series.to_numpy()[seg_start]
-        elif rule != "sum":
+        else:
             values = series.to_numpy(dtype=np.float64 if rule == "mean" else None)[None, :]
             columns[name] = reduce_segments(values, seg_start, seg_len, k, rule)[0]
     return frame_from_columns(names, block_names, block, columns)
@@ -672,7 +675,7 @@ def _session_rows(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
 
 def _block(df: pd.DataFrame, names: list[str], dtype=None) -> np.ndarray:
     """``df[names]`` as a (columns, rows) array: a view when the names are consecutive columns of one dtype."""
-    position = {name: i for i, name in enumerate(df.columns)}  # (label look-ups are slow with str columns)
+    position = {name: i for i, name in enumerate(df.columns.tolist())}  # (label look-ups are slow with str columns)
     first = position[names[0]] if names else 0
     if names and all(position[name] == first + i for i, name in enumerate(names)):
         values = df.iloc[:, first : first + len(names)].to_numpy(dtype=dtype)
@@ -788,7 +791,7 @@ def process_data(
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
     _check_numeric(df, neurons + behavior_columns, "process_data")
     all_counts = _block(df, neurons).T
-    all_beh = df[behavior_columns].to_numpy(dtype=np.float64)
+    all_beh = np.column_stack([df[c].to_numpy(dtype=np.float64) for c in behavior_columns])  # no sub-frame
     starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
     trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
     trial_end_of_row = np.repeat(ends_all, ends_all - starts_all) if respect_trials else None
