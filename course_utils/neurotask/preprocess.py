@@ -766,35 +766,18 @@ def process_data(
     """
     behavior_columns = [behavior_columns] if isinstance(behavior_columns, str) else list(behavior_columns)
     _require(df, ["animal", "session", "trial_id", *behavior_columns], "process_data")
-    if not behavior_columns:
-        raise ValueError(
-            "behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y']."
-        )
-    if int(bins_before) != bins_before or bins_before < 0:
-        raise ValueError(f"bins_before must be an integer >= 0, got {bins_before}.")
-    if int(bins_after) != bins_after or bins_after < 1:
-        raise ValueError(f"bins_after must be an integer >= 1 (1 = the concurrent bin), got {bins_after}.")
-    bins_before, bins_after = int(bins_before), int(bins_after)
-    ranges = {
-        "training_range": _check_range("training_range", training_range),
-        "valid_range": _check_range("valid_range", valid_range),
-        "testing_range": _check_range("testing_range", testing_range),
-    }
-    ordered = sorted(ranges.items(), key=lambda kv: kv[1])
-    for (name_a, (_, end_a)), (name_b, (start_b, _)) in zip(ordered, ordered[1:], strict=False):
-        if start_b < end_a:
-            raise ValueError(
-                f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage)."
-            )
+    bins_before, bins_after, ranges = _check_decoding_args(behavior_columns, bins_before, bins_after, {
+        "training_range": training_range, "valid_range": valid_range, "testing_range": testing_range})
     neurons = neuron_columns(df)
     if not neurons:
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
     _check_numeric(df, neurons + behavior_columns, "process_data")
     all_counts = _block(df, neurons).T
     all_beh = np.column_stack([df[c].to_numpy(dtype=np.float64) for c in behavior_columns])  # no sub-frame
-    starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
-    trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
-    trial_end_of_row = np.repeat(ends_all, ends_all - starts_all) if respect_trials else None
+    if respect_trials:
+        starts_all, ends_all = trial_bounds(df)
+        trial_start_of_row = np.repeat(starts_all, ends_all - starts_all)
+        trial_end_of_row = np.repeat(ends_all, ends_all - starts_all)
 
     lists: list[list[np.ndarray]] = [[] for _ in range(6)]
     sessions: list[dict] = []
@@ -803,24 +786,7 @@ def process_data(
         contiguous = rows[-1] - rows[0] + 1 == n_rows
         pick = slice(rows[0], rows[-1] + 1) if contiguous else rows
         counts = all_counts[pick]  # (rows, neurons); a view of the table's block when it is one
-        # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
-        sums = counts.sum(axis=0, dtype=np.float64)
-        absent = np.isnan(sums)
-        if absent.any():
-            all_nan = np.isnan(counts[:, absent]).all(axis=0)
-            if not all_nan.all():
-                name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
-                raise ValueError(
-                    f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
-                    "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
-                )
-        fires = ~absent & (sums != 0)
-        unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
-        if unsure.any():
-            fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
-        kept = [name for name, ok in zip(neurons, fires, strict=True) if ok]
-        if not kept:
-            raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
+        fires = _firing_columns(counts, neurons, key)
         base = np.ascontiguousarray(counts[:, fires], dtype=dtype)
         del counts
         beh = all_beh[pick].astype(dtype)
@@ -829,66 +795,119 @@ def process_data(
             raise ValueError(
                 f"Behaviour column(s) {bad} have NaN in session {key}; drop or fill those rows first."
             )
-
         local = np.arange(n_rows)
         ok = (local >= bins_before) & (local + bins_after - 1 < n_rows)
         if respect_trials:
-            t_start = trial_start_of_row[rows] - rows[0] if contiguous else None
             if not contiguous:
                 raise ValueError(
                     f"The rows of session {key} are not contiguous; sort the table by its ids first."
                 )
-            t_end = trial_end_of_row[rows] - rows[0]
+            t_start, t_end = trial_start_of_row[pick] - rows[0], trial_end_of_row[pick] - rows[0]
             ok &= (local - bins_before >= t_start) & (local + bins_after - 1 < t_end)
-
-        bounds = {}
-        for name, (a, b) in ranges.items():
-            lo, hi = int(np.round(a * n_rows)), int(np.round(b * n_rows))
-            targets = (
-                np.flatnonzero(
-                    ok[lo:hi] & (local[lo:hi] - bins_before >= lo) & (local[lo:hi] + bins_after - 1 < hi)
-                )
-                + lo
-            )
-            if len(targets) == 0:
-                raise ValueError(
-                    f"{name} {list(ranges[name])} leaves no bins in session {key} ({n_rows} bins, "
-                    f"bins_before={bins_before}): widen the range or shorten the history."
-                )
-            bounds[name] = (lo, hi, targets)
-
-        stats = {}
-        if zscore:
-            lo, hi, _ = bounds["training_range"]
-            mean = base[lo:hi].mean(axis=0)
-            std = base[lo:hi].std(axis=0)
-            std[std == 0] = 1.0
-            base -= mean
-            base /= std
-            y_mean = beh[bounds["training_range"][2]].mean(axis=0)
-            beh -= y_mean
-            stats = {"x_mean": mean, "x_std": std, "y_mean": y_mean}
-        windows = sliding_window_view(base, bins_before + 1, axis=0).transpose(0, 2, 1)  # (T - bb, L, N) view
-        y_windows = (
-            None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
-        )
-        for slot, name in enumerate(("training_range", "valid_range", "testing_range")):
-            _, _, targets = bounds[name]
-            is_run = targets[-1] - targets[0] + 1 == len(targets)
-            sel = slice(targets[0], targets[-1] + 1) if is_run else targets
-            if is_run:
-                X = windows[targets[0] - bins_before : targets[-1] + 1 - bins_before]
-            else:
-                X = windows[targets - bins_before]
-            y = beh[sel] if y_windows is None else y_windows[sel]
+        bounds = _split_targets(ok, ranges, bins_before, bins_after, key)
+        stats = _zscore_in_place(base, beh, bounds["training_range"]) if zscore else {}
+        for slot, (X, y) in enumerate(_split_windows(base, beh, bounds, bins_before, bins_after)):
             lists[2 * slot].append(X)
-            lists[2 * slot + 1].append(np.ascontiguousarray(y))
+            lists[2 * slot + 1].append(y)
         sessions.append(
             {
                 "key": dict(zip([k for k in SESSION_KEYS if k in df.columns], key, strict=True)),
-                "neurons": kept,
+                "neurons": [name for name, on in zip(neurons, fires, strict=True) if on],
                 "rows": {name: len(bounds[name][2]) for name in bounds},
                 **stats,
             }
         )
     return DecodingArrays(lists, sessions)
+
+
+def _check_decoding_args(
+    behavior_columns: list[str], bins_before: int, bins_after: int, ranges: dict[str, Sequence[float]]
+) -> tuple[int, int, dict[str, tuple[float, float]]]:
+    """process_data's argument checks: history lengths, and three split ranges that do not overlap."""
+    if not behavior_columns:
+        raise ValueError(
+            "behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y']."
+        )
+    if int(bins_before) != bins_before or bins_before < 0:
+        raise ValueError(f"bins_before must be an integer >= 0, got {bins_before}.")
+    if int(bins_after) != bins_after or bins_after < 1:
+        raise ValueError(f"bins_after must be an integer >= 1 (1 = the concurrent bin), got {bins_after}.")
+    checked = {name: _check_range(name, value) for name, value in ranges.items()}
+    ordered = sorted(checked.items(), key=lambda kv: kv[1])
+    for (name_a, (_, end_a)), (name_b, (start_b, _)) in zip(ordered, ordered[1:], strict=False):
+        if start_b < end_a:
+            raise ValueError(
+                f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage)."
+            )
+    return int(bins_before), int(bins_after), checked
+
+
+def _firing_columns(counts: np.ndarray, neurons: list[str], key: tuple) -> np.ndarray:
+    """Which neuron columns of one session to keep: not NaN (absent unit) and not silent."""
+    # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
+    sums = counts.sum(axis=0, dtype=np.float64)
+    absent = np.isnan(sums)
+    if absent.any():
+        all_nan = np.isnan(counts[:, absent]).all(axis=0)
+        if not all_nan.all():
+            name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
+            raise ValueError(
+                f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
+                "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
+            )
+    fires = ~absent & (sums != 0)
+    unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
+    if unsure.any():
+        fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
+    if not fires.any():
+        raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
+    return fires
+
+
+def _split_targets(
+    ok: np.ndarray, ranges: dict[str, tuple[float, float]], bins_before: int, bins_after: int, key: tuple
+) -> dict[str, tuple[int, int, np.ndarray]]:
+    """Per split: its first and end bin, and the target bins whose window lies inside the split."""
+    n_rows = len(ok)
+    bounds = {}
+    for name, (a, b) in ranges.items():
+        lo, hi = int(np.round(a * n_rows)), int(np.round(b * n_rows))
+        # a window [t - bins_before, t + bins_after - 1] must not reach into the previous or next split
+        first, last = lo + bins_before, hi - bins_after + 1
+        targets = np.flatnonzero(ok[first:last]) + first if last > first else np.zeros(0, dtype=np.intp)
+        if len(targets) == 0:
+            raise ValueError(
+                f"{name} {list(ranges[name])} leaves no bins in session {key} ({n_rows} bins, "
+                f"bins_before={bins_before}): widen the range or shorten the history."
+            )
+        bounds[name] = (lo, hi, targets)
+    return bounds
+
+
+def _zscore_in_place(base: np.ndarray, beh: np.ndarray, training: tuple[int, int, np.ndarray]) -> dict:
+    """Standardise the counts with the training bins' statistics; centre the behaviour on its training mean."""
+    lo, hi, targets = training
+    mean = base[lo:hi].mean(axis=0)
+    std = base[lo:hi].std(axis=0)
+    std[std == 0] = 1.0
+    base -= mean
+    base /= std
+    y_mean = beh[targets].mean(axis=0)
+    beh -= y_mean
+    return {"x_mean": mean, "x_std": std, "y_mean": y_mean}
+
+
+def _split_windows(base: np.ndarray, beh: np.ndarray, bounds: dict, bins_before: int, bins_after: int):
+    """(X, y) of each split: spike-history windows (views where the targets are a run) and behaviour."""
+    windows = sliding_window_view(base, bins_before + 1, axis=0).transpose(0, 2, 1)  # (T - bb, L, N) view
+    y_windows = None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
+    for name in ("training_range", "valid_range", "testing_range"):
+        _, _, targets = bounds[name]
+        is_run = targets[-1] - targets[0] + 1 == len(targets)
+        sel = slice(targets[0], targets[-1] + 1) if is_run else targets
+        if is_run:
+            X = windows[targets[0] - bins_before : targets[-1] + 1 - bins_before]
+        else:
+            X = windows[targets - bins_before]
+        y = beh[sel] if y_windows is None else y_windows[sel]
+        yield X, np.ascontiguousarray(y)
