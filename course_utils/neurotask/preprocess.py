@@ -216,17 +216,17 @@ def _reduceat_index(seg_start: np.ndarray, seg_len: np.ndarray, n: int) -> np.nd
     return index if index.max(initial=0) < n else None
 
 
-def _segment_reduce(ufunc, values: np.ndarray, index: np.ndarray, dtype=None) -> np.ndarray:
-    return np.ascontiguousarray(ufunc.reduceat(values, index, axis=1, dtype=dtype)[:, ::2])
+# Below this many rows per bin, k gathers of the output's size beat reduceat's per-segment cost.
+REDUCEAT_MIN_K = 5
 
 
 def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
     """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
 
-    ``sum`` (integers summed as int64, floats in their dtype, left to right; NaN stays NaN), ``mean`` (NaN
-    ignored), ``any`` (non-zero anywhere), ``first``. One ``ufunc.reduceat`` over all segments (no copy of
-    the rows); segments reduceat cannot express (empty, unsorted to the last row) take ``k`` gathers of the
-    output's size. Never a Python step per bin.
+    ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
+    ``any`` (non-zero anywhere), ``first``. Bins of ``k >= REDUCEAT_MIN_K`` rows: one ``ufunc.reduceat``
+    over all segments (no copy of the rows); shorter bins (or segments reduceat cannot express): ``k``
+    gathers of the output's size. Never a Python step per bin.
 
     Returns
     -------
@@ -244,7 +244,6 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
         raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
     if rule == "first":
         return _gather(values, seg_start)
-    index = _reduceat_index(seg_start, seg_len, values.shape[1])
     if rule == "mean":
         values = values.astype(np.float64, copy=False)
         finite = np.isfinite(values)
@@ -256,27 +255,26 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
             return total / count
     if rule == "any":
         values = values if values.dtype == bool else np.nan_to_num(values.astype(np.float64)) != 0
-        if index is not None:
-            return _segment_reduce(np.logical_or, values, index)
-        return _gathered_sum(values.astype(np.int64), seg_start, seg_len, k) > 0
-    integer = values.dtype.kind in "iub"
+        ufunc, dtype = np.logical_or, None
+    else:
+        ufunc, dtype = np.add, np.int64 if values.dtype.kind in "iub" else None
+    index = _reduceat_index(seg_start, seg_len, values.shape[1]) if k >= REDUCEAT_MIN_K else None
     if index is not None:
-        return _segment_reduce(np.add, values, index, np.int64 if integer else None)
-    return _gathered_sum(values.astype(np.int64) if integer else values, seg_start, seg_len, k)
+        return np.ascontiguousarray(ufunc.reduceat(values, index, axis=1, dtype=dtype)[:, ::2])
+    return _gathered_reduce(ufunc, values, seg_start, seg_len, k, dtype)
 
 
-def _gathered_sum(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int) -> np.ndarray:
-    """Sum of each segment by ``k`` gathers of the output's size (the general path; also left to right)."""
-    if len(seg_start) == 0:
-        return np.zeros((values.shape[0], 0), dtype=values.dtype)
+def _gathered_reduce(ufunc, values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int,
+                     dtype=None) -> np.ndarray:
+    """Reduce each segment by ``k`` gathers of the output's size (short bins, and the general path)."""
+    total = _gather(values, seg_start).astype(dtype or values.dtype, copy=False)  # a fresh array
     last_row = values.shape[1] - 1
     partial = bool((seg_len < k).any())
-    total = _gather(values, seg_start)
     for j in range(1, k):
         part = _gather(values, np.minimum(seg_start + j, last_row))
         if partial:
             part = np.where(j < seg_len, part, 0)
-        total += part
+        ufunc(total, part, out=total)
     return total
 
 
