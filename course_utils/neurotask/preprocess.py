@@ -571,7 +571,6 @@ def align_event(
     n_before = int((-offset_min) // bin_size) if offset_min else 0
     n_after = int(offset_max // bin_size) if offset_max else None
     starts, ends = trial_bounds(df)
-    n = len(df)
     lengths = ends - starts
     row_start = np.repeat(starts, lengths)
     row_end = np.repeat(ends, lengths)
@@ -584,22 +583,38 @@ def align_event(
         )
 
     if pad:
-        rel = np.arange(-n_before, n_after + 1)
-        pos = events[:, None] + rel[None, :]
-        inside = ((pos >= row_start[events, None]) & (pos < row_end[events, None])).ravel()
-        take = np.clip(pos, row_start[events, None], row_end[events, None] - 1).ravel()
-        out = df.iloc[take].reset_index(drop=True)
-        for name in out.columns:
-            if name in ID_COLUMNS or str(name).startswith(CATEGORICAL_PREFIXES):
-                continue
-            if str(name).startswith(EVENT_PREFIX) or out[name].dtype == bool:
-                out[name] = out[name].fillna(False).to_numpy(dtype=bool) & inside
-            elif out[name].dtype.kind in "fiu":
-                out[name] = np.where(inside, out[name].to_numpy(dtype=np.float64), np.nan)
-        out[time_column] = np.tile(rel * float(bin_size), len(events))
-        out.attrs.update(df.attrs, bin_ms=float(bin_size))
-        return out
+        return _padded_windows(df, events, row_start, row_end, n_before, n_after, bin_size, time_column)
+    return _union_of_windows(df, flags, events, row_start, row_end, n_before, n_after, bin_size, time_column)
 
+
+def _padded_windows(
+    df: pd.DataFrame, events: np.ndarray, row_start: np.ndarray, row_end: np.ndarray, n_before: int, n_after: int,
+    bin_size: float, time_column: str
+) -> pd.DataFrame:
+    """align_event(pad=True): one window of fixed length per event; rows outside the trial are padding."""
+    rel = np.arange(-n_before, n_after + 1)
+    pos = events[:, None] + rel[None, :]
+    inside = ((pos >= row_start[events, None]) & (pos < row_end[events, None])).ravel()
+    take = np.clip(pos, row_start[events, None], row_end[events, None] - 1).ravel()
+    out = df.iloc[take].reset_index(drop=True)
+    for name in out.columns:
+        if name in ID_COLUMNS or str(name).startswith(CATEGORICAL_PREFIXES):
+            continue
+        if str(name).startswith(EVENT_PREFIX) or out[name].dtype == bool:
+            out[name] = out[name].fillna(False).to_numpy(dtype=bool) & inside
+        elif out[name].dtype.kind in "fiu":
+            out[name] = np.where(inside, out[name].to_numpy(dtype=np.float64), np.nan)
+    out[time_column] = np.tile(rel * float(bin_size), len(events))
+    out.attrs.update(df.attrs, bin_ms=float(bin_size))
+    return out
+
+
+def _union_of_windows(
+    df: pd.DataFrame, flags: np.ndarray, events: np.ndarray, row_start: np.ndarray, row_end: np.ndarray,
+    n_before: int, n_after: int | None, bin_size: float, time_column: str
+) -> pd.DataFrame:
+    """align_event: the rows of each trial inside any window, timed from the nearest event (see there)."""
+    n = len(df)
     cover = np.zeros(n + 1, dtype=np.int64)
     lo = np.maximum(events - n_before, row_start[events])
     hi = row_end[events] if n_after is None else np.minimum(events + n_after + 1, row_end[events])
