@@ -390,17 +390,22 @@ def test_bin_size_errors_name_the_argument_and_the_fix():
 @pytest.mark.parametrize("dtype, counts", [(np.float32, True), (np.float32, False), (np.float64, True),
                                            (np.float64, False), (np.uint8, True), (np.int64, True), (bool, True)])
 @pytest.mark.parametrize("k", [2, 3, 5, 7, 20])
-def test_reduceat_and_gather_kernels_agree(k, dtype, counts):
+def test_reduceat_and_gather_kernels_agree(k, dtype, counts, monkeypatch):
     """reduceat (long bins) and k gathers (short bins) agree, NaN padding and partial bins included: bit for bit
     on counts (integers, also stored as floats); to rounding on other floats (reduceat sums pairwise)."""
     import warnings
 
+    import course_utils.neurotask.preprocess as preprocess
     from course_utils.neurotask.preprocess import (
+        _bin_runs,
         _gathered_reduce,
         _reduceat_index,
+        _run_products,
         bin_segments,
         reduce_segments,
     )
+
+    monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 0)  # small data: let every kernel run
 
     rng = np.random.default_rng(k)
     values = (rng.poisson(0.7, (4, 900)) if dtype is not bool else rng.random((4, 900)) < 0.1).astype(dtype)
@@ -422,6 +427,10 @@ def test_reduceat_and_gather_kernels_agree(k, dtype, counts):
             dtype_out = np.int64 if integer and ufunc is np.add else None
             fast = ufunc.reduceat(values, index, axis=1, dtype=dtype_out)[:, ::2]
             check(fast, _gathered_reduce(ufunc, values, seg_start, seg_len, k, dtype_out))
+        runs = _bin_runs(values, seg_start, seg_len, k) if values.dtype.kind == "f" else None
+        if runs is not None:  # float sums over runs of full bins: one product per run
+            check(_run_products(values, *runs, k), np.add.reduceat(values, index, axis=1)[:, ::2])
+            assert drop_partial and len(runs[0]) <= len(lengths) and runs[2].sum() == len(seg_start)  # <= 1 per trial
         for rule in ("sum", "mean", "any"):
             expected = {"sum": lambda c: c.sum(axis=1, dtype=np.int64 if integer else None),
                         "mean": lambda c: np.nanmean(c.astype(np.float64), axis=1),
@@ -463,10 +472,16 @@ def test_rebin_fast_and_general_kernels_give_the_same_frame(monkeypatch, factor)
         target_dir=np.repeat(rng.uniform(-3, 3, len(lengths)), lengths),
     )
     df.loc[3, "cursor_vel_x"] = np.nan
-    default = rebin(df, 1, factor, drop_partial=False)
-    monkeypatch.setattr(preprocess, "REDUCEAT_MIN_K", 10**9)
-    general = rebin(df, 1, factor, drop_partial=False)
-    pd.testing.assert_frame_equal(default, general)  # covariate means: equal to rounding
-    for name in ("Neuron1", "Neuron2", "Neuron3", "EventGo_cue", "target_dir", "trial_id"):
-        np.testing.assert_array_equal(default[name].to_numpy(), general[name].to_numpy())  # bit for bit
-    assert default["Neuron2"].isna().any() and default["Neuron2"].notna().any()
+    for drop_partial in (True, False):
+        monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 0)  # products over runs wherever possible
+        runs = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 10**12)  # reduceat
+        default = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.setattr(preprocess, "REDUCEAT_MIN_K", 10**9)  # k gathers
+        general = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.undo()
+        for other in (runs, general):
+            pd.testing.assert_frame_equal(default, other)  # covariate means: equal to rounding
+            for name in ("Neuron1", "Neuron2", "Neuron3", "EventGo_cue", "target_dir", "trial_id"):
+                np.testing.assert_array_equal(default[name].to_numpy(), other[name].to_numpy())  # bit for bit
+        assert default["Neuron2"].isna().any() and default["Neuron2"].notna().any()

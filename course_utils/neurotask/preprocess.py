@@ -1,8 +1,9 @@
 """Reshape NeuroTask tables: rebin, align to an event, one row per trial, and decoding arrays.
 
 The names and main semantics are those of upstream's ``api_neurotask.py``; its defects are fixed, and each
-function's docstring lists the differences. Everything is vectorised (gathers over trial-aligned segments,
-``sliding_window_view`` for spike history): no Python loop over rows or trials. The segment kernels
+function's docstring lists the differences. Everything is vectorised (reduceat or gathers over trial-aligned
+segments, ``sliding_window_view`` for spike history): no Python loop over rows or bins (only long runs of a
+trial's bins get one matrix product each). The segment kernels
 (:func:`bin_segments`, :func:`reduce_segments`) are shared with the loaders, which rebin while reading.
 
 Taught in chapter 01_neurotask_loading.
@@ -218,6 +219,9 @@ def _reduceat_index(seg_start: np.ndarray, seg_len: np.ndarray, n: int) -> np.nd
 
 # Below this many rows per bin, k gathers of the output's size beat reduceat's per-segment cost.
 REDUCEAT_MIN_K = 5
+# A run of back-to-back full bins is summed by one matrix product when it holds at least this many values
+# (columns x bins, on average): then the product's per-call cost is small beside reduceat's per-bin cost.
+RUN_PRODUCT_MIN_VALUES = 2048
 
 
 def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
@@ -225,8 +229,10 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
 
     ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
     ``any`` (non-zero anywhere), ``first``. Bins of ``k >= REDUCEAT_MIN_K`` rows: one ``ufunc.reduceat``
-    over all segments (no copy of the rows); shorter bins (or segments reduceat cannot express): ``k``
-    gathers of the output's size. Never a Python step per bin.
+    over all segments (no copy of the rows); float sums over long runs of back-to-back full bins (a trial's
+    bins): one matrix-vector product per run, on a ``(columns, bins, k)`` view (at least
+    ``RUN_PRODUCT_MIN_VALUES`` values per product on average); shorter bins (or segments reduceat cannot
+    express): ``k`` gathers of the output's size. Never a Python step per bin.
 
     Returns
     -------
@@ -258,10 +264,36 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
         ufunc, dtype = np.logical_or, None
     else:
         ufunc, dtype = np.add, np.int64 if values.dtype.kind in "iub" else None
+    if ufunc is np.add and values.dtype.kind == "f" and k >= REDUCEAT_MIN_K:
+        runs = _bin_runs(values, seg_start, seg_len, k)
+        if runs is not None:
+            return _run_products(values, *runs, k)
     index = _reduceat_index(seg_start, seg_len, values.shape[1]) if k >= REDUCEAT_MIN_K else None
     if index is not None:
         return np.ascontiguousarray(ufunc.reduceat(values, index, axis=1, dtype=dtype)[:, ::2])
     return _gathered_reduce(ufunc, values, seg_start, seg_len, k, dtype)
+
+
+def _bin_runs(
+    values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """First row, first bin and number of bins of each run of back-to-back full bins; None if the runs are
+    too short for :func:`_run_products` to pay, a bin is partial, or the rows are not contiguous."""
+    if len(seg_start) == 0 or values.strides[1] != values.itemsize or (seg_len != k).any():
+        return None
+    first = np.flatnonzero(np.diff(seg_start, prepend=-k - 1) != k)  # bin 0 always starts a run
+    if values.shape[0] * len(seg_start) < RUN_PRODUCT_MIN_VALUES * len(first):
+        return None
+    return seg_start[first], first, np.diff(first, append=len(seg_start))
+
+
+def _run_products(values: np.ndarray, rows: np.ndarray, first: np.ndarray, bins: np.ndarray, k: int) -> np.ndarray:
+    """Sum of every bin, one matrix-vector product per run (a view of the run's rows as (columns, bins, k))."""
+    out = np.empty((values.shape[0], int(first[-1] + bins[-1])), dtype=values.dtype)
+    ones = np.ones(k, dtype=values.dtype)
+    for row, b, m in zip(rows.tolist(), first.tolist(), bins.tolist(), strict=True):  # a loop over runs
+        out[:, b : b + m] = values[:, row : row + m * k].reshape(values.shape[0], m, k) @ ones
+    return out
 
 
 def _gathered_reduce(ufunc, values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int,
