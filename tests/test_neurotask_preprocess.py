@@ -382,3 +382,106 @@ def test_bin_size_errors_name_the_argument_and_the_fix():
         rebin(_attrs_table(10.0), 10, 20, bin_ms=40)
     with pytest.raises(ValueError, match=r"rebin\(df, bin_ms=20\)"):
         rebin(_attrs_table(10.0))
+
+
+# ------------------------------------------------------------------ the two segment kernels agree (issue 12 speed)
+
+
+@pytest.mark.parametrize("dtype, counts", [(np.float32, True), (np.float32, False), (np.float64, True),
+                                           (np.float64, False), (np.uint8, True), (np.int64, True), (bool, True)])
+@pytest.mark.parametrize("k", [2, 3, 5, 7, 20])
+def test_reduceat_and_gather_kernels_agree(k, dtype, counts, monkeypatch):
+    """reduceat (long bins) and k gathers (short bins) agree, NaN padding and partial bins included: bit for bit
+    on counts (integers, also stored as floats); to rounding on other floats (reduceat sums pairwise)."""
+    import warnings
+
+    import course_utils.neurotask.preprocess as preprocess
+    from course_utils.neurotask.preprocess import (
+        _bin_runs,
+        _gathered_reduce,
+        _reduceat_index,
+        _run_products,
+        bin_segments,
+        reduce_segments,
+    )
+
+    monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 0)  # small data: let every kernel run
+
+    rng = np.random.default_rng(k)
+    values = (rng.poisson(0.7, (4, 900)) if dtype is not bool else rng.random((4, 900)) < 0.1).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        values = values if counts else values + rng.random((4, 900)).astype(dtype)
+        values[1, 400:] = np.nan  # a unit absent from the second session (padding)
+        values[2, 37] = np.nan  # a NaN inside one bin
+    lengths = rng.integers(3 * k, 9 * k, 40)
+    lengths = lengths[np.cumsum(lengths) <= 900]  # the last rows belong to no trial
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    assert (lengths % k != 0).any()
+    integer = values.dtype.kind in "iub"
+    check = np.testing.assert_array_equal if counts else lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6)
+    for drop_partial in (True, False):
+        seg_start, seg_len = bin_segments(starts, ends, k, drop_partial)
+        index = _reduceat_index(seg_start, seg_len, values.shape[1])
+        for ufunc in (np.add, np.logical_or) if dtype is bool else (np.add,):
+            dtype_out = np.int64 if integer and ufunc is np.add else None
+            fast = ufunc.reduceat(values, index, axis=1, dtype=dtype_out)[:, ::2]
+            check(fast, _gathered_reduce(ufunc, values, seg_start, seg_len, k, dtype_out))
+        runs = _bin_runs(values, seg_start, seg_len, k) if values.dtype.kind == "f" else None
+        if runs is not None:  # float sums over runs of full bins: one product per run
+            check(_run_products(values, *runs, k), np.add.reduceat(values, index, axis=1)[:, ::2])
+            assert drop_partial and len(runs[0]) <= len(lengths) and runs[2].sum() == len(seg_start)  # <= 1 per trial
+        for rule in ("sum", "mean", "any"):
+            expected = {"sum": lambda c: c.sum(axis=1, dtype=np.int64 if integer else None),
+                        "mean": lambda c: np.nanmean(c.astype(np.float64), axis=1),
+                        "any": lambda c: (np.nan_to_num(c.astype(np.float64)) != 0).any(axis=1)}[rule]
+            got = reduce_segments(values, seg_start, seg_len, k, rule)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of an all-NaN bin
+                want = np.column_stack([expected(values[:, a : a + n]) for a, n in zip(seg_start, seg_len, strict=True)])
+            np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+
+
+def test_reduceat_index_falls_back_where_reduceat_cannot_express_the_segments():
+    from course_utils.neurotask.preprocess import _reduceat_index, reduce_segments
+
+    assert _reduceat_index(np.array([0, 4]), np.array([2, 2]), 6).tolist() == [0, 2, 4]  # last runs to the end
+    assert _reduceat_index(np.array([4, 0]), np.array([2, 2]), 6) is None  # a non-last segment ends the rows
+    assert _reduceat_index(np.array([0, 3]), np.array([2, 0]), 6) is None  # an empty segment
+    values = np.arange(12.0).reshape(2, 6)
+    got = reduce_segments(values, np.array([4, 0]), np.array([2, 2]), 6, "sum")
+    np.testing.assert_array_equal(got, [[9.0, 1.0], [21.0, 13.0]])
+
+
+@pytest.mark.parametrize("factor", [2, 5, 20])
+def test_rebin_fast_and_general_kernels_give_the_same_frame(monkeypatch, factor):
+    """A whole rebin with every kernel forced to the general path equals the default one (NaN-padded units,
+    trials whose length is not a multiple of the factor, integer and float counts, events, text columns)."""
+    import course_utils.neurotask.preprocess as preprocess
+
+    rng = np.random.default_rng(factor)
+    lengths = rng.integers(2 * factor, 6 * factor, 12)
+    n = lengths.sum()
+    df = frame(
+        lengths,
+        Neuron1=rng.poisson(1, n).astype(np.float32),
+        Neuron2=np.where(np.arange(n) < n // 2, rng.poisson(2, n), np.nan).astype(np.float32),
+        Neuron3=rng.poisson(1, n).astype(np.uint8),
+        cursor_vel_x=rng.normal(size=n),
+        EventGo_cue=rng.random(n) < 0.05,
+        target_dir=np.repeat(rng.uniform(-3, 3, len(lengths)), lengths),
+    )
+    df.loc[3, "cursor_vel_x"] = np.nan
+    for drop_partial in (True, False):
+        monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 0)  # products over runs wherever possible
+        runs = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.setattr(preprocess, "RUN_PRODUCT_MIN_VALUES", 10**12)  # reduceat
+        default = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.setattr(preprocess, "REDUCEAT_MIN_K", 10**9)  # k gathers
+        general = rebin(df, 1, factor, drop_partial=drop_partial)
+        monkeypatch.undo()
+        for other in (runs, general):
+            pd.testing.assert_frame_equal(default, other)  # covariate means: equal to rounding
+            for name in ("Neuron1", "Neuron2", "Neuron3", "EventGo_cue", "target_dir", "trial_id"):
+                np.testing.assert_array_equal(default[name].to_numpy(), other[name].to_numpy())  # bit for bit
+        assert default["Neuron2"].isna().any() and default["Neuron2"].notna().any()

@@ -1,8 +1,9 @@
 """Reshape NeuroTask tables: rebin, align to an event, one row per trial, and decoding arrays.
 
 The names and main semantics are those of upstream's ``api_neurotask.py``; its defects are fixed, and each
-function's docstring lists the differences. Everything is vectorised (gathers over trial-aligned segments,
-``sliding_window_view`` for spike history): no Python loop over rows or trials. The segment kernels
+function's docstring lists the differences. Everything is vectorised (reduceat or gathers over trial-aligned
+segments, ``sliding_window_view`` for spike history): no Python loop over rows or bins (only long runs of a
+trial's bins get one matrix product each). The segment kernels
 (:func:`bin_segments`, :func:`reduce_segments`) are shared with the loaders, which rebin while reading.
 
 Taught in chapter 01_neurotask_loading.
@@ -81,7 +82,8 @@ def trial_bounds(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         columns.append(values)
     starts = np.flatnonzero(change)
     first_keys = np.column_stack([np.asarray(v[starts], dtype=np.float64) for v in columns])
-    if len(np.unique(first_keys, axis=0)) != len(starts):
+    ordered = first_keys[np.lexsort(first_keys.T[::-1])]  # a trial that comes back repeats its keys
+    if (ordered[1:] == ordered[:-1]).all(axis=1).any():
         raise ValueError(
             "The rows of some trial are not contiguous (the table was shuffled or concatenated out of order). "
             f"Sort it first: df.sort_values({keys}, kind='stable')."
@@ -199,12 +201,38 @@ def _gather(values: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.take(values, columns, axis=1) if values.flags.c_contiguous else values[:, columns]
 
 
+def _reduceat_index(seg_start: np.ndarray, seg_len: np.ndarray, n: int) -> np.ndarray | None:
+    """Indices for ``ufunc.reduceat``: segment j is reduced into output 2j (the odd outputs are the gaps).
+
+    None when reduceat cannot express the segments (an empty segment, or one ending at the last row that is
+    not the last segment).
+    """
+    if len(seg_start) == 0 or (seg_len < 1).any():
+        return None
+    index = np.empty(2 * len(seg_start), dtype=np.intp)
+    index[0::2] = seg_start
+    index[1::2] = seg_start + seg_len
+    if index[-1] == n:  # the last segment runs to the end: reduceat's last output does exactly that
+        index = index[:-1]
+    return index if index.max(initial=0) < n else None
+
+
+# Below this many rows per bin, k gathers of the output's size beat reduceat's per-segment cost.
+REDUCEAT_MIN_K = 5
+# A run of back-to-back full bins is summed by one matrix product when it holds at least this many values
+# (columns x bins, on average): then the product's per-call cost is small beside reduceat's per-bin cost.
+RUN_PRODUCT_MIN_VALUES = 2048
+
+
 def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int, rule: str) -> np.ndarray:
     """Reduce each segment of the columns of ``values`` (shape ``(columns, rows)``) with one rule.
 
     ``sum`` (integers summed as int64, floats in their dtype; NaN stays NaN), ``mean`` (NaN ignored),
-    ``any`` (non-zero anywhere), ``first``. Short bins: k gathers of the output's size; long bins (k >= 4,
-    no partial bin): one gather of the binned rows and one matrix-vector product. Never a Python step per bin.
+    ``any`` (non-zero anywhere), ``first``. Bins of ``k >= REDUCEAT_MIN_K`` rows: one ``ufunc.reduceat``
+    over all segments (no copy of the rows); float sums over long runs of back-to-back full bins (a trial's
+    bins): one matrix-vector product per run, on a ``(columns, bins, k)`` view (at least
+    ``RUN_PRODUCT_MIN_VALUES`` values per product on average); shorter bins (or segments reduceat cannot
+    express): ``k`` gathers of the output's size. Never a Python step per bin.
 
     Returns
     -------
@@ -218,6 +246,8 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
 
     Taught in chapter 01_neurotask_loading.
     """
+    if rule not in RULES:
+        raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
     if rule == "first":
         return _gather(values, seg_start)
     if rule == "mean":
@@ -231,30 +261,52 @@ def reduce_segments(values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarr
             return total / count
     if rule == "any":
         values = values if values.dtype == bool else np.nan_to_num(values.astype(np.float64)) != 0
-        return reduce_segments(values.astype(np.float32), seg_start, seg_len, k, "sum") > 0
-    if rule != "sum":
-        raise ValueError(f"Unknown rule {rule!r}: choose one of {RULES}.")
-    if values.dtype.kind in "iub":
-        values = values.astype(np.int64, copy=False)
-    partial = bool((seg_len < k).any())
-    if not partial and k >= 4:  # long bins: keep the binned rows, then one reduction over a (.., k) axis
-        n = values.shape[1]
-        edges = np.zeros(n + 1, dtype=np.int8)
-        edges[seg_start] += 1
-        edges[seg_start + k] -= 1
-        inside = np.cumsum(edges[:-1], dtype=np.int8) > 0
-        kept = np.ascontiguousarray(values if inside.all() else _gather(values, np.flatnonzero(inside)))
-        exact = kept if kept.dtype.kind == "f" else kept.astype(np.float64)  # integers: exact below 2**53
-        # a matrix-vector product sums k values far faster than sum(axis=-1) over a short axis
-        total = (exact.reshape(-1, k) @ np.ones(k, dtype=exact.dtype)).reshape(values.shape[0], len(seg_start))
-        return total if kept.dtype.kind == "f" else total.astype(np.int64)
+        ufunc, dtype = np.logical_or, None
+    else:
+        ufunc, dtype = np.add, np.int64 if values.dtype.kind in "iub" else None
+    if ufunc is np.add and values.dtype.kind == "f" and k >= REDUCEAT_MIN_K:
+        runs = _bin_runs(values, seg_start, seg_len, k)
+        if runs is not None:
+            return _run_products(values, *runs, k)
+    index = _reduceat_index(seg_start, seg_len, values.shape[1]) if k >= REDUCEAT_MIN_K else None
+    if index is not None:
+        return np.ascontiguousarray(ufunc.reduceat(values, index, axis=1, dtype=dtype)[:, ::2])
+    return _gathered_reduce(ufunc, values, seg_start, seg_len, k, dtype)
+
+
+def _bin_runs(
+    values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """First row, first bin and number of bins of each run of back-to-back full bins; None if the runs are
+    too short for :func:`_run_products` to pay, a bin is partial, or the rows are not contiguous."""
+    if len(seg_start) == 0 or values.strides[1] != values.itemsize or (seg_len != k).any():
+        return None
+    first = np.flatnonzero(np.diff(seg_start, prepend=-k - 1) != k)  # bin 0 always starts a run
+    if values.shape[0] * len(seg_start) < RUN_PRODUCT_MIN_VALUES * len(first):
+        return None
+    return seg_start[first], first, np.diff(first, append=len(seg_start))
+
+
+def _run_products(values: np.ndarray, rows: np.ndarray, first: np.ndarray, bins: np.ndarray, k: int) -> np.ndarray:
+    """Sum of every bin, one matrix-vector product per run (a view of the run's rows as (columns, bins, k))."""
+    out = np.empty((values.shape[0], int(first[-1] + bins[-1])), dtype=values.dtype)
+    ones = np.ones(k, dtype=values.dtype)
+    for row, b, m in zip(rows.tolist(), first.tolist(), bins.tolist(), strict=True):  # a loop over runs
+        out[:, b : b + m] = values[:, row : row + m * k].reshape(values.shape[0], m, k) @ ones
+    return out
+
+
+def _gathered_reduce(ufunc, values: np.ndarray, seg_start: np.ndarray, seg_len: np.ndarray, k: int,
+                     dtype=None) -> np.ndarray:
+    """Reduce each segment by ``k`` gathers of the output's size (short bins, and the general path)."""
+    total = _gather(values, seg_start).astype(dtype or values.dtype, copy=False)  # a fresh array
     last_row = values.shape[1] - 1
-    total = _gather(values, seg_start)
+    partial = bool((seg_len < k).any())
     for j in range(1, k):
         part = _gather(values, np.minimum(seg_start + j, last_row))
         if partial:
             part = np.where(j < seg_len, part, 0)
-        total += part
+        ufunc(total, part, out=total)
     return total
 
 
@@ -276,7 +328,8 @@ def frame_from_columns(
     """
     n = block.shape[1] if block_names else len(next(iter(columns.values()))) if columns else 0
     head = pd.DataFrame(block.T, columns=block_names, copy=False) if block_names else None
-    rest = [name for name in order if name not in set(block_names)]
+    in_block = set(block_names)
+    rest = [name for name in order if name not in in_block]
     if head is not None and insert:
         df = head
         for name in rest:
@@ -367,37 +420,50 @@ def rebin(
         raise ValueError("rebin: give the new bin size, e.g. rebin(df, bin_ms=20) (ms).")
     prev_bin_size = table_bin_ms(df, prev_bin_size, "prev_bin_size")
     k = bin_ratio(prev_bin_size, new_bin_size)
-    rules = {c: reduce_rule(c, dtype) for c, dtype in df.dtypes.items()}
+    names, dtypes = df.columns.tolist(), df.dtypes.tolist()
+    rules = dict(zip(names, map(reduce_rule, names, dtypes), strict=True))
     for name, rule in (how or {}).items():
-        if name not in df.columns:
+        if name not in rules:
             raise ValueError(f"how= names a column {name!r} the table does not have.")
         if rule not in RULES:
             raise ValueError(f"how[{name!r}]={rule!r}: choose 'sum', 'mean', 'any' or 'first'.")
         rules[name] = rule
-    _check_numeric(df, [c for c, r in rules.items() if r in ("sum", "mean")], "rebin")
+    _check_numeric(df, [c for c, r in rules.items() if r in ("sum", "mean")], "rebin",
+                   dict(zip(names, dtypes, strict=True)))
     starts, ends = trial_bounds(df)
     seg_start, seg_len = bin_segments(starts, ends, k, drop_partial)
     if len(seg_start) == 0:
         raise ValueError(
             f"Every trial is shorter than {k} bins: nothing left after rebinning to {new_bin_size} ms."
         )
-    groups = {r: [c for c in df.columns if rules[c] == r] for r in RULES}
-    columns: dict[str, object] = {}
-    block_names, block = groups["sum"], None
-    if block_names:
-        block = reduce_segments(_block(df, block_names), seg_start, seg_len, k, "sum")
-    for rule in ("mean", "any"):
-        if groups[rule]:
-            values = _block(df, groups[rule], np.float64 if rule == "mean" else None)
-            columns.update(zip(groups[rule], reduce_segments(values, seg_start, seg_len, k, rule), strict=True))
-    for name in groups["first"]:
-        column = df[name].array  # numpy-backed or an extension array (text): take keeps its type
-        columns[name] = column.take(seg_start) if isinstance(df[name].dtype, pd.api.extensions.ExtensionDtype) \
-            else np.asarray(column)[seg_start]
-    out = frame_from_columns(list(df.columns), block_names, block, columns)
+    out = _rebin_columns(df, names, rules, seg_start, seg_len, k)
     out.attrs.update(df.attrs)
     out.attrs["bin_ms"] = float(new_bin_size)
     return out
+
+
+def _rebin_columns(
+    df: pd.DataFrame, names: list[str], rules: dict[str, str], seg_start: np.ndarray, seg_len: np.ndarray, k: int
+) -> pd.DataFrame:
+    """The rebinned frame: one reduction of the summed block, one per other numeric column, a take for the rest.
+
+    Each column is read in place (no frame of the selected columns, no stacked copy); the output is built once.
+    """
+    block_names = [c for c in names if rules[c] == "sum"]
+    block = reduce_segments(_block(df, block_names), seg_start, seg_len, k, "sum") if block_names else None
+    columns: dict[str, object] = {}
+    for name in names:
+        rule = rules[name]
+        if rule == "sum":
+            continue
+        series = df[name]
+        if rule == "first":  # numpy-backed or an extension array (text): take keeps its type
+            columns[name] = series.array.take(seg_start) if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) \
+                else series.to_numpy()[seg_start]
+        else:
+            values = series.to_numpy(dtype=np.float64 if rule == "mean" else None)[None, :]
+            columns[name] = reduce_segments(values, seg_start, seg_len, k, rule)[0]
+    return frame_from_columns(names, block_names, block, columns)
 
 
 def table_bin_ms(df: pd.DataFrame, given: float | None = None, argument: str = "bin_ms") -> float:
@@ -432,8 +498,8 @@ def table_bin_ms(df: pd.DataFrame, given: float | None = None, argument: str = "
     return float(given)
 
 
-def _check_numeric(df: pd.DataFrame, names: list[str], function: str) -> None:
-    dtypes = dict(df.dtypes.items())
+def _check_numeric(df: pd.DataFrame, names: list[str], function: str, dtypes: dict | None = None) -> None:
+    dtypes = dict(df.dtypes.items()) if dtypes is None else dtypes
     bad = [f"{c} ({dtypes[c]})" for c in names if getattr(dtypes[c], "kind", "O") not in "biuf"]
     if bad:
         raise ValueError(
@@ -537,7 +603,6 @@ def align_event(
     n_before = int((-offset_min) // bin_size) if offset_min else 0
     n_after = int(offset_max // bin_size) if offset_max else None
     starts, ends = trial_bounds(df)
-    n = len(df)
     lengths = ends - starts
     row_start = np.repeat(starts, lengths)
     row_end = np.repeat(ends, lengths)
@@ -550,22 +615,38 @@ def align_event(
         )
 
     if pad:
-        rel = np.arange(-n_before, n_after + 1)
-        pos = events[:, None] + rel[None, :]
-        inside = ((pos >= row_start[events, None]) & (pos < row_end[events, None])).ravel()
-        take = np.clip(pos, row_start[events, None], row_end[events, None] - 1).ravel()
-        out = df.iloc[take].reset_index(drop=True)
-        for name in out.columns:
-            if name in ID_COLUMNS or str(name).startswith(CATEGORICAL_PREFIXES):
-                continue
-            if str(name).startswith(EVENT_PREFIX) or out[name].dtype == bool:
-                out[name] = out[name].fillna(False).to_numpy(dtype=bool) & inside
-            elif out[name].dtype.kind in "fiu":
-                out[name] = np.where(inside, out[name].to_numpy(dtype=np.float64), np.nan)
-        out[time_column] = np.tile(rel * float(bin_size), len(events))
-        out.attrs.update(df.attrs, bin_ms=float(bin_size))
-        return out
+        return _padded_windows(df, events, row_start, row_end, n_before, n_after, bin_size, time_column)
+    return _union_of_windows(df, flags, events, row_start, row_end, n_before, n_after, bin_size, time_column)
 
+
+def _padded_windows(
+    df: pd.DataFrame, events: np.ndarray, row_start: np.ndarray, row_end: np.ndarray, n_before: int, n_after: int,
+    bin_size: float, time_column: str
+) -> pd.DataFrame:
+    """align_event(pad=True): one window of fixed length per event; rows outside the trial are padding."""
+    rel = np.arange(-n_before, n_after + 1)
+    pos = events[:, None] + rel[None, :]
+    inside = ((pos >= row_start[events, None]) & (pos < row_end[events, None])).ravel()
+    take = np.clip(pos, row_start[events, None], row_end[events, None] - 1).ravel()
+    out = df.iloc[take].reset_index(drop=True)
+    for name in out.columns:
+        if name in ID_COLUMNS or str(name).startswith(CATEGORICAL_PREFIXES):
+            continue
+        if str(name).startswith(EVENT_PREFIX) or out[name].dtype == bool:
+            out[name] = out[name].fillna(False).to_numpy(dtype=bool) & inside
+        elif out[name].dtype.kind in "fiu":
+            out[name] = np.where(inside, out[name].to_numpy(dtype=np.float64), np.nan)
+    out[time_column] = np.tile(rel * float(bin_size), len(events))
+    out.attrs.update(df.attrs, bin_ms=float(bin_size))
+    return out
+
+
+def _union_of_windows(
+    df: pd.DataFrame, flags: np.ndarray, events: np.ndarray, row_start: np.ndarray, row_end: np.ndarray,
+    n_before: int, n_after: int | None, bin_size: float, time_column: str
+) -> pd.DataFrame:
+    """align_event: the rows of each trial inside any window, timed from the nearest event (see there)."""
+    n = len(df)
     cover = np.zeros(n + 1, dtype=np.int64)
     lo = np.maximum(events - n_before, row_start[events])
     hi = row_end[events] if n_after is None else np.minimum(events + n_after + 1, row_end[events])
@@ -639,7 +720,7 @@ def _session_rows(df: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
 
 def _block(df: pd.DataFrame, names: list[str], dtype=None) -> np.ndarray:
     """``df[names]`` as a (columns, rows) array: a view when the names are consecutive columns of one dtype."""
-    position = {name: i for i, name in enumerate(df.columns)}  # (label look-ups are slow with str columns)
+    position = {name: i for i, name in enumerate(df.columns.tolist())}  # (label look-ups are slow with str columns)
     first = position[names[0]] if names else 0
     if names and all(position[name] == first + i for i, name in enumerate(names)):
         values = df.iloc[:, first : first + len(names)].to_numpy(dtype=dtype)
@@ -730,35 +811,18 @@ def process_data(
     """
     behavior_columns = [behavior_columns] if isinstance(behavior_columns, str) else list(behavior_columns)
     _require(df, ["animal", "session", "trial_id", *behavior_columns], "process_data")
-    if not behavior_columns:
-        raise ValueError(
-            "behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y']."
-        )
-    if int(bins_before) != bins_before or bins_before < 0:
-        raise ValueError(f"bins_before must be an integer >= 0, got {bins_before}.")
-    if int(bins_after) != bins_after or bins_after < 1:
-        raise ValueError(f"bins_after must be an integer >= 1 (1 = the concurrent bin), got {bins_after}.")
-    bins_before, bins_after = int(bins_before), int(bins_after)
-    ranges = {
-        "training_range": _check_range("training_range", training_range),
-        "valid_range": _check_range("valid_range", valid_range),
-        "testing_range": _check_range("testing_range", testing_range),
-    }
-    ordered = sorted(ranges.items(), key=lambda kv: kv[1])
-    for (name_a, (_, end_a)), (name_b, (start_b, _)) in zip(ordered, ordered[1:], strict=False):
-        if start_b < end_a:
-            raise ValueError(
-                f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage)."
-            )
+    bins_before, bins_after, ranges = _check_decoding_args(behavior_columns, bins_before, bins_after, {
+        "training_range": training_range, "valid_range": valid_range, "testing_range": testing_range})
     neurons = neuron_columns(df)
     if not neurons:
         raise ValueError("The table has no Neuron* columns: nothing to decode from.")
     _check_numeric(df, neurons + behavior_columns, "process_data")
     all_counts = _block(df, neurons).T
-    all_beh = df[behavior_columns].to_numpy(dtype=np.float64)
-    starts_all, ends_all = trial_bounds(df) if respect_trials else (None, None)
-    trial_start_of_row = np.repeat(starts_all, ends_all - starts_all) if respect_trials else None
-    trial_end_of_row = np.repeat(ends_all, ends_all - starts_all) if respect_trials else None
+    all_beh = np.column_stack([df[c].to_numpy(dtype=np.float64) for c in behavior_columns])  # no sub-frame
+    if respect_trials:
+        starts_all, ends_all = trial_bounds(df)
+        trial_start_of_row = np.repeat(starts_all, ends_all - starts_all)
+        trial_end_of_row = np.repeat(ends_all, ends_all - starts_all)
 
     lists: list[list[np.ndarray]] = [[] for _ in range(6)]
     sessions: list[dict] = []
@@ -767,24 +831,7 @@ def process_data(
         contiguous = rows[-1] - rows[0] + 1 == n_rows
         pick = slice(rows[0], rows[-1] + 1) if contiguous else rows
         counts = all_counts[pick]  # (rows, neurons); a view of the table's block when it is one
-        # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
-        sums = counts.sum(axis=0, dtype=np.float64)
-        absent = np.isnan(sums)
-        if absent.any():
-            all_nan = np.isnan(counts[:, absent]).all(axis=0)
-            if not all_nan.all():
-                name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
-                raise ValueError(
-                    f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
-                    "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
-                )
-        fires = ~absent & (sums != 0)
-        unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
-        if unsure.any():
-            fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
-        kept = [name for name, ok in zip(neurons, fires, strict=True) if ok]
-        if not kept:
-            raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
+        fires = _firing_columns(counts, neurons, key)
         base = np.ascontiguousarray(counts[:, fires], dtype=dtype)
         del counts
         beh = all_beh[pick].astype(dtype)
@@ -793,66 +840,119 @@ def process_data(
             raise ValueError(
                 f"Behaviour column(s) {bad} have NaN in session {key}; drop or fill those rows first."
             )
-
         local = np.arange(n_rows)
         ok = (local >= bins_before) & (local + bins_after - 1 < n_rows)
         if respect_trials:
-            t_start = trial_start_of_row[rows] - rows[0] if contiguous else None
             if not contiguous:
                 raise ValueError(
                     f"The rows of session {key} are not contiguous; sort the table by its ids first."
                 )
-            t_end = trial_end_of_row[rows] - rows[0]
+            t_start, t_end = trial_start_of_row[pick] - rows[0], trial_end_of_row[pick] - rows[0]
             ok &= (local - bins_before >= t_start) & (local + bins_after - 1 < t_end)
-
-        bounds = {}
-        for name, (a, b) in ranges.items():
-            lo, hi = int(np.round(a * n_rows)), int(np.round(b * n_rows))
-            targets = (
-                np.flatnonzero(
-                    ok[lo:hi] & (local[lo:hi] - bins_before >= lo) & (local[lo:hi] + bins_after - 1 < hi)
-                )
-                + lo
-            )
-            if len(targets) == 0:
-                raise ValueError(
-                    f"{name} {list(ranges[name])} leaves no bins in session {key} ({n_rows} bins, "
-                    f"bins_before={bins_before}): widen the range or shorten the history."
-                )
-            bounds[name] = (lo, hi, targets)
-
-        stats = {}
-        if zscore:
-            lo, hi, _ = bounds["training_range"]
-            mean = base[lo:hi].mean(axis=0)
-            std = base[lo:hi].std(axis=0)
-            std[std == 0] = 1.0
-            base -= mean
-            base /= std
-            y_mean = beh[bounds["training_range"][2]].mean(axis=0)
-            beh -= y_mean
-            stats = {"x_mean": mean, "x_std": std, "y_mean": y_mean}
-        windows = sliding_window_view(base, bins_before + 1, axis=0).transpose(0, 2, 1)  # (T - bb, L, N) view
-        y_windows = (
-            None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
-        )
-        for slot, name in enumerate(("training_range", "valid_range", "testing_range")):
-            _, _, targets = bounds[name]
-            is_run = targets[-1] - targets[0] + 1 == len(targets)
-            sel = slice(targets[0], targets[-1] + 1) if is_run else targets
-            if is_run:
-                X = windows[targets[0] - bins_before : targets[-1] + 1 - bins_before]
-            else:
-                X = windows[targets - bins_before]
-            y = beh[sel] if y_windows is None else y_windows[sel]
+        bounds = _split_targets(ok, ranges, bins_before, bins_after, key)
+        stats = _zscore_in_place(base, beh, bounds["training_range"]) if zscore else {}
+        for slot, (X, y) in enumerate(_split_windows(base, beh, bounds, bins_before, bins_after)):
             lists[2 * slot].append(X)
-            lists[2 * slot + 1].append(np.ascontiguousarray(y))
+            lists[2 * slot + 1].append(y)
         sessions.append(
             {
                 "key": dict(zip([k for k in SESSION_KEYS if k in df.columns], key, strict=True)),
-                "neurons": kept,
+                "neurons": [name for name, on in zip(neurons, fires, strict=True) if on],
                 "rows": {name: len(bounds[name][2]) for name in bounds},
                 **stats,
             }
         )
     return DecodingArrays(lists, sessions)
+
+
+def _check_decoding_args(
+    behavior_columns: list[str], bins_before: int, bins_after: int, ranges: dict[str, Sequence[float]]
+) -> tuple[int, int, dict[str, tuple[float, float]]]:
+    """process_data's argument checks: history lengths, and three split ranges that do not overlap."""
+    if not behavior_columns:
+        raise ValueError(
+            "behavior_columns is empty: name the covariates to decode, e.g. ['hand_vel_x', 'hand_vel_y']."
+        )
+    if int(bins_before) != bins_before or bins_before < 0:
+        raise ValueError(f"bins_before must be an integer >= 0, got {bins_before}.")
+    if int(bins_after) != bins_after or bins_after < 1:
+        raise ValueError(f"bins_after must be an integer >= 1 (1 = the concurrent bin), got {bins_after}.")
+    checked = {name: _check_range(name, value) for name, value in ranges.items()}
+    ordered = sorted(checked.items(), key=lambda kv: kv[1])
+    for (name_a, (_, end_a)), (name_b, (start_b, _)) in zip(ordered, ordered[1:], strict=False):
+        if start_b < end_a:
+            raise ValueError(
+                f"{name_a} and {name_b} overlap: the same bins would be in two splits (leakage)."
+            )
+    return int(bins_before), int(bins_after), checked
+
+
+def _firing_columns(counts: np.ndarray, neurons: list[str], key: tuple) -> np.ndarray:
+    """Which neuron columns of one session to keep: not NaN (absent unit) and not silent."""
+    # One pass: a column's sum is NaN if it has a NaN, 0 if it never fires (counts are >= 0).
+    sums = counts.sum(axis=0, dtype=np.float64)
+    absent = np.isnan(sums)
+    if absent.any():
+        all_nan = np.isnan(counts[:, absent]).all(axis=0)
+        if not all_nan.all():
+            name = neurons[int(np.flatnonzero(absent)[np.argmin(all_nan)])]
+            raise ValueError(
+                f"{name} is NaN in some but not all rows of session {key}: the frame has padding rows "
+                "(align_event(pad=True)); drop them (df.dropna(subset=neuron_columns(df))) first."
+            )
+    fires = ~absent & (sums != 0)
+    unsure = ~absent & (sums == 0)  # all zero, or (not counts) values that cancel out
+    if unsure.any():
+        fires[unsure] = (counts[:, unsure] != 0).any(axis=0)
+    if not fires.any():
+        raise ValueError(f"Session {key} has no neuron that fires: nothing to decode from.")
+    return fires
+
+
+def _split_targets(
+    ok: np.ndarray, ranges: dict[str, tuple[float, float]], bins_before: int, bins_after: int, key: tuple
+) -> dict[str, tuple[int, int, np.ndarray]]:
+    """Per split: its first and end bin, and the target bins whose window lies inside the split."""
+    n_rows = len(ok)
+    bounds = {}
+    for name, (a, b) in ranges.items():
+        lo, hi = int(np.round(a * n_rows)), int(np.round(b * n_rows))
+        # a window [t - bins_before, t + bins_after - 1] must not reach into the previous or next split
+        first, last = lo + bins_before, hi - bins_after + 1
+        targets = np.flatnonzero(ok[first:last]) + first if last > first else np.zeros(0, dtype=np.intp)
+        if len(targets) == 0:
+            raise ValueError(
+                f"{name} {list(ranges[name])} leaves no bins in session {key} ({n_rows} bins, "
+                f"bins_before={bins_before}): widen the range or shorten the history."
+            )
+        bounds[name] = (lo, hi, targets)
+    return bounds
+
+
+def _zscore_in_place(base: np.ndarray, beh: np.ndarray, training: tuple[int, int, np.ndarray]) -> dict:
+    """Standardise the counts with the training bins' statistics; centre the behaviour on its training mean."""
+    lo, hi, targets = training
+    mean = base[lo:hi].mean(axis=0)
+    std = base[lo:hi].std(axis=0)
+    std[std == 0] = 1.0
+    base -= mean
+    base /= std
+    y_mean = beh[targets].mean(axis=0)
+    beh -= y_mean
+    return {"x_mean": mean, "x_std": std, "y_mean": y_mean}
+
+
+def _split_windows(base: np.ndarray, beh: np.ndarray, bounds: dict, bins_before: int, bins_after: int):
+    """(X, y) of each split: spike-history windows (views where the targets are a run) and behaviour."""
+    windows = sliding_window_view(base, bins_before + 1, axis=0).transpose(0, 2, 1)  # (T - bb, L, N) view
+    y_windows = None if bins_after == 1 else sliding_window_view(beh, bins_after, axis=0).transpose(0, 2, 1)
+    for name in ("training_range", "valid_range", "testing_range"):
+        _, _, targets = bounds[name]
+        is_run = targets[-1] - targets[0] + 1 == len(targets)
+        sel = slice(targets[0], targets[-1] + 1) if is_run else targets
+        if is_run:
+            X = windows[targets[0] - bins_before : targets[-1] + 1 - bins_before]
+        else:
+            X = windows[targets - bins_before]
+        y = beh[sel] if y_windows is None else y_windows[sel]
+        yield X, np.ascontiguousarray(y)
