@@ -236,8 +236,8 @@ def plot_sensorium_trial(mouse, trial: int, n_neurons: int = 5, n_frames_shown: 
     ax_r.set(xlabel="time in trial (s)", ylabel="activity (a.u.)")
     for ax in (ax_b, ax_e, ax_r):
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.suptitle(f"{mouse.name}, trial {trial}: {n_frames} frames at 30 Hz, {mouse.n_neurons} neurons "
-                 f"({len(active)} shown)" + demo_suffix())
+    fig.suptitle(f"Trial {trial}: {n_frames} frames at 30 Hz, {len(active)} of {mouse.n_neurons} neurons shown"
+                 + demo_suffix())
     fig.tight_layout()
     return fig, {"frames": frame_axes, "behavior": ax_b, "eye": ax_e, "responses": ax_r}
 
@@ -291,7 +291,8 @@ def plot_experiment_modalities(experiment, start_s: float | None = None, duratio
         if name == "screen":
             times = device.timestamps[(device.timestamps >= start_s) & (device.timestamps < end_s)]
             frames, _ = device.interpolate(times)
-            ax.plot(times, frames.mean(axis=(1, 2)), ".-", ms=3, lw=0.8, color="black")
+            # a frame stays on screen until the next timestamp (an image or blank has one): steps, not ramps
+            ax.plot(times, frames.mean(axis=(1, 2)), ".-", ms=3, lw=0.8, color="black", drawstyle="steps-post")
             ax.set_ylabel("screen\nmean pixel", fontsize=8)
         else:
             first = max(int(np.ceil((start_s - device.start_time) * device.sampling_rate)), 0)

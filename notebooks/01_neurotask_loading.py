@@ -23,6 +23,9 @@
 # **Data:** NeuroTask {cite:p}`filipe2024neurotask` (demo: simulated files in the real layouts; sample: the
 # center-out-with-bump NWB file of DANDI 001056).
 #
+# **Builds on:** `get_source` and the three data modes of {doc}`chapter 0 <00_setup_and_data>`, used here to
+# find the NeuroTask files.
+#
 # NeuroTask gathers {term}`motor-cortex <Motor cortex>` recordings of monkeys doing reaching tasks in six labs
 # into **one table format**: one row per time bin, spike counts of every recorded {term}`unit <Unit>`, hand or
 # cursor kinematics, and flags for trial events. It comes with a small API (`api_neurotask.py`) whose function
@@ -794,3 +797,10 @@ check_exercise("1.7", wiener_weights, wiener_r2, X_train[0], y_train[0], X_test[
 # * Cosine tuning of motor cortex: {cite:t}`georgopoulos1982relations`.
 # * Decoders for these arrays, from Wiener filters to LSTMs: {cite:t}`glaser2020machine`.
 # * The NWB format and PyNWB: {cite:t}`rubel2022nwb`.
+#
+# ## Next
+#
+# {doc}`Chapter 2 <02_allen_loading>` moves from monkeys to mice: it reads Allen behaviour NWB files with PyNWB
+# as section 1.3 did, and its trials, licks and rewards are per-trial tables like the ones `trial_table` made
+# here. The arrays built here by `rebin` and `process_data` come back in
+# {doc}`chapter 8 <08_decoding_baselines>`, which decodes them.

@@ -23,6 +23,9 @@
 # (demo: a simulated project in the real layout; sample: the real session table and three NWB files of
 # mouse 445002 from the Allen S3 bucket).
 #
+# **Builds on:** `get_source` and the data modes of {doc}`chapter 0 <00_setup_and_data>`, and PyNWB, which read
+# NeuroTask's NWB file in {doc}`chapter 1 <01_neurotask_loading>` and reads an Allen behaviour file here.
+#
 # In the Visual Behavior project {cite}`allen2023visualbehavior` mice learn a *go/no-go change detection*
 # task: natural images flash on a screen (250 ms on, 500 ms grey), and when the image changes the mouse must
 # lick a spout within a short window to earn a drop of water. Mice are trained in stages, from static
@@ -430,3 +433,9 @@ with h5py.File(session.path, "r") as nwb_file:
 #
 # * The Visual Behavior 2P dataset and its technical whitepaper {cite}`allen2023visualbehavior`.
 # * The NWB format {cite}`rubel2022nwb`.
+#
+# ## Next
+#
+# {doc}`Chapter 3 <03_sensorium_data>` reads a source that recorded neurons as well: like this chapter's running
+# speed beside the task's events, each Sensorium trial holds behaviour beside the neural responses. The session
+# table and trials loaded here are analysed in {doc}`chapter 5 <05_allen_behavior_analysis>`.

@@ -24,6 +24,10 @@
 # **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice in the real layout;
 # sample: one real mouse archive from GIN).
 #
+# **Builds on:** the data modes of {doc}`chapter 0 <00_setup_and_data>`; and as in one Allen session of
+# {doc}`chapter 2 <02_allen_loading>`, a Sensorium trial records behaviour (running, pupil) beside the rest,
+# here resampled to the video's frames.
+#
 # In the Sensorium 2023 competition, ten mice watched natural videos while two-photon
 # {term}`calcium imaging <Calcium imaging>` recorded about 8,000 neurons each in primary visual cortex
 # ({term}`V1`). Calcium traces were {term}`deconvolved <Deconvolution>` into non-negative activity, resampled to
@@ -450,3 +454,9 @@ check_exercise("3.4", normalise)
 #   {cite:p}`turishcheva2024retrospective` (the winning models and what they learnt).
 # * The static-image predecessor and its data format, whose conventions (tiers, oracle repeats, statistics) the
 #   2023 data keep: {cite:p}`willeke2022sensorium`.
+#
+# ## Next
+#
+# {doc}`Chapter 4 <04_experanto_chunks>` converts these mouse folders into experiment folders whose signals keep
+# their own clocks, and cuts training chunks from them. It is optional in a first pass:
+# {doc}`chapter 9 <09_sensorium_encoding_and_submission>` trains on the folders of this chapter directly.

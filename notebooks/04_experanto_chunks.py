@@ -23,6 +23,9 @@
 # {cite}`turishcheva2023sensorium` converted to experiment folders, plus a simulated experiment with images,
 # videos, blanks and NaN stretches; sample: the Sensorium sample mouse, converted).
 #
+# **Builds on:** the mouse folders and the reader of {doc}`chapter 3 <03_sensorium_data>`: the experiment
+# folders here are those mice, converted, plus one simulated experiment.
+#
 # **Optional in a first pass:** no later chapter needs this one (chapter 9 trains on the Sensorium folders of
 # chapter 3 directly). Come here when you will train on raw recordings whose signals run on their own clocks.
 #
@@ -634,3 +637,9 @@ check_exercise("4.4", sample_mb, sample)
 # * The Experanto project {cite}`experanto`, whose folder layout and dataset semantics this chapter follows.
 # * The Sensorium 2023 competition {cite}`turishcheva2023sensorium`, the source of the converted mice.
 # * Multi-session cores with per-animal readouts: {cite}`lurz2021generalization`.
+#
+# ## Next
+#
+# {doc}`Chapter 5 <05_allen_behavior_analysis>` opens Part II and returns to the Allen sessions of
+# {doc}`chapter 2 <02_allen_loading>`; it needs nothing from this chapter, whose chunked loader is the route to
+# training on raw recordings.

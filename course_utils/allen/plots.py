@@ -150,9 +150,11 @@ def plot_session_contents(session, start_s: float | None = None, duration_s: flo
     rewards = rewards[(rewards["timestamps"] >= start_s) & (rewards["timestamps"] <= end_s)]
     auto = rewards["auto_rewarded"].astype(bool) if "auto_rewarded" in rewards else np.zeros(len(rewards), bool)
     for label, rows, color in (("earned", rewards[~auto], "tab:purple"), ("auto", rewards[auto], "tab:gray")):
-        axes[2].plot(rows["timestamps"], np.zeros(len(rows)), "d", color=color, ms=9, label=label)
+        if len(rows):
+            axes[2].plot(rows["timestamps"], np.zeros(len(rows)), "d", color=color, ms=9, label=label)
     axes[2].set(yticks=[], ylabel="rewards")
-    axes[2].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    if len(rewards):
+        axes[2].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     run = session.running_speed
     run = run[(run["timestamps"] >= start_s) & (run["timestamps"] <= end_s)]
     axes[3].plot(run["timestamps"], run["speed"], color="tab:blue", lw=1)
