@@ -162,7 +162,7 @@ def plot_neurotask_trial(df, bin_ms: float, trial: tuple | None = None, n_units:
     for name in traces:
         axes[1].plot(time_s, rows[name].to_numpy(dtype=float), label=name)
     if traces:
-        axes[1].set_ylabel(f"{traces[0].rsplit('_', 1)[0].replace('_', ' ')} ({unit})")
+        axes[1].set_ylabel(f"{traces[0].rsplit('_', 1)[0].replace('_vel', ' velocity')} ({unit})")
     else:
         axes[1].text(0.5, 0.5, "no velocity or force in this file", transform=axes[1].transAxes, ha="center")
         axes[1].set_ylabel("behaviour")

@@ -80,7 +80,7 @@ from course_utils.neurotask import (
     trial_table,
     velocity_columns,
 )
-from course_utils.plotting import demo_suffix, direction_colors, use_course_style
+from course_utils.plotting import demo_suffix, direction_colors, plot_neurotask_trial, use_course_style
 
 use_course_style()
 course_utils.banner("neurotask")
@@ -250,6 +250,21 @@ if twins:
     twin, _ = load_and_filter_parquet(twins[0], exclude=None)
     pd.testing.assert_frame_equal(df, twin)
     print(f"{nwb_path.name} and {twins[0].name} give identical tables")
+
+# %% [markdown]
+# ### What one trial holds
+#
+# Before the schema in detail, one glance at what was recorded in a single trial: `plot_neurotask_trial` draws
+# the spikes of the trial's most active units (one tick per bin with a spike), the hand velocity below (the force
+# in a file without velocity), and a dashed line at each event the file records, on one time axis in seconds.
+
+# %%
+fig, axes = plot_neurotask_trial(df, bin_ms, n_units=40)
+plt.show()
+
+# %% [markdown]
+# Everything this chapter does is a way of slicing this picture: across units (section 1.4), across trials
+# (1.5), along the movement (1.6), around an event (1.7) and into coarser bins (1.8).
 
 # %% [markdown]
 # ## 1.4 The schema

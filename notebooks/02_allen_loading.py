@@ -76,7 +76,7 @@ from course_utils.allen import (
     parse_session_type,
     with_nwb_files,
 )
-from course_utils.allen.plots import plot_session_timeline
+from course_utils.allen.plots import plot_session_contents, plot_session_timeline
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
 from course_utils.plotting import demo_suffix, use_course_style
@@ -235,6 +235,18 @@ ready = on_disk[on_disk.stage_detail.str.contains("handoff_ready")]
 behavior_session_id = (ready if len(ready) else on_disk).index[-1]
 session = load_behavior_session(mouse.loc[behavior_session_id, "nwb_file"])
 session
+
+# %% [markdown]
+# ### What one session records
+#
+# One glance before the tables: `plot_session_contents` draws each stream of the file in its own row, on one
+# time axis in seconds, starting 10 s before the first earned reward: the image flashes (one colour per image,
+# a triangle at each change), the licks, the rewards and the running speed. Each row is one of the tables
+# below.
+
+# %%
+fig, axes = plot_session_contents(session, duration_s=40)
+plt.show()
 
 # %% [markdown]
 # The **task parameters**: the response window (licks 0.15-0.75 s after a change count), reward volumes in

@@ -58,7 +58,7 @@ if "google.colab" in sys.modules:
 import course_utils
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
-from course_utils.plotting import demo_suffix, use_course_style
+from course_utils.plotting import demo_suffix, plot_experiment_modalities, use_course_style
 
 use_course_style()
 course_utils.banner("experanto")
@@ -115,6 +115,18 @@ list(folders)
 mixed = folders.get("mixed", next(iter(folders.values())))  # in sample mode: the first converted mouse
 experiment = Experiment(mixed)
 experiment
+
+# %% [markdown]
+# ### What one experiment holds
+#
+# `plot_experiment_modalities` draws a few seconds of every modality on one time axis, each sample where its
+# own clock put it and nothing interpolated: the screen's mean pixel value at each stored frame (a step: a
+# frame stays on until the next one), and the first signals of each sequence modality, with its sampling rate
+# at the top right.
+
+# %%
+fig, axes = plot_experiment_modalities(experiment, duration_s=4.0)
+plt.show()
 
 # %% [markdown]
 # Each sequence modality describes its clock in a small `meta.yml`; the screen has one YAML file per trial.

@@ -52,7 +52,7 @@ def test_neurotask_trial_figure_on_the_demo_bump_layout():
     df = _neurotask_table(["hand_vel_x", "hand_vel_y", "target_dir"], ["EventTarget_Onset", "EventGo_cue"])
     fig, axes = plot_neurotask_trial(df, 10.0, n_units=40)
     assert axes[0].get_ylabel() == "unit (40 most active)"
-    assert axes[1].get_ylabel() == "hand vel (cm/s)"
+    assert axes[1].get_ylabel() == "hand velocity (cm/s)"
     assert axes[1].get_xlabel() == "time from trial start (s)"
     assert "trial 1" in axes[0].get_title()  # the first rewarded trial (trial 0 failed)
     legend = [t.get_text() for t in axes[1].get_legend().get_texts()]
