@@ -308,3 +308,8 @@ check_exercise("0.2", full_folders)
 # * The {doc}`../data_sources` page lists every source, its license, what each mode holds and how to get the
 #   full data.
 # * Downloads use Pooch {cite:p}`pooch`; NWB files are read with PyNWB {cite:p}`rubel2022nwb`.
+#
+# ## Next
+#
+# {doc}`Chapter 1 <01_neurotask_loading>` uses `get_source` to find the first source, NeuroTask, and loads its
+# parquet and NWB files.

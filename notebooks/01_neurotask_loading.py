@@ -23,6 +23,9 @@
 # **Data:** NeuroTask {cite:p}`filipe2024neurotask` (demo: simulated files in the real layouts; sample: the
 # center-out-with-bump NWB file of DANDI 001056).
 #
+# **Builds on:** `get_source` and the three data modes of {doc}`chapter 0 <00_setup_and_data>`, used here to
+# find the NeuroTask files.
+#
 # NeuroTask gathers {term}`motor-cortex <Motor cortex>` recordings of monkeys doing reaching tasks in six labs
 # into **one table format**: one row per time bin, spike counts of every recorded {term}`unit <Unit>`, hand or
 # cursor kinematics, and flags for trial events. It comes with a small API (`api_neurotask.py`) whose function
@@ -77,7 +80,7 @@ from course_utils.neurotask import (
     trial_table,
     velocity_columns,
 )
-from course_utils.plotting import demo_suffix, direction_colors, use_course_style
+from course_utils.plotting import demo_suffix, direction_colors, plot_neurotask_trial, use_course_style
 
 use_course_style()
 course_utils.banner("neurotask")
@@ -247,6 +250,21 @@ if twins:
     twin, _ = load_and_filter_parquet(twins[0], exclude=None)
     pd.testing.assert_frame_equal(df, twin)
     print(f"{nwb_path.name} and {twins[0].name} give identical tables")
+
+# %% [markdown]
+# ### What one trial holds
+#
+# Before the schema in detail, one glance at what was recorded in a single trial: `plot_neurotask_trial` draws
+# the spikes of the trial's most active units (one tick per bin with a spike), the hand velocity below (the force
+# in a file without velocity), and a dashed line at each event the file records, on one time axis in seconds.
+
+# %%
+fig, axes = plot_neurotask_trial(df, bin_ms, n_units=40)
+plt.show()
+
+# %% [markdown]
+# Everything this chapter does is a way of slicing this picture: across units (section 1.4), across trials
+# (1.5), along the movement (1.6), around an event (1.7) and into coarser bins (1.8).
 
 # %% [markdown]
 # ## 1.4 The schema
@@ -794,3 +812,10 @@ check_exercise("1.7", wiener_weights, wiener_r2, X_train[0], y_train[0], X_test[
 # * Cosine tuning of motor cortex: {cite:t}`georgopoulos1982relations`.
 # * Decoders for these arrays, from Wiener filters to LSTMs: {cite:t}`glaser2020machine`.
 # * The NWB format and PyNWB: {cite:t}`rubel2022nwb`.
+#
+# ## Next
+#
+# {doc}`Chapter 2 <02_allen_loading>` moves from monkeys to mice: it reads Allen behaviour NWB files with PyNWB
+# as section 1.3 did, and its trials, licks and rewards are per-trial tables like the ones `trial_table` made
+# here. The arrays built here by `rebin` and `process_data` come back in
+# {doc}`chapter 8 <08_decoding_baselines>`, which decodes them.

@@ -24,6 +24,10 @@
 # **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice in the real layout;
 # sample: one real mouse archive from GIN).
 #
+# **Builds on:** the data modes of {doc}`chapter 0 <00_setup_and_data>`; and as in one Allen session of
+# {doc}`chapter 2 <02_allen_loading>`, a Sensorium trial records behaviour (running, pupil) beside the rest,
+# here resampled to the video's frames.
+#
 # In the Sensorium 2023 competition, ten mice watched natural videos while two-photon
 # {term}`calcium imaging <Calcium imaging>` recorded about 8,000 neurons each in primary visual cortex
 # ({term}`V1`). Calcium traces were {term}`deconvolved <Deconvolution>` into non-negative activity, resampled to
@@ -73,7 +77,7 @@ import pandas as pd
 import course_utils
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
-from course_utils.plotting import demo_suffix, use_course_style
+from course_utils.plotting import demo_suffix, plot_sensorium_trial, use_course_style
 from course_utils.sensorium import SCORED_FRAMES, list_mice, read_mouse, trial_length
 
 use_course_style()
@@ -159,31 +163,30 @@ n_frames = trial_length(video)
 print(f"trial {trial}: {n_frames} frames of {video.shape[-1]} stored ({n_frames / 30:.1f} s at 30 Hz); "
       f"scored: the first {min(n_frames, SCORED_FRAMES)}")
 
+# %% [markdown]
+# ### What one trial holds
+#
+# `plot_sensorium_trial` shows everything the four files of one trial hold, on one time axis in seconds (the
+# padding cut): four frames of the video, the behaviour (pupil dilation and running speed), the eye position,
+# and the activity of the five most active neurons.
+
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(10, 1.9))
-for ax, frame in zip(axes, np.linspace(0, n_frames - 1, 4).astype(int), strict=True):
-    ax.imshow(video[:, :, frame], cmap="gray", vmin=0, vmax=255)
-    ax.set(title=f"frame {frame} ({frame / 30:.2f} s)", xticks=[], yticks=[])
-fig.suptitle(f"Trial {trial}: four frames of the 36 x 64 video" + demo_suffix())
+fig, axes = plot_sensorium_trial(mouse, trial, n_neurons=5)
 plt.show()
 
 # %% [markdown]
 # Frames are small (36 x 64 pixels, downsampled from the monitor) and grey: what matters to V1 neurons are
 # edges, textures and motion. (In demo mode these are filtered noise with moving edges; a real mouse's clips
-# are natural movies.) Now the responses of all neurons in the same trial, and the behaviour:
+# are natural movies.) Now the responses of all neurons in the same trial:
 
 # %%
 trimmed = mouse.load_trial(trial)  # padding removed
-time_s = np.arange(n_frames) / 30
-fig, (ax_r, ax_b) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True, height_ratios=[2, 1])
+fig, ax_r = plt.subplots(figsize=(8, 3.2))
 image = ax_r.imshow(trimmed["responses"], aspect="auto", cmap="magma", extent=[0, n_frames / 30, mouse.n_neurons, 0],
                     vmax=np.percentile(trimmed["responses"], 99))
-ax_r.set(ylabel="neuron", title=f"Trial {trial}: responses of {mouse.n_neurons} neurons" + demo_suffix())
+ax_r.set(xlabel="time (s)", ylabel="neuron", title=f"Trial {trial}: responses of {mouse.n_neurons} neurons"
+         + demo_suffix())
 fig.colorbar(image, ax=ax_r, label="activity (a.u.)")
-ax_b.plot(time_s, trimmed["behavior"][0], label="pupil dilation")
-ax_b.plot(time_s, trimmed["behavior"][1], label="running speed")
-ax_b.set(xlabel="time (s)", ylabel="value (a.u.)", title="Behaviour")
-ax_b.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
@@ -450,3 +453,9 @@ check_exercise("3.4", normalise)
 #   {cite:p}`turishcheva2024retrospective` (the winning models and what they learnt).
 # * The static-image predecessor and its data format, whose conventions (tiers, oracle repeats, statistics) the
 #   2023 data keep: {cite:p}`willeke2022sensorium`.
+#
+# ## Next
+#
+# {doc}`Chapter 4 <04_experanto_chunks>` converts these mouse folders into experiment folders whose signals keep
+# their own clocks, and cuts training chunks from them. It is optional in a first pass:
+# {doc}`chapter 9 <09_sensorium_encoding_and_submission>` trains on the folders of this chapter directly.

@@ -23,6 +23,9 @@
 # {cite}`turishcheva2023sensorium` converted to experiment folders, plus a simulated experiment with images,
 # videos, blanks and NaN stretches; sample: the Sensorium sample mouse, converted).
 #
+# **Builds on:** the mouse folders and the reader of {doc}`chapter 3 <03_sensorium_data>`: the experiment
+# folders here are those mice, converted, plus one simulated experiment.
+#
 # **Optional in a first pass:** no later chapter needs this one (chapter 9 trains on the Sensorium folders of
 # chapter 3 directly). Come here when you will train on raw recordings whose signals run on their own clocks.
 #
@@ -55,7 +58,7 @@ if "google.colab" in sys.modules:
 import course_utils
 from course_utils.data import get_source
 from course_utils.exercises import check_exercise
-from course_utils.plotting import demo_suffix, use_course_style
+from course_utils.plotting import demo_suffix, plot_experiment_modalities, use_course_style
 
 use_course_style()
 course_utils.banner("experanto")
@@ -112,6 +115,18 @@ list(folders)
 mixed = folders.get("mixed", next(iter(folders.values())))  # in sample mode: the first converted mouse
 experiment = Experiment(mixed)
 experiment
+
+# %% [markdown]
+# ### What one experiment holds
+#
+# `plot_experiment_modalities` draws a few seconds of every modality on one time axis, each sample where its
+# own clock put it and nothing interpolated: the screen's mean pixel value at each stored frame (a step: a
+# frame stays on until the next one), and the first signals of each sequence modality, with its sampling rate
+# at the top right.
+
+# %%
+fig, axes = plot_experiment_modalities(experiment, duration_s=4.0)
+plt.show()
 
 # %% [markdown]
 # Each sequence modality describes its clock in a small `meta.yml`; the screen has one YAML file per trial.
@@ -634,3 +649,9 @@ check_exercise("4.4", sample_mb, sample)
 # * The Experanto project {cite}`experanto`, whose folder layout and dataset semantics this chapter follows.
 # * The Sensorium 2023 competition {cite}`turishcheva2023sensorium`, the source of the converted mice.
 # * Multi-session cores with per-animal readouts: {cite}`lurz2021generalization`.
+#
+# ## Next
+#
+# {doc}`Chapter 5 <05_allen_behavior_analysis>` opens Part II and returns to the Allen sessions of
+# {doc}`chapter 2 <02_allen_loading>`; it needs nothing from this chapter, whose chunked loader is the route to
+# training on raw recordings.

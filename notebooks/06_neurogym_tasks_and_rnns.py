@@ -23,6 +23,9 @@
 # **Time:** ~75 min. **Prerequisites:** chapter 0 (Python, NumPy, a first PyTorch model); chapter 5 (d')
 # helps. **Data:** none to download: NeuroGym tasks *generate* trials {cite}`molano2022neurogym`.
 #
+# **Builds on:** the hit and false-alarm rates, d' and criterion of
+# {doc}`chapter 5 <05_allen_behavior_analysis>`, which this chapter applies to a network instead of a mouse.
+#
 # Neuroscientists train animals on tasks with a trial structure: fixate, watch a stimulus, respond. NeuroGym
 # writes such tasks as environments that generate trials, so the *same* task can be given to an artificial
 # network. A network trained this way is a model subject: we can open it up, and we can ask whether it
@@ -552,3 +555,9 @@ assert needed.loc["reward-trained agent", "gradient_steps_to_criterion"] > 3 * n
 #   functions {cite}`wichmann2001psychometric`.
 # * Training recurrent networks by reward on cognitive tasks {cite}`song2017reward`; PPO
 #   {cite}`schulman2017proximal`; Stable-Baselines3 {cite}`raffin2021stable`.
+#
+# ## Next
+#
+# {doc}`Chapter 7 <07_training_protocols>` keeps this chapter's tasks and networks and asks how the order and
+# mix of training trials (curricula, catch trials) change learning, measured as trials to criterion across
+# seeds.

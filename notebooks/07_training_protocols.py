@@ -23,6 +23,10 @@
 # **Time:** ~70 min. **Prerequisites:** chapter 6. **Data:** none to
 # download: tasks generate trials {cite}`molano2022neurogym`.
 #
+# **Builds on:** the tasks (`make_task`), `train_network` and the animal-style analysis of a trained network of
+# {doc}`chapter 6 <06_neurogym_tasks_and_rnns>`; here the question is how the order and mix of training trials
+# change learning.
+#
 # Training a mouse on a task takes weeks, and labs shape behaviour in stages: easy stimuli first, few catch
 # trials at first, one sensory modality before two. Which schedule is fastest is rarely tested, because each
 # comparison costs many animals. ANNUBeS {cite}`annubes` proposes to ask the question in silico first: train
@@ -456,3 +460,9 @@ check_exercise("7.4", two_task_env)
 # * Curriculum learning in machine learning {cite}`bengio2009curriculum`.
 # * Many tasks in one network {cite}`yang2019task`; the previous reward and action as inputs, and what a
 #   recurrent network learns from them {cite}`wang2018prefrontal`.
+#
+# ## Next
+#
+# {doc}`Chapter 8 <08_decoding_baselines>` opens Part III and goes back from model subjects to recorded neurons:
+# it decodes hand velocity from the NeuroTask data of {doc}`chapter 1 <01_neurotask_loading>`, and the care
+# taken here over seeds and fair comparisons carries over to comparing decoders.

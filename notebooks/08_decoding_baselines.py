@@ -28,6 +28,10 @@
 # `process_data`), basic scikit-learn (`fit`/`predict`). **Data:** NeuroTask (demo: simulated files in the real
 # layout; sample: DANDI 001056, Center-Out with Bump).
 #
+# **Builds on:** the NeuroTask tables, `rebin` and `process_data` of {doc}`chapter 1 <01_neurotask_loading>`,
+# which make the arrays decoded here; the recurrent networks trained in
+# {doc}`chapter 6 <06_neurogym_tasks_and_rnns>` come back as GRU and LSTM decoders.
+#
 # NeuroTask {cite}`filipe2024neurotask` gathers motor-cortex recordings from several labs and tasks in one
 # table format, with baseline decoders taken from Kording lab's *Neural_Decoding* {cite}`glaser2020machine`.
 # Here we rebuild those baselines as scikit-learn estimators in `course_utils.decoding` and run them over
@@ -1008,3 +1012,9 @@ check_exercise("8.9", kalman_step, fitted[0, "Kalman filter"], X_test)
 # * Cosine tuning of motor cortex neurons to the direction of movement: {cite}`georgopoulos1982relations`.
 # * The Kalman filter for cursor control from motor cortex: {cite}`wu2003kalman`.
 # * Stable latent dynamics across days, and aligning sessions with CCA: {cite}`gallego2020longterm`.
+#
+# ## Next
+#
+# {doc}`Chapter 9 <09_sensorium_encoding_and_submission>` turns the direction around: an encoding model predicts
+# the Sensorium responses of {doc}`chapter 3 <03_sensorium_data>` from the video and the behaviour, where this
+# chapter predicted behaviour from neurons.

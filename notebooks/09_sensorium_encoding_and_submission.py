@@ -24,6 +24,9 @@
 # **Data:** Sensorium 2023 {cite:p}`turishcheva2023sensorium` (demo: two simulated mice with known ground truth;
 # sample: one real mouse).
 #
+# **Builds on:** the mouse folders, tiers, NaN padding and statistics of {doc}`chapter 3 <03_sensorium_data>`,
+# on which this chapter's model trains and for which it writes a submission.
+#
 # An **encoding model** predicts neural activity from the stimulus (and here, the animal's behaviour). The
 # competition's models share one **{term}`core <Core>`** across all mice, which turns the video into feature maps, and give
 # each mouse a **readout** that picks, for every neuron, where in the visual field and which features it
@@ -496,3 +499,8 @@ check_exercise("9.3", my_poisson_loss)
 #   correlation {cite:p}`lurz2021generalization`.
 # * `save_checkpoint`/`load_checkpoint` and the training loop are in `course_utils/sensorium/training.py`; the same
 #   command runs on several GPUs or CPU processes with `torchrun --nproc_per_node N -m course_utils sensorium train`.
+#
+# ## Next
+#
+# The {doc}`workshop's mini-competition <../workshop>` starts from this chapter's baseline: teams improve it and
+# submit predictions written with `write_submission`, as here.

@@ -20,6 +20,7 @@ __all__ = [
     "plot_lick_raster",
     "plot_performance_across_sessions",
     "plot_response_latencies",
+    "plot_session_contents",
     "plot_session_timeline",
 ]
 
@@ -86,6 +87,82 @@ def plot_session_timeline(session, start_s: float, end_s: float, ax=None):
                  f"{start_s:.1f}-{end_s:.1f} s")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return ax
+
+
+def plot_session_contents(session, start_s: float | None = None, duration_s: float = 40.0):
+    """What one behaviour session records, one row per stream on a shared time axis (s).
+
+    Rows, top to bottom: image flashes (one colour per image; omitted flashes left out) with image changes
+    marked, licks, rewards (earned and auto-rewards apart) and running speed. Every stream is a table the real
+    NWB file holds (``stimulus_presentations``, ``licks``, ``rewards``, ``running_speed``, ``trials``). The
+    default window starts 10 s before the session's first rewarded change. Taught in chapter 02_allen_loading.
+
+    Parameters
+    ----------
+    session : BehaviorSession
+        A session from :func:`course_utils.allen.load_behavior_session`.
+    start_s : float, optional
+        Start of the window, in seconds from the start of the session.
+    duration_s : float
+        Length of the window (s).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : numpy.ndarray of four Axes (images, licks, rewards, running)
+
+    Examples
+    --------
+    >>> fig, axes = plot_session_contents(session)   # doctest: +SKIP
+    """
+    from ..plotting import demo_suffix
+
+    needed = ("stimulus_presentations", "licks", "rewards", "running_speed", "trials")
+    missing = [name for name in needed if not hasattr(session, name)]
+    if missing:
+        raise TypeError(f"plot_session_contents needs a session from course_utils.allen.load_behavior_session "
+                        f"(with {list(needed)}); {type(session).__name__} lacks {missing}.")
+    if not duration_s > 0:
+        raise ValueError(f"duration_s must be positive; got {duration_s!r}.")
+    rewards = session.rewards
+    if start_s is None:
+        earned = rewards[~rewards["auto_rewarded"].astype(bool)] if "auto_rewarded" in rewards else rewards
+        first = earned["timestamps"].min() if len(earned) else session.running_speed["timestamps"].min()
+        start_s = max(float(first) - 10.0, float(session.running_speed["timestamps"].min()))
+    end_s = start_s + duration_s
+    fig, axes = plt.subplots(4, 1, figsize=(9, 4.8), sharex=True, height_ratios=[1, 0.5, 0.5, 1.4])
+    stim = session.stimulus_presentations
+    shown = stim["image_name"].notna() & ~stim["omitted"].astype("boolean").fillna(True)
+    stim = stim[shown & (stim["end_time"] >= start_s) & (stim["start_time"] <= end_s)]
+    palette = plt.get_cmap("tab10")
+    for i, name in enumerate(sorted(stim["image_name"].astype(str).unique())):
+        rows = stim[stim["image_name"].astype(str) == name]
+        spans = list(zip(rows["start_time"], rows["end_time"] - rows["start_time"], strict=True))
+        axes[0].broken_barh(spans, (0, 1), color=palette(i % 10), label=name)
+    changes = stim[stim["is_change"].astype(bool)]["start_time"]
+    axes[0].plot(changes, np.full(len(changes), 1.3), "v", color="tab:orange", ms=7, label="change")
+    axes[0].set(ylim=(0, 1.6), yticks=[], ylabel="images")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    licks = session.licks["timestamps"]
+    licks = licks[(licks >= start_s) & (licks <= end_s)]
+    axes[1].eventplot([licks.to_numpy()], colors="black", linelengths=0.8)
+    axes[1].set(yticks=[], ylabel="licks")
+    rewards = rewards[(rewards["timestamps"] >= start_s) & (rewards["timestamps"] <= end_s)]
+    auto = rewards["auto_rewarded"].astype(bool) if "auto_rewarded" in rewards else np.zeros(len(rewards), bool)
+    for label, rows, color in (("earned", rewards[~auto], "tab:purple"), ("auto", rewards[auto], "tab:gray")):
+        if len(rows):
+            axes[2].plot(rows["timestamps"], np.zeros(len(rows)), "d", color=color, ms=9, label=label)
+    axes[2].set(yticks=[], ylabel="rewards")
+    if len(rewards):
+        axes[2].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
+    run = session.running_speed
+    run = run[(run["timestamps"] >= start_s) & (run["timestamps"] <= end_s)]
+    axes[3].plot(run["timestamps"], run["speed"], color="tab:blue", lw=1)
+    axes[3].set(ylabel="running\n(cm/s)", xlabel="time in session (s)", xlim=(start_s, end_s))
+    axes[0].set_title(f"Session {session.behavior_session_id} ({session.metadata.get('session_type')}): "
+                      f"what was recorded, {duration_s:g} s" + demo_suffix(), loc="left")
+    fig.tight_layout()
+    return fig, axes
 
 
 def plot_lick_raster(trials: pd.DataFrame, window_s: tuple[float, float] = (-1.0, 3.0),
