@@ -244,10 +244,7 @@ def train_agent(
     Taught in chapter 06_neurogym_tasks_and_rnns.
     """
     RecurrentPPO = require_sb3()
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.vec_env import DummyVecEnv
-    from tqdm import tqdm
 
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
@@ -257,67 +254,85 @@ def train_agent(
     episodes = _trial_episodes_class()
     template = copy.deepcopy(env)
     vec_env = DummyVecEnv([lambda: episodes(copy.deepcopy(template)) for _ in range(n_envs)])
-    probe_env = copy.deepcopy(template)
-    probe_seed = 10_000 + seed
     history = AgentHistory()
     # Learning-rate schedules and logs read the step budget; the trial budget is what stops training.
     total_steps = int(n_trials * _mean_trial_steps(template) * 1.2) + 2 * n_envs * n_steps
-
     policy_kwargs = {
         "lstm_hidden_size": hidden_size,
         "n_lstm_layers": 1,
         "shared_lstm": True,
         "enable_critic_lstm": False,
         "net_arch": {"pi": [hidden_size], "vf": [hidden_size]},
+        **ppo_kwargs.pop("policy_kwargs", {}),
     }
-    policy_kwargs.update(ppo_kwargs.pop("policy_kwargs", {}))
-    agent = RecurrentPPO(
-        "MlpLstmPolicy",
-        vec_env,
-        learning_rate=learning_rate,
-        n_steps=n_steps,
-        batch_size=batch_size,
-        n_epochs=n_epochs,
-        gamma=gamma,
-        ent_coef=ent_coef,
-        policy_kwargs=policy_kwargs,
-        seed=seed,
-        device="cpu",
-        verbose=0,
-        **ppo_kwargs,
-    )
+    settings = {"learning_rate": learning_rate, "n_steps": n_steps, "batch_size": batch_size, "n_epochs": n_epochs,
+                "gamma": gamma, "ent_coef": ent_coef, **ppo_kwargs}
+    agent = _make_agent(RecurrentPPO, vec_env, seed, policy_kwargs, settings)
+
+    def train() -> dict:
+        budget = _budget_callback(
+            history, n_trials=n_trials, probe_env=copy.deepcopy(template), probe_seed=10_000 + seed,
+            eval_every=eval_every, eval_trials=eval_trials, progress=progress,
+            gradient_steps_per_rollout=n_epochs * -(-n_envs * n_steps // batch_size),
+        )
+        try:
+            with torch_threads(num_threads):
+                agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
+                budget.evaluate()
+        finally:
+            budget.bar.close()
+        return asdict(history)
+
+    # Under `make test` a student notebook reuses the agent its instructor chapter trained (the policy's weights
+    # are all that play_trials needs); elsewhere this just trains.
+    key = {"task": _task_description(template), "n_trials": n_trials, "seed": seed, "n_envs": n_envs,
+           "hidden_size": hidden_size, "eval_every": eval_every, "eval_trials": eval_trials,
+           "ppo": sorted(map(str, settings.items())), "policy": sorted(map(str, policy_kwargs.items()))}
+    result = reuse_training(agent.policy, train, key)
+    return agent, AgentHistory(**result)
+
+
+def _make_agent(RecurrentPPO, vec_env, seed: int, policy_kwargs: dict, settings: dict):
+    """A recurrent PPO agent on the CPU, silent, with a logger that writes no folder."""
+    from stable_baselines3.common.logger import Logger
+
+    agent = RecurrentPPO("MlpLstmPolicy", vec_env, policy_kwargs=policy_kwargs, seed=seed, device="cpu", verbose=0,
+                         **settings)
     # SB3's default logger makes a /tmp/SB3-<date> folder at every learn(), even when it writes nothing there.
     agent.set_logger(Logger(folder=None, output_formats=[]))
+    return agent
+
+
+def _budget_callback(history: AgentHistory, *, n_trials: int, probe_env, probe_seed: int, eval_every: int | None,
+                     eval_trials: int, gradient_steps_per_rollout: int, progress: bool):
+    """An SB3 callback that counts trials into ``history``, stops at the first rollout after ``n_trials`` and
+    evaluates the agent on a fixed probe between rollouts (made on demand: Stable-Baselines3 is optional)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+    from tqdm import tqdm
 
     class _Budget(BaseCallback):
-        # Counts trials, stops at the first rollout after the budget, and evaluates between rollouts.
         def __init__(self) -> None:
             super().__init__()
             self.stop = False
             self.next_eval = 0
             self.clock = time.perf_counter()
-            self.bar = tqdm(
-                total=n_trials, desc="trials", unit="trial", disable=not progress, mininterval=3.0
-            )
+            self.bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not progress, mininterval=3.0)
 
         def evaluate(self) -> None:
             history.seconds += time.perf_counter() - self.clock
             table = play_trials(self.model, probe_env, eval_trials, seed=probe_seed)
-            history.evaluations.append(
-                {
-                    "trials": history.trials,
-                    "steps": history.steps,
-                    "gradient_steps": history.gradient_steps,
-                    "seconds": history.seconds,
-                    "accuracy": float(table["correct"].mean()),
-                }
-            )
+            history.evaluations.append({
+                "trials": history.trials,
+                "steps": history.steps,
+                "gradient_steps": history.gradient_steps,
+                "seconds": history.seconds,
+                "accuracy": float(table["correct"].mean()),
+            })
             self.next_eval = history.trials + (eval_every or n_trials)
             self.clock = time.perf_counter()
 
         def _on_rollout_end(self) -> None:
-            # the rollout is complete: PPO now trains on it
-            history.gradient_steps += n_epochs * -(-n_envs * n_steps // batch_size)
+            history.gradient_steps += gradient_steps_per_rollout  # the rollout is complete: PPO trains on it
 
         def _on_rollout_start(self) -> None:
             if history.trials >= self.next_eval and history.trials < n_trials:
@@ -333,25 +348,7 @@ def train_agent(
             self.bar.update(min(done, max(n_trials - self.bar.n, 0)))
             return True
 
-    def train() -> dict:
-        budget = _Budget()
-        try:
-            with torch_threads(num_threads):
-                agent.learn(total_timesteps=max(total_steps, 1), callback=budget)
-                budget.evaluate()
-        finally:
-            budget.bar.close()
-        return asdict(history)
-
-    # Under `make test` a student notebook reuses the agent its instructor chapter trained (the policy's weights
-    # are all that play_trials needs); elsewhere this just trains.
-    key = {"task": _task_description(template), "n_trials": n_trials, "seed": seed, "n_envs": n_envs,
-           "hidden_size": hidden_size, "learning_rate": learning_rate, "n_steps": n_steps,
-           "batch_size": batch_size, "n_epochs": n_epochs, "gamma": gamma, "ent_coef": ent_coef,
-           "eval_every": eval_every, "eval_trials": eval_trials, "ppo": sorted(map(str, ppo_kwargs.items())),
-           "policy": sorted(map(str, policy_kwargs.items()))}
-    result = reuse_training(agent.policy, train, key)
-    return agent, AgentHistory(**result)
+    return _Budget()
 
 
 def _task_description(env) -> str:
