@@ -258,17 +258,19 @@ def compare_samples(up, folders: dict[str, Path], workdir: Path, limit: int) -> 
 
 
 # ----------------------------------------------------------------------------------------- speed
-def interleaved_times(datasets: list, indices: list[np.ndarray]) -> list[np.ndarray]:
+def interleaved_times(datasets: list, indices: list[np.ndarray],
+                      clock=time.perf_counter) -> list[np.ndarray]:
     """Seconds per sample of each dataset, taking turns sample by sample (so a burst of other processes' load
-    hits all of them alike)."""
+    hits all of them alike). ``clock=time.thread_time`` counts only the CPU time of this thread, which leaves
+    out the time spent waiting for a core on a shared machine."""
     for ds, idx in zip(datasets, indices, strict=True):
         ds[int(idx[0])]  # page cache and lazy opens
     times = [[] for _ in datasets]
     for j in range(len(indices[0])):
         for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
-            t0 = time.perf_counter()
+            t0 = clock()
             ds[int(idx[j])]
-            times[k].append(time.perf_counter() - t0)
+            times[k].append(clock() - t0)
     return [np.asarray(t) for t in times]
 
 
@@ -299,6 +301,12 @@ def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndar
                 text += (f"; upstream {_rates(times[2])}: {times[2].sum() / times[1].sum():.1f}x "
                          f"({np.median(times[2]) / np.median(times[1]):.1f}x from the medians) on identical samples")
             print(text)
+        if up is not None:  # CPU time: robust to waiting for a core when other processes share the machine
+            with threads(1, up):
+                cpu = interleaved_times(datasets, indices, clock=time.thread_time)
+            print(f"  {name}, 1 thread, CPU time per sample (median): ours {np.median(cpu[1]) * 1e3:.2f} ms, upstream "
+                  f"{np.median(cpu[2]) * 1e3:.2f} ms: {np.median(cpu[2]) / np.median(cpu[1]):.1f}x "
+                  f"({cpu[2].sum() / cpu[1].sum():.1f}x from the totals)")
 
 
 def startup(up, folders: dict[str, Path], workdir: Path) -> None:
@@ -362,6 +370,26 @@ def breakdown(folder: Path, n: int = 60) -> None:
     total = float(np.median(stages["whole sample"]))
     print(f"  one sample, median of {n}, 1 thread: {total * 1e3:.2f} ms = "
           + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample"))
+    memory_floor(ds[0]["screen"])
+
+
+def memory_floor(screen: torch.Tensor, n: int = 60) -> None:
+    """What writing one sample's screen costs at best on this machine: filling fresh memory of its size
+    (memset, the lower bound for any output) and copying a finished one (memcpy), medians of n."""
+    frames = screen.numpy()
+    fill, copy_ = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        out = np.empty_like(frames)
+        out.fill(0.0)
+        t1 = time.perf_counter()
+        dup = frames.copy()
+        t2 = time.perf_counter()
+        fill.append(t1 - t0)
+        copy_.append(t2 - t1)
+        del out, dup
+    print(f"  memory floor for a {frames.nbytes / 1e6:.1f} MB screen output: fill fresh memory "
+          f"{np.median(fill) * 1e3:.2f} ms, copy a finished one {np.median(copy_) * 1e3:.2f} ms (median of {n})")
 
 
 def main() -> None:

@@ -137,6 +137,7 @@ class SequenceInterpolator:
             raise BadFileError(meta_path, f"sampling_rate must be positive; got {self.sampling_rate}.", REGENERATE)
         self.cache_data = cache_data
         self.data = self._open_data()
+        self._values = self.data.view(np.ndarray)  # the same memory; slicing skips np.memmap's Python hooks
         self.n_timestamps = int(self.data.shape[0])
         shifts_path = self.folder / "meta" / "phase_shifts.npy"
         if meta.get("phase_shift_per_signal", False):
@@ -193,13 +194,14 @@ class SequenceInterpolator:
         # the memory-mapped data (pickling a memmap copies the whole array)
         state = self.__dict__.copy()
         if not self.cache_data:
-            state["data"] = None
+            state["data"] = state["_values"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         if self.data is None:
             self.data = self._open_data()
+            self._values = self.data.view(np.ndarray)
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
         """True where ``times`` lie in the closed range ``[valid_start, valid_end]``."""
@@ -258,14 +260,14 @@ class SequenceInterpolator:
     def _rows(self, idx: np.ndarray) -> np.ndarray:
         # consecutive indices (the usual case) are one contiguous slice of the memmap: much cheaper than fancy
         # indexing, which copies row by row
-        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and np.all(np.diff(idx) == 1):
-            return np.array(self.data[idx[0] : idx[-1] + 1], dtype=np.float32)
-        return np.asarray(self.data[idx], dtype=np.float32)
+        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (idx[1:] - idx[:-1] == 1).all():
+            return np.array(self._values[idx[0] : idx[-1] + 1], dtype=np.float32)
+        return np.asarray(self._values[idx], dtype=np.float32)
 
     def _gather(self, idx: np.ndarray) -> np.ndarray:
         # per-signal indices (phase shifts): read the covering block once, then gather
         lo, hi = int(idx.min()), int(idx.max())
-        block = np.asarray(self.data[lo : hi + 1], dtype=np.float32)
+        block = np.asarray(self._values[lo : hi + 1], dtype=np.float32)
         return np.take_along_axis(block, idx - lo, axis=0)
 
     def nan_sample_indices(self, block_rows: int = 65536) -> np.ndarray:
@@ -391,6 +393,7 @@ class ScreenInterpolator:
         arr = load_npy(path, mmap_mode="r", ndim=3 if kind == "video" else (2, 3), fix=fix)
         if arr.ndim == 2:
             arr = arr[None]
+        arr = arr.view(np.ndarray)  # the same memory map; slicing skips np.memmap's Python hooks
         n = int(self.trials["num_frames"].iat[trial])
         if tuple(arr.shape[1:]) != tuple(self.image_size) or (kind == "video" and arr.shape[0] < n) or (
                 kind != "video" and arr.shape[0] != 1):
@@ -410,15 +413,23 @@ class ScreenInterpolator:
         out = np.empty((len(idx), *self.image_size), dtype=np.float32)
         trials = self.frame_trial[idx]
         # one read per run of frames from the same trial (a chunk spans one or a few trials)
-        breaks = np.flatnonzero(np.diff(trials)) + 1
-        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(idx)], strict=True):
+        if not len(idx):
+            runs = []
+        elif (trials == trials[0]).all():
+            runs = [(0, len(idx))]
+        else:
+            breaks = (np.flatnonzero(trials[1:] != trials[:-1]) + 1).tolist()
+            runs = list(zip([0, *breaks], [*breaks, len(idx)], strict=True))
+        for lo, hi in runs:
             trial = int(trials[lo])
             kind = self.modalities[trial]
             if kind == "video":
-                frames = self.frame_in_trial[idx[lo:hi]]
                 arr = self._trial_array(trial)
-                f0, f1 = int(frames.min()), int(frames.max())
-                out[lo:hi] = arr[f0 : f1 + 1][frames - f0]
+                frames = self.frame_in_trial[idx[lo:hi]]
+                if arr.dtype == out.dtype:  # gathered straight into the output: one copy
+                    np.take(arr, frames, axis=0, out=out[lo:hi], mode="clip")
+                else:
+                    out[lo:hi] = arr[frames]
             elif kind == "image":
                 out[lo:hi] = self._trial_array(trial)[0]
             else:  # blank or invalid: a uniform grey screen
