@@ -550,3 +550,12 @@ def test_integer_factor_row_upsampling_equals_interpolate(size_out):
     expected = torch.nn.functional.interpolate(x[0][:, None], size=size_out, mode="bilinear", align_corners=False)
     (resize,) = screen_transforms_from_config({"Resize": {"size": list(size_out)}})
     torch.testing.assert_close(resize(x)[0], expected[:, 0], atol=1e-3, rtol=1e-5)
+
+
+def test_cache_data_reads_sequences_into_memory(tiny):
+    mapped = Experiment(tiny, modalities=["treadmill"]).devices["treadmill"]
+    cached = Experiment(tiny, modalities=["treadmill"], cache_data=True).devices["treadmill"]
+    assert isinstance(mapped.data, np.memmap)
+    # in memory: neither a memory map nor a view of one (np.asarray of a memmap would still read the file)
+    assert not isinstance(cached.data, np.memmap) and cached.data.flags.owndata
+    np.testing.assert_array_equal(cached.data, mapped.data)

@@ -187,7 +187,7 @@ class SequenceInterpolator:
             raise FileNotFoundError(f"{self.folder} has neither data.mem nor data.npy.")
         if data.shape[0] == 0:
             raise BadFileError(mem_path if use_mem else npy_path, "holds no samples.", REGENERATE)
-        return np.asarray(data) if self.cache_data else data
+        return np.array(data) if self.cache_data else data  # cache_data: read into memory (asarray keeps the map)
 
     def __getstate__(self) -> dict:
         # DataLoader workers started by "spawn" (macOS, Windows) receive a pickled copy: send the path, not
