@@ -288,7 +288,7 @@ def test_reward_trained_agent_is_reused(monkeypatch, tmp_path):
         if coherences is not None:
             env.unwrapped.cohs = coherences
         agent, history = train_agent(env, 8, n_envs=2, n_steps=8, batch_size=16, progress=False, eval_trials=5)
-        return history, play_trials(agent, env, 10, seed=3), np.random.rand()
+        return history, play_trials(agent, env, 10, seed=3), torch.rand(1).item()
 
     monkeypatch.setenv(REUSE_ENV, str(tmp_path))
     instructor = notebook()  # trains and stores
