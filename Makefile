@@ -38,10 +38,12 @@ NB_TIMEOUT ?= 600
 NBMAKE := --nbmake --nbmake-timeout=$(NB_TIMEOUT) -p no:cacheprovider
 # Parallel test workers (pytest-xdist): the unit tests, the chapters and the student notebooks each spread over
 # all CPUs; most of the work is single-threaded (the chapters train on one torch thread), so 2 cores run it
-# almost twice as fast. JOBS=0 runs everything in one process (easier to debug). The unit tests run on one
-# torch/OpenMP thread per worker: two workers each spinning two threads on two cores ran some tests 40x slower.
+# almost twice as fast. JOBS=0 runs everything in one process (easier to debug). Each worker computes on one
+# thread (OpenMP, OpenBLAS, MKL), and threads that a chapter asks for explicitly wait passively: workers each
+# spinning two threads on two cores ran some tests 40x slower and chapter 8 (NumPy's BLAS) 2.7x slower.
 JOBS ?= auto
 XDIST := -n $(JOBS) --dist loadfile
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 # Chapters are handed to the workers in this order, the longest first (measured: 06, 08 and 07 take about as
 # long as all the others together), so that no worker is left with a long chapter at the end.
 SLOW_FIRST := 06 08 07 05 09
@@ -98,7 +100,7 @@ lint: $(INSTALLED)
 	@$(TIMED) actionlint $(PYBIN)actionlint -no-color .github/workflows/*.yml
 
 unit-tests: $(INSTALLED)
-	@$(TIMED) unit-tests env OMP_NUM_THREADS=1 $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 $(XDIST) \
+	@$(TIMED) unit-tests env $(ONE_THREAD) $(PY) -m pytest tests course_utils --doctest-modules -p no:cacheprovider --durations=10 $(XDIST) \
 	  -m "not colab" $(PYTEST_OPTS)
 
 # Colab's preinstalled versions in a fresh environment, the setup cell and a chapter run in it (minutes; needs
@@ -110,7 +112,7 @@ test-colab: $(INSTALLED)
 chapters: $(INSTALLED)
 	@$(TIMED) book-prepare $(PY) -m course_utils book prepare
 	@rm -rf $(REUSE) && mkdir -p $(REUSE)
-	@$(TIMED) chapters env $(NB_ENV) COURSE_REUSE_TRAINING=$(CURDIR)/$(REUSE) \
+	@$(TIMED) chapters env $(NB_ENV) $(ONE_THREAD) COURSE_REUSE_TRAINING=$(CURDIR)/$(REUSE) \
 	  $(PY) -m pytest $(patsubst notebooks/%.py,book/notebooks/%.ipynb,$(ORDERED)) $(NBMAKE) $(XDIST) --overwrite --durations=0 $(PYTEST_OPTS)
 	@touch $(EXECUTED) $(REUSE)/.complete
 
@@ -147,7 +149,7 @@ student-check: $(INSTALLED)
 	@$(TIMED) student-build $(PY) -m course_utils exercises build --out _student
 	@reuse=; if [ -f $(REUSE)/.complete ] && [ -z "$$(find $(CHAPTERS) $(PKG_FILES) -newer $(REUSE)/.complete)" ]; \
 	  then reuse=$(CURDIR)/$(REUSE); else echo "student-check: training again (no fresh chapter run to reuse)"; fi; \
-	  $(TIMED) student-check env COURSE_FAST=$(COURSE_FAST) COURSE_REUSE_TRAINING=$$reuse \
+	  $(TIMED) student-check env COURSE_FAST=$(COURSE_FAST) $(ONE_THREAD) COURSE_REUSE_TRAINING=$$reuse \
 	  $(PY) -m pytest $(patsubst notebooks/%.py,_student/%.ipynb,$(ORDERED)) $(NBMAKE) $(XDIST) --durations=0
 
 # After a version bump or a change to course_utils/authoring/'s setup_cell(): every chapter's setup cell.
