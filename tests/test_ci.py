@@ -53,6 +53,21 @@ def test_make_test_times_every_step_and_prints_the_summary():
     assert (ROOT / ".ci" / "run").read_text().rstrip().endswith("make test")
 
 
+def test_make_test_runs_its_pytest_steps_on_one_thread_per_worker_longest_chapters_first():
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "unit-tests", "chapters", "student-check"], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "PY": sys.executable})
+    assert dry.returncode == 0, dry.stderr
+    commands = dry.stdout.replace("\\\n", " ").splitlines()  # a recipe line continued with a backslash
+    runs = [line for line in commands if " -m pytest " in line]
+    assert len(runs) == 3, dry.stdout
+    for line in runs:
+        assert "-n auto --dist loadfile" in line and "OMP_NUM_THREADS=1" in line and "OPENBLAS_NUM_THREADS=1" in line
+    for line, folder in zip(runs[1:], ["book/notebooks", "_student"], strict=True):
+        notebooks = re.findall(rf"{folder}/(\d\d)_\w+\.ipynb", line)
+        assert notebooks[:3] == ["06", "08", "07"], line  # the three longest chapters start first
+        assert sorted(notebooks) == sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
 # ------------------------------------------------------------------------------------------- real data
 
 
