@@ -388,7 +388,8 @@ def test_bin_size_errors_name_the_argument_and_the_fix():
 
 
 @pytest.mark.parametrize("dtype, counts", [(np.float32, True), (np.float32, False), (np.float64, True),
-                                           (np.float64, False), (np.uint8, True), (np.int64, True), (bool, True)])
+                                           (np.float64, False), (np.uint8, True), (np.uint16, True),
+                                           (np.uint64, True), (np.int64, True), (bool, True)])
 @pytest.mark.parametrize("k", [2, 3, 5, 7, 20])
 def test_reduceat_and_gather_kernels_agree(k, dtype, counts, monkeypatch):
     """reduceat (long bins) and k gathers (short bins) agree, NaN padding and partial bins included: bit for bit
@@ -485,3 +486,9 @@ def test_rebin_fast_and_general_kernels_give_the_same_frame(monkeypatch, factor)
             for name in ("Neuron1", "Neuron2", "Neuron3", "EventGo_cue", "target_dir", "trial_id"):
                 np.testing.assert_array_equal(default[name].to_numpy(), other[name].to_numpy())  # bit for bit
         assert default["Neuron2"].isna().any() and default["Neuron2"].notna().any()
+
+
+def test_rebin_sums_uint64_counts_exactly():
+    df = pd.DataFrame({"animal": 1, "session": 1, "trial_id": 0.0, "Neuron1": np.array([1, 0, 2, 3], np.uint64)})
+    out = rebin(df, 10, 20)
+    assert out["Neuron1"].tolist() == [1, 5]

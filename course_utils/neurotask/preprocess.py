@@ -306,6 +306,8 @@ def _gathered_reduce(ufunc, values: np.ndarray, seg_start: np.ndarray, seg_len: 
         part = _gather(values, np.minimum(seg_start + j, last_row))
         if partial:
             part = np.where(j < seg_len, part, 0)
+        if part.dtype != total.dtype:  # e.g. uint64 counts into int64 (NumPy would add them as float64)
+            part = part.astype(total.dtype)
         ufunc(total, part, out=total)
     return total
 
