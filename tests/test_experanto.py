@@ -559,3 +559,20 @@ def test_cache_data_reads_sequences_into_memory(tiny):
     # in memory: neither a memory map nor a view of one (np.asarray of a memmap would still read the file)
     assert not isinstance(cached.data, np.memmap) and cached.data.flags.owndata
     np.testing.assert_array_equal(cached.data, mapped.data)
+
+
+def test_cached_data_pickles_once_and_stays_one_array(tiny):
+    import pickle
+
+    cached = Experiment(tiny, modalities=["treadmill"], cache_data=True).devices["treadmill"]
+    assert cached.__getstate__()["_values"] is None  # the values go once, not once more as their view
+    clone = pickle.loads(pickle.dumps(cached))
+    assert np.shares_memory(clone._values, clone.data)
+    np.testing.assert_array_equal(clone.data, cached.data)
+
+
+def test_is_pixel_repetition_on_shrinking_and_degenerate_sizes():
+    from course_utils.experanto.transforms import is_pixel_repetition
+
+    assert is_pixel_repetition((36, 64), (36, 64)) and not is_pixel_repetition((36, 64), (18, 32))
+    assert not is_pixel_repetition((36, 64), (0, 0))

@@ -193,15 +193,16 @@ class SequenceInterpolator:
         # DataLoader workers started by "spawn" (macOS, Windows) receive a pickled copy: send the path, not
         # the memory-mapped data (pickling a memmap copies the whole array)
         state = self.__dict__.copy()
+        state["_values"] = None  # a view of data: pickled, it would be a second copy
         if not self.cache_data:
-            state["data"] = state["_values"] = None
+            state["data"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         if self.data is None:
             self.data = self._open_data()
-            self._values = self.data.view(np.ndarray)
+        self._values = self.data.view(np.ndarray)
 
     def valid_times(self, times: np.ndarray) -> np.ndarray:
         """True where ``times`` lie in the closed range ``[valid_start, valid_end]``."""

@@ -272,9 +272,9 @@ def is_pixel_repetition(in_size: tuple[int, int], out_size: tuple[int, int]) -> 
     >>> is_pixel_repetition((36, 64), (144, 256)), is_pixel_repetition((36, 64), (100, 200))
     (True, False)
     """
-    fy, fx, _, _ = _area_plan(int(in_size[0]), int(in_size[1]), tuple(int(v) for v in out_size))
     if out_size[0] <= in_size[0] and out_size[1] <= in_size[1]:
         return tuple(out_size) == tuple(in_size)
+    fy, fx, _, _ = _area_plan(int(in_size[0]), int(in_size[1]), tuple(int(v) for v in out_size))
     return bool(fy and fx)
 
 
