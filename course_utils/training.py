@@ -461,7 +461,7 @@ def reuse_training(model: Any, train: Callable[[], Any], key: dict[str, Any]) ->
     a notebook, which only ever reuses the n-th of the notebook run before it (a training skipped or added
     by a stub shifts the count: then all train again). Files are written atomically and read with
     ``torch.load(weights_only=True)``. The course's training entry points (``train_network``,
-    ``run_protocol``, ``train_model``, the neural decoders' ``fit``) call it themselves.
+    ``run_protocol``, ``train_model``, the neural decoders' ``fit``, ``train_agent``) call it themselves.
 
     Parameters
     ----------

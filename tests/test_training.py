@@ -294,9 +294,7 @@ def test_reward_trained_agent_is_reused(monkeypatch, tmp_path):
     instructor = notebook()  # trains and stores
     history, played, after = notebook()  # the student notebook: reuses
     assert len(learned) == 1
-    timeless = ["trials", "steps", "gradient_steps", "accuracy"]  # wall-clock seconds differ between runs
-    pd.testing.assert_frame_equal(history.curve()[timeless], instructor[0].curve()[timeless])
-    assert (history.trials, history.steps) == (instructor[0].trials, instructor[0].steps)
+    assert history == instructor[0]  # the stored history itself, wall-clock seconds included: not a retraining
     pd.testing.assert_frame_equal(played, instructor[1])  # same policy, same choices
     assert after == instructor[2]  # the random states go on as training left them
     notebook(coherences=np.array([0.0, 50.0]))  # another task: trains again

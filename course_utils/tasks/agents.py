@@ -231,7 +231,11 @@ def train_agent(
     Returns
     -------
     agent, AgentHistory
-        The trained ``RecurrentPPO`` agent and its history (``history.curve()`` is the learning curve).
+        The trained ``RecurrentPPO`` agent and its history (``history.curve()`` is the learning curve). Under
+        ``make test`` a student notebook gets the agent its instructor chapter trained
+        (:func:`course_utils.training.reuse_training`): the policy's weights and the history, which is all
+        that playing trials needs; its optimiser state and step counter are fresh, so do not continue its
+        training with ``agent.learn``.
 
     Examples
     --------
@@ -352,14 +356,43 @@ def _budget_callback(history: AgentHistory, *, n_trials: int, probe_env, probe_s
 
 
 def _task_description(env) -> str:
-    """The task and its wrappers, with the settings that change trials (a key for reusing a training)."""
+    """The task and each wrapper with every public setting it holds (numbers, strings, arrays, lists and dicts
+    of them: timing, rewards, coherences, catch probability...; other objects by their text), a key for
+    reusing a training. Objects whose text names a memory address (random generators) are left out: it
+    differs between identical runs."""
     parts, layer = [], env
     while layer is not None:
-        settings = {name: getattr(layer, name) for name in ("dt", "rewards", "timing", "sigma", "cohs")
-                    if name in vars(layer)}
-        parts.append(f"{type(layer).__qualname__}{sorted(map(str, settings.items()))}")
+        settings = {}
+        for name, value in sorted(vars(layer).items()):
+            plain = _plain(value)
+            if not name.startswith("_") and name not in _TRIAL_STATE and plain is not _NOT_PLAIN:
+                settings[name] = plain
+        parts.append(f"{type(layer).__qualname__}{settings}")
         layer = getattr(layer, "env", None)
     return " > ".join(parts)
+
+
+_NOT_PLAIN = object()
+# What a neurogym task holds about its current trial, not its settings: a cell that played a few trials
+# before the training must not make the student notebook train again (the training plays its own copies).
+_TRIAL_STATE = frozenset({"t", "t_ind", "num_tr", "trial", "performance", "start_ind", "end_ind", "start_t",
+                          "end_t", "ob", "gt", "ob_now", "gt_now"})
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as numbers, strings, lists and dicts (other objects as their text), or ``_NOT_PLAIN``."""
+    if value is None or isinstance(value, (bool, int, float, str, np.number, np.bool_)):
+        return value.item() if isinstance(value, (np.number, np.bool_)) else value
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.dtype.kind in "biuf" else _NOT_PLAIN
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    if isinstance(value, dict):
+        items = {str(k): _plain(v) for k, v in value.items()}
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items.values()) else items
+    text = repr(value)  # e.g. a timing distribution or a space; not a generator ("... at 0x7f...")
+    return text if " at 0x" not in text and len(text) < 10_000 else _NOT_PLAIN
 
 
 def play_trials(
