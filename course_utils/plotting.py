@@ -91,12 +91,14 @@ def direction_colors(angles_rad) -> dict:
 
 def _first_rewarded_trial(df, keys: list[str]) -> tuple:
     """The (animal, session, trial_id) of the first rewarded trial, else of the first trial."""
-    rewarded = df[df["result"] == "R"] if "result" in df.columns else df
-    row = (rewarded if len(rewarded) else df).iloc[0]
+    import numpy as np
+
+    rewarded = np.flatnonzero(df["result"].to_numpy() == "R") if "result" in df.columns else []
+    row = df.iloc[int(rewarded[0]) if len(rewarded) else 0]  # one row: no copy of the rewarded rows
     return tuple(row[k] for k in keys)
 
 
-def plot_neurotask_trial(df, bin_ms: float, trial: tuple | None = None, n_units: int = 40):
+def plot_neurotask_trial(df, bin_ms: float | None = None, trial: tuple | None = None, n_units: int = 40):
     """What one NeuroTask trial holds: a spike raster, the hand (or cursor, or force) trace and the events.
 
     The raster shows the ``n_units`` most active units of the trial (one tick per bin with at least one
@@ -109,10 +111,12 @@ def plot_neurotask_trial(df, bin_ms: float, trial: tuple | None = None, n_units:
     ----------
     df : pandas.DataFrame
         A NeuroTask table from ``load_nwb`` or ``load_and_filter_parquet`` (``Neuron*``, id columns, ...).
-    bin_ms : float
-        The table's bin size in milliseconds (the loaders return it).
+    bin_ms : float, optional
+        The table's bin size in milliseconds; default: the one the loaders and ``rebin`` record in
+        ``df.attrs["bin_ms"]`` (a value that contradicts it is an error).
     trial : tuple, optional
-        ``(animal, session, trial_id)``; default: the first rewarded trial (the first trial if none is).
+        ``(animal, session, trial_id)``; default: the first rewarded trial (the first trial if none is). In a
+        table joined from several files (``datasetID``), the trial of the first file that has it.
     n_units : int
         How many units to draw (the most active ones in this trial).
 
@@ -128,7 +132,7 @@ def plot_neurotask_trial(df, bin_ms: float, trial: tuple | None = None, n_units:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .neurotask import behavior_columns, event_columns, neuron_columns, velocity_columns
+    from .neurotask import behavior_columns, event_columns, neuron_columns, table_bin_ms, velocity_columns
 
     keys = ["animal", "session", "trial_id"]
     neurons = neuron_columns(df) if hasattr(df, "columns") else []
@@ -136,11 +140,14 @@ def plot_neurotask_trial(df, bin_ms: float, trial: tuple | None = None, n_units:
     if not neurons or missing:
         raise ValueError(f"plot_neurotask_trial needs a NeuroTask table (Neuron* and {keys} columns); this one "
                          f"lacks {missing or 'Neuron* columns'}. Load one with load_nwb or load_and_filter_parquet.")
+    bin_ms = table_bin_ms(df, bin_ms)
     if not bin_ms > 0:
         raise ValueError(f"bin_ms must be a positive bin size in ms (the loaders return it); got {bin_ms!r}.")
     trial = _first_rewarded_trial(df, keys) if trial is None else tuple(trial)
     mask = (df["animal"] == trial[0]) & (df["session"] == trial[1]) & (df["trial_id"] == trial[2])
     rows = df[mask]
+    if "datasetID" in rows.columns and rows["datasetID"].nunique() > 1:  # two files' trials share the ids
+        rows = rows[rows["datasetID"] == rows["datasetID"].iloc[0]]
     if rows.empty:
         raise ValueError(f"No trial {dict(zip(keys, trial, strict=True))} in this table; pick one of "
                          f"df[{keys}].drop_duplicates().")

@@ -81,6 +81,11 @@ def torch_threads(n: int | None):
 
     Small networks train fastest on one thread: extra threads mostly wait on each other.
 
+    Parameters
+    ----------
+    n
+        Intra-op threads for the ``with`` block; None leaves the setting alone.
+
     Examples
     --------
     >>> import torch
@@ -91,7 +96,8 @@ def torch_threads(n: int | None):
     >>> torch.get_num_threads() == before
     True
 
-    Taught in chapter 08_decoding_baselines.
+    Not called in the chapters: the decoders of chapter 8 (``num_threads``) and ``train_agent`` of chapter 6
+    use it. Taught in chapters 06_neurogym_tasks_and_rnns and 08_decoding_baselines.
     """
     import torch
 

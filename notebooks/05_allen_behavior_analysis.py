@@ -481,8 +481,8 @@ above = mouse_metrics.index[mouse_metrics.max_dprime > 1]
 print("first session with d' > 1:", mouse_metrics.loc[above[0], "session_type"] if len(above) else "none on disk")
 
 # %% tags=["remove-cell"]
-# Guards the text below: d' rises from the first measurable training day to the last; passive sessions carry
-# AllenSDK's placeholder d' of 0 in the table and are blank in the figure.
+# Guards the text below: in the demo, d' rises from the first measurable training day to the last; passive
+# sessions carry AllenSDK's placeholder d' of 0 in the table and are blank in the figure.
 learning = mouse_metrics.loc[mouse_metrics.phase == "training", "max_dprime"].dropna()
 # Demo only: the simulator's sensitivity rises with training; a real mouse's few sessions on disk (a gratings
 # day can beat a later image day) need not be ordered so.
@@ -492,8 +492,10 @@ assert (mouse_metrics.loc[mouse_metrics.passive, "max_dprime"] == 0).all()
 assert plotted.loc[plotted.passive, "max_dprime"].isna().all()
 
 # %% [markdown]
-# Read the learning curve off the figure and the printed summary: d' is low (or undefined) in the first days
-# and rises as the mouse learns; the hand-off criterion asks for d' > 1 on 2 of 3 consecutive days. In
+# Read the learning curve off the figure and the printed summary. In the demo, d' is low (or undefined) in the
+# first days and rises with training, because the simulator's mouse is built to learn so; on a real mouse's
+# sessions, whether and when d' rises is what the figure measures (and the few sessions of sample mode need
+# not show it). The hand-off criterion asks for d' > 1 on 2 of 3 consecutive days. In
 # TRAINING_0 every change is rewarded automatically, so there are no go or catch trials and no d' at all. On
 # passive sessions (OPHYS_2 and OPHYS_5, if the mouse's are on disk) the lick spout is retracted and there is
 # no task: AllenSDK's metrics give them a d' of 0 (see the table), which is a placeholder, not a measurement,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -194,15 +195,19 @@ PART_ONE = [p for p in CHAPTERS if int(p.name[:2]) <= 4]  # chapters 00-04; 05-0
 
 
 def _titles_itself(cell_source: str) -> bool:
-    """The cell draws with a course figure function that adds demo_suffix() to its own title."""
+    """The cell's only figure is drawn by a course figure function that adds demo_suffix() to its own title
+    (a cell that also makes a figure of its own must title that one itself)."""
     import inspect
 
     import course_utils.allen.plots
     import course_utils.plotting
 
+    if re.search(r"\bplt\.(subplots|figure|subplot_mosaic)\(", cell_source):
+        return False
     for module in (course_utils.plotting, course_utils.allen.plots):
         for name, function in inspect.getmembers(module, inspect.isfunction):
-            if f"{name}(" in cell_source and "demo_suffix()" in inspect.getsource(function):
+            if name != "demo_suffix" and re.search(rf"\b{name}\(", cell_source) \
+                    and "demo_suffix()" in inspect.getsource(function):
                 return True
     return False
 
@@ -232,3 +237,9 @@ def test_the_book_is_built_only_from_chapters_the_tests_executed():
     assert "$(NBMAKE)" in chapters_rule and "$(NB_ENV)" in chapters_rule
     assert "COURSE_EXERCISES_STRICT=1" in makefile.split("\nNB_ENV :=", 1)[1].split("\n", 1)[0]
     assert 'execute_notebooks: "off"' in (REPO / "book" / "_config.yml").read_text()
+
+
+def test_a_course_figure_function_exempts_only_a_cell_without_figures_of_its_own():
+    assert _titles_itself("fig, axes = plot_neurotask_trial(df, bin_ms)\nplt.show()")
+    assert not _titles_itself("plot_neurotask_trial(df, bin_ms)\nfig, ax = plt.subplots()\nax.plot(x)\nplt.show()")
+    assert not _titles_itself("title = 'x' + demo_suffix()\nplt.show()")  # demo_suffix alone titles nothing

@@ -85,6 +85,22 @@ def test_neurotask_trial_figure_refuses_wrong_input():
         plot_neurotask_trial(df.drop(columns="trial_id"), 10.0)
     with pytest.raises(ValueError, match="bin_ms must be"):
         plot_neurotask_trial(df, 0)
+    with pytest.raises(ValueError, match="does not record its bin size"):
+        plot_neurotask_trial(df)
+    df.attrs["bin_ms"] = 20.0
+    with pytest.raises(ValueError, match=r"bin_ms=10.0 ms, but the table records"):
+        plot_neurotask_trial(df, 10.0)
+
+
+def test_neurotask_trial_figure_reads_the_recorded_bin_and_keeps_to_one_file():
+    one = _neurotask_table(["hand_vel_x", "hand_vel_y"], [])
+    other = one.assign(datasetID=8, Neuron1=np.nan)  # a second file with the same animal/session/trial ids
+    joined = pd.concat([one, other], ignore_index=True)
+    joined.attrs["bin_ms"] = 20.0
+    fig, axes = plot_neurotask_trial(joined, trial=(1, 1, 1.0))
+    x = axes[1].lines[0].get_xdata()
+    assert len(x) == 30 and x[-1] == pytest.approx(0.58)  # one file's 30 bins of 20 ms
+    plt.close(fig)
 
 
 # ------------------------------------------------------------------------------------------------ Sensorium

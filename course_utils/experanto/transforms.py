@@ -197,6 +197,18 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int) -> np.ndarray:
     ``fy`` times into the output, which is written once. The output is NumPy memory, so
     ``torch.from_numpy`` wraps it without a copy.
 
+    Parameters
+    ----------
+    frames
+        (N, H, W) frames, any dtype.
+    fy, fx
+        Positive integer repetition factors along the height and the width.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, H * fy, W * fx), the dtype of ``frames``.
+
     Examples
     --------
     >>> repeat_pixels(np.array([[[1, 2], [3, 4]]]), 2, 3)[0]
@@ -205,7 +217,8 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int) -> np.ndarray:
            [3, 3, 3, 4, 4, 4],
            [3, 3, 3, 4, 4, 4]])
 
-    Taught in chapter 04_experanto_chunks.
+    Not called in the chapter: :func:`area_resize` uses it for the screen frames that chapter 4's
+    ``ChunkDataset`` enlarges. Taught in chapter 04_experanto_chunks.
     """
     n, h, w = frames.shape
     out = np.empty((n, h, fy, w * fx), dtype=frames.dtype)
