@@ -33,7 +33,11 @@ def _is_missing_module(exc: BaseException | None) -> bool:
 
 
 def _notebook_needs_missing(exc: BaseException | None) -> bool:
-    # nbmake raises NotebookFailedException(NotebookResult); the failing cell's traceback is in result.error
+    # nbmake raises NotebookFailedException(NotebookResult); the failing cell's traceback is in result.error.
+    # A test that executes a chapter itself with nbclient gets a CellExecutionError holding the traceback.
+    if type(exc).__name__ == "CellExecutionError":
+        return f"ModuleNotFoundError: No module named '{MISSING}'" in str(exc) or (
+            getattr(exc, "ename", None) == "ModuleNotFoundError" and f"'{MISSING}'" in getattr(exc, "evalue", ""))
     error = getattr(exc.args[0], "error", None) if exc is not None and exc.args else None
     return error is not None and f"No module named '{MISSING}'" in getattr(error, "trace", "")
 
