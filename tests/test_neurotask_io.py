@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from neurotask_helpers import layout_table
 
 from course_utils.neurotask import align_event, rebin
 from course_utils.neurotask.io import (
@@ -218,20 +219,9 @@ def test_bin_ms_must_be_a_multiple(small):
         load_and_filter_parquet(parquet, bin_ms=25)
 
 
-def _layout_frame(behavior: list[str], events: list[str], rows_per_trial=(7, 9, 8)) -> pd.DataFrame:
+def _layout_frame(behavior: list[str], events: list[str]) -> pd.DataFrame:
     """A small table with exactly these series (values are placeholders; the layout is what is tested)."""
-    rng = np.random.default_rng(0)
-    trial_id = np.repeat(np.arange(len(rows_per_trial), dtype=float), rows_per_trial)
-    n = len(trial_id)
-    df = pd.DataFrame({f"Neuron{j + 1}": rng.poisson(1.0, n).astype(float) for j in range(3)})
-    df["trial_id"], df["animal"], df["session"], df["datasetID"] = trial_id, 1, 1, 7
-    df["result"] = np.where(trial_id == 1, "F", "R")
-    for name in behavior:
-        df[name] = rng.normal(size=n)
-    for name in events:
-        df[name] = np.zeros(n, bool)
-        df.loc[df.groupby("trial_id").head(3).index[2::3], name] = True
-    return df
+    return layout_table(behavior, events)
 
 
 def _real_nwb_layouts(shared_dir) -> list[tuple[str, dict]]:

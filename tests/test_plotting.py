@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
+from neurotask_helpers import layout_table  # noqa: E402
 
 from course_utils.plotting import (  # noqa: E402
     plot_experiment_modalities,
@@ -30,22 +31,11 @@ def _labels(axes) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ NeuroTask
-def _neurotask_table(behavior: list[str], events: list[str], n_units: int = 50) -> pd.DataFrame:
-    """A small table with exactly these series (the real layouts come from real_layouts.yaml)."""
-    rng = np.random.default_rng(0)
-    trial_id = np.repeat(np.arange(3, dtype=float), 30)
-    n = len(trial_id)
-    counts = rng.poisson(0.3, (n, n_units)).astype(np.float32)
-    counts[:, -5:] = np.nan  # units another session recorded
-    df = pd.DataFrame(counts, columns=[f"Neuron{j + 1}" for j in range(n_units)])
-    df["trial_id"], df["animal"], df["session"], df["datasetID"] = trial_id, 1, 1, 7
-    df["result"] = np.where(trial_id == 0, "F", "R")
-    for name in behavior:
-        df[name] = rng.normal(size=n)
-    for name in events:
-        df[name] = np.zeros(n, bool)
-        df.loc[df.groupby("trial_id").head(5).index[4::5], name] = True
-    return df
+def _neurotask_table(behavior: list[str], events: list[str]) -> pd.DataFrame:
+    """Three trials of 30 bins, 50 units (5 recorded by another session), trial 0 failed (the real layouts
+    come from real_layouts.yaml)."""
+    return layout_table(behavior, events, (30, 30, 30), n_units=50, rate=0.3, nan_units=5, failed_trial=0,
+                        event_row=4, dtype=np.float32)
 
 
 def test_neurotask_trial_figure_on_the_demo_bump_layout():
