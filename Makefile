@@ -41,8 +41,11 @@ NBMAKE := --nbmake --nbmake-timeout=$(NB_TIMEOUT) -p no:cacheprovider
 # almost twice as fast. JOBS=0 runs everything in one process (easier to debug). Each worker computes on one
 # thread (OpenMP, OpenBLAS, MKL), and threads that a chapter asks for explicitly wait passively: workers each
 # spinning two threads on two cores ran some tests 40x slower and chapter 8 (NumPy's BLAS) 2.7x slower.
+# Work is handed out file by file in collection order (--no-loadscope-reorder: xdist would otherwise sort files
+# by their number of tests, which sent the slowest one-test files last and left one worker alone with them);
+# tests/conftest.py puts the slowest unit-test files first.
 JOBS ?= auto
-XDIST := -n $(JOBS) --dist loadfile
+XDIST := -n $(JOBS) --dist loadfile --no-loadscope-reorder
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 # Chapters are handed to the workers in this order, the longest first (measured: 06, 08 and 07 take about as
 # long as all the others together), so that no worker is left with a long chapter at the end.

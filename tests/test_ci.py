@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -61,11 +63,23 @@ def test_make_test_runs_its_pytest_steps_on_one_thread_per_worker_longest_chapte
     runs = [line for line in commands if " -m pytest " in line]
     assert len(runs) == 3, dry.stdout
     for line in runs:
-        assert "-n auto --dist loadfile" in line and "OMP_NUM_THREADS=1" in line and "OPENBLAS_NUM_THREADS=1" in line
+        assert "-n auto --dist loadfile --no-loadscope-reorder" in line and "OMP_NUM_THREADS=1" in line and "OPENBLAS_NUM_THREADS=1" in line
     for line, folder in zip(runs[1:], ["book/notebooks", "_student"], strict=True):
         notebooks = re.findall(rf"{folder}/(\d\d)_\w+\.ipynb", line)
         assert notebooks[:3] == ["06", "08", "07"], line  # the three longest chapters start first
         assert sorted(notebooks) == sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def test_the_slowest_unit_test_files_are_collected_first():
+    spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    run_first = module.RUN_FIRST
+    assert all((ROOT / "tests" / name).is_file() for name in run_first), "RUN_FIRST names a file that is gone"
+    names = ["test_a.py", run_first[1], "test_b.py", run_first[0], "test_a.py"]
+    items = [types.SimpleNamespace(path=ROOT / "tests" / name, n=i) for i, name in enumerate(names)]
+    module.pytest_collection_modifyitems(None, items)
+    assert [item.n for item in items] == [3, 1, 0, 2, 4]  # slowest first, the rest in their order
 
 
 # ------------------------------------------------------------------------------------------- real data
