@@ -75,12 +75,23 @@ def run_trials(
     """
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
+    _check_period(env, decision_period)
+    return _score_trials(model, _trial_arrays(env, n_trials, seed), decision_period)
+
+
+def _check_period(env, decision_period: str) -> None:
     task = env.unwrapped
     if decision_period not in task.timing:
         raise ValueError(
             f"{type(task).__name__} has no period {decision_period!r}; its periods are {list(task.timing)}."
         )
-    obs, gts, rows, bounds = _trial_arrays(env, n_trials, seed)
+
+
+@torch.no_grad()
+def _score_trials(model: torch.nn.Module, arrays, decision_period: str) -> pd.DataFrame:
+    """:func:`run_trials` on trials already drawn by :func:`_trial_arrays` (a fixed probe draws them once)."""
+    obs, gts, rows, bounds = arrays
+    n_trials = len(obs)
     lengths = np.array([o.shape[0] for o in obs])
     x = np.zeros((lengths.max(), n_trials, obs[0].shape[1]), dtype=np.float32)
     for i, o in enumerate(obs):

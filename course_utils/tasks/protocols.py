@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..training import progress_bar, reuse_training
-from .evaluation import run_trials
+from .evaluation import _check_period, _score_trials, _trial_arrays
 from .training import RecurrentNetwork, TrainingHistory, _train_steps, make_dataset, set_seed
 
 __all__ = [
@@ -153,6 +153,8 @@ def run_protocol(
     """
     if not stages:
         raise ValueError("A protocol needs at least one Stage.")
+    if probe_trials < 1:
+        raise ValueError(f"probe_trials must be at least 1, got {probe_trials}.")
     full_task = copy.deepcopy(task.unwrapped)
     train_task = copy.deepcopy(full_task)
     set_seed(seed)
@@ -164,11 +166,13 @@ def run_protocol(
     history = TrainingHistory()
     current = {"stage": stages[0].name}
 
+    _check_period(full_task, decision_period)
+    fixed_probe: list = []  # the probe's trials, drawn once: every probe plays the same trials
+
     def probe(step: int, hist: TrainingHistory) -> dict:
-        acc = float(
-            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed,
-                       decision_period=decision_period)["correct"].mean()
-        )
+        if not fixed_probe:
+            fixed_probe.append(_trial_arrays(copy.deepcopy(full_task), probe_trials, probe_seed))
+        acc = float(_score_trials(model, fixed_probe[0], decision_period)["correct"].mean())
         return {"stage": current["stage"], "accuracy": acc}
 
     def train() -> list[dict]:
