@@ -77,10 +77,10 @@ from course_utils.behavior.sdt import sdt_by_level, sdt_rates
 from course_utils.exercises import check_exercise
 from course_utils.plotting import use_course_style
 from course_utils.tasks import (
+    ProbeTrials,
     ReactionTimeTargets,
     RecurrentNetwork,
     apply_task_settings,
-    decision_accuracy,
     fast_mode,
     make_dataset,
     make_task,
@@ -199,12 +199,12 @@ print("inputs:", inputs.shape, inputs.dtype, "| targets:", targets.shape, target
 n_steps = 700 if FAST else 2000
 set_seed(0)
 net = RecurrentNetwork(n_inputs=3, n_outputs=3, hidden_size=64, cell="lstm")
-# every 10 steps, accuracy on the same 300 fresh trials: a learning curve, for section 6.9
-probe_task = make_task("PerceptualDecisionMaking-v0", dt=100)
+# every 10 steps, accuracy on the same 300 fresh trials, drawn once (ProbeTrials: decision_accuracy without
+# drawing them anew at every probe): a learning curve, for section 6.9
+learning_probe = ProbeTrials(make_task("PerceptualDecisionMaking-v0", dt=100), 300, seed=10_000)
 history = train_network(
     net, dataset, n_steps=n_steps, learning_rate=1e-2, lr_schedule="cosine", seed=0,
-    callback=lambda step, hist: {"accuracy": decision_accuracy(net, probe_task, 300, seed=10_000)},
-    callback_every=10,
+    callback=lambda step, hist: {"accuracy": learning_probe.accuracy(net)}, callback_every=10,
 )
 print(f"{n_steps} steps, {history.trials_seen:,} trials seen, {history.seconds:.0f} s")
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..training import progress_bar, reuse_training
-from .evaluation import _check_period, _score_trials, _trial_arrays
+from .evaluation import ProbeTrials
 from .training import RecurrentNetwork, TrainingHistory, _train_steps, make_dataset, set_seed
 
 __all__ = [
@@ -155,6 +155,9 @@ def run_protocol(
         raise ValueError("A protocol needs at least one Stage.")
     if probe_trials < 1:
         raise ValueError(f"probe_trials must be at least 1, got {probe_trials}.")
+    if decision_period not in task.unwrapped.timing:
+        raise ValueError(f"{type(task.unwrapped).__name__} has no period {decision_period!r}; its periods are "
+                         f"{list(task.unwrapped.timing)}.")
     full_task = copy.deepcopy(task.unwrapped)
     train_task = copy.deepcopy(full_task)
     set_seed(seed)
@@ -166,14 +169,12 @@ def run_protocol(
     history = TrainingHistory()
     current = {"stage": stages[0].name}
 
-    _check_period(full_task, decision_period)
-    fixed_probe: list = []  # the probe's trials, drawn once: every probe plays the same trials
+    fixed_probe: list[ProbeTrials] = []  # drawn at the first probe, then the same trials at every probe
 
     def probe(step: int, hist: TrainingHistory) -> dict:
         if not fixed_probe:
-            fixed_probe.append(_trial_arrays(copy.deepcopy(full_task), probe_trials, probe_seed))
-        acc = float(_score_trials(model, fixed_probe[0], decision_period)["correct"].mean())
-        return {"stage": current["stage"], "accuracy": acc}
+            fixed_probe.append(ProbeTrials(full_task, probe_trials, seed=probe_seed, decision_period=decision_period))
+        return {"stage": current["stage"], "accuracy": fixed_probe[0].accuracy(model)}
 
     def train() -> list[dict]:
         history.evaluations.append({"step": 0, "trials_seen": 0, **probe(0, history)})
