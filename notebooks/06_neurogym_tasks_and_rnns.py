@@ -77,10 +77,10 @@ from course_utils.behavior.sdt import sdt_by_level, sdt_rates
 from course_utils.exercises import check_exercise
 from course_utils.plotting import use_course_style
 from course_utils.tasks import (
+    ProbeTrials,
     ReactionTimeTargets,
     RecurrentNetwork,
     apply_task_settings,
-    decision_accuracy,
     fast_mode,
     make_dataset,
     make_task,
@@ -199,12 +199,12 @@ print("inputs:", inputs.shape, inputs.dtype, "| targets:", targets.shape, target
 n_steps = 700 if FAST else 2000
 set_seed(0)
 net = RecurrentNetwork(n_inputs=3, n_outputs=3, hidden_size=64, cell="lstm")
-# every 10 steps, accuracy on the same 300 fresh trials: a learning curve, for section 6.9
-probe_task = make_task("PerceptualDecisionMaking-v0", dt=100)
+# every 10 steps, accuracy on the same 300 fresh trials, drawn once (ProbeTrials: decision_accuracy without
+# drawing them anew at every probe): a learning curve, for section 6.9
+learning_probe = ProbeTrials(make_task("PerceptualDecisionMaking-v0", dt=100), 300, seed=10_000)
 history = train_network(
     net, dataset, n_steps=n_steps, learning_rate=1e-2, lr_schedule="cosine", seed=0,
-    callback=lambda step, hist: {"accuracy": decision_accuracy(net, probe_task, 300, seed=10_000)},
-    callback_every=10,
+    callback=lambda step, hist: {"accuracy": learning_probe.accuracy(net)}, callback_every=10,
 )
 print(f"{n_steps} steps, {history.trials_seen:,} trials seen, {history.seconds:.0f} s")
 
@@ -406,11 +406,11 @@ check_exercise("6.4", median_rt_correct, rt)
 # *value*). Each trial is one episode, so the agent's memory starts afresh at every trial, as the supervised
 # network's does when we test it; 16 copies of the task are played in parallel; and every 250 trials the agent
 # plays the same 300 fresh trials, for a learning curve. Its budget is counted as an animal's would be, in
-# trials of experience: 3,000 in fast mode, 6,000 in the full run (`benchmarks/bench_rl.py` times it).
+# trials of experience: 2,000 in fast mode, 6,000 in the full run (`benchmarks/bench_rl.py` times it).
 
 # %%
 print("rewards:", env.rewards)
-n_agent_trials = 3000 if FAST else 6000
+n_agent_trials = 2000 if FAST else 6000
 agent, agent_history = train_agent(env, n_trials=n_agent_trials, seed=0, eval_every=250)
 print(
     f"{agent_history.trials:,} trials ({agent_history.steps:,} time steps, "

@@ -122,12 +122,12 @@ print("fast mode:", FAST)
 # every animal on the final task, every 10 training steps. The networks cross the criterion within the first
 # 50 steps or so, so the budget goes into subjects rather than into long plateaus: the full run trains 8 seeds
 # x 2 protocols for 450 steps each (3,600 steps per protocol, as 4 seeds x 900 did before), fast mode (CI) 4
-# seeds for 150 steps (600 steps per protocol, fewer than the 900 of 2 seeds x 450 before). The time this run
-# took is printed under the cell: it is the longest cell of the chapter.
+# seeds for 120 steps (480 steps per protocol). The time this run took is printed under the cell: it is the
+# longest cell of the chapter.
 
 # %%
 task = make_task("PerceptualDecisionMaking-v0", dt=100)
-n_total = 150 if FAST else 450
+n_total = 120 if FAST else 450
 protocols = {
     "all at once": [Stage("all", n_total)],
     "easy first": [Stage("easy", n_total // 3, {"cohs": [25.6, 51.2]}), Stage("all", n_total - n_total // 3)],

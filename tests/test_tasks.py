@@ -12,6 +12,7 @@ from course_utils.tasks import (
     RecurrentNetwork,
     Stage,
     apply_task_settings,
+    decision_accuracy,
     make_dataset,
     make_task,
     run_trials,
@@ -157,6 +158,30 @@ def test_stage_settings_reach_the_training_trials():
     assert list(curve["stage"]) == ["easy", "easy", "easy", "all", "all"]
     assert curve["trials_seen"].is_monotonic_increasing
     assert env.cohs == [0, 6.4, 12.8, 25.6, 51.2]  # the caller's task is not modified
+
+
+def test_fixed_probe_is_the_run_trials_table_and_ignores_later_changes():
+    from course_utils.tasks import ProbeTrials, run_protocol
+
+    env = make_task("PerceptualDecisionMaking-v0")
+    set_seed(0)
+    net = RecurrentNetwork(3, 3, hidden_size=8, cell="gru")
+    probe = ProbeTrials(env, 40, seed=7)
+    apply_task_settings(env, {"cohs": [51.2]})  # the probe was drawn before: it keeps every coherence
+    expected = run_trials(net, make_task("PerceptualDecisionMaking-v0"), 40, seed=7)
+    pd.testing.assert_frame_equal(probe.run(net), expected)
+    assert len(probe) == 40 and probe.accuracy(net) == expected["correct"].mean()
+    with pytest.raises(ValueError, match="no period 'response'"):
+        ProbeTrials(env, 5, decision_period="response")
+    with pytest.raises(ValueError, match="probe_trials"):
+        run_protocol(env, [Stage("all", 1)], probe_trials=0)
+    # run_protocol's first probe (before training) is decision_accuracy of the same initial network
+    curve = run_protocol(make_task("PerceptualDecisionMaking-v0"), [Stage("all", 2)], seed=3, hidden_size=4,
+                         seq_len=30, probe_trials=30, eval_every=1)
+    set_seed(3)
+    untrained = RecurrentNetwork(3, 3, 4, "lstm")
+    first = decision_accuracy(untrained, make_task("PerceptualDecisionMaking-v0"), 30, seed=10_003)
+    assert len(curve) == 3 and curve["accuracy"].iloc[0] == first
 
 
 @pytest.mark.parametrize("version", ["0.29.1", "1.0.0", "1.3.0", "1.4.0rc1"])

@@ -101,6 +101,27 @@ def test_batches_reproducible_and_refresh_drops_unfinished_trials():
     assert all(np.flatnonzero(targets[:, i])[0] == 21 for i in range(3))
 
 
+def test_skipped_batches_are_drawn_lazily_and_exactly():
+    drawn = make_dataset("PerceptualDecisionMaking-v0", batch_size=3, seq_len=50, seed=0)
+    for _ in range(4):
+        drawn()
+    lazy = make_dataset("PerceptualDecisionMaking-v0", batch_size=3, seq_len=50, seed=0)
+    before = lazy._trials_drawn
+    lazy.skip(4)
+    assert lazy._trials_drawn == before  # nothing drawn yet
+    # any use settles the debt first: the counter, the columns' tasks and the next batch are as if drawn
+    assert lazy.trials_drawn == drawn.trials_drawn
+    assert [e.unwrapped.trial for e in lazy.envs] == [e.unwrapped.trial for e in drawn.envs]
+    np.testing.assert_array_equal(lazy()[0], drawn()[0])
+    # refresh and seed settle too, so settings changed on the columns apply only after the skipped batches
+    other = make_dataset("PerceptualDecisionMaking-v0", batch_size=3, seq_len=50, seed=0)
+    other.skip(2)
+    other.refresh()
+    assert other._trials_drawn > 0
+    with pytest.raises(ValueError, match="n_batches"):
+        other.skip(-1)
+
+
 def test_batches_follow_trial_wrappers():
     # ReactionTimeTargets rewrites the ground truth in new_trial: the batches carry the rewritten targets
     batches = TrialBatches(ReactionTimeTargets(make_task("PerceptualDecisionMaking-v0")), 1, 22, seed=0)

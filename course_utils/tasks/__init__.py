@@ -19,7 +19,7 @@ from .agents import AgentHistory, play_trials, require_sb3, train_agent
 from .batches import TrialBatches
 from .compat import new_trial, seed_task, trial_source
 from .environment import extra_requirements, fast_mode, make_task, plot_trial, require_neurogym, sample_trials
-from .evaluation import decision_accuracy, measure_reaction_times, run_trials
+from .evaluation import ProbeTrials, decision_accuracy, measure_reaction_times, run_trials
 from .protocols import (
     Stage,
     apply_task_settings,
@@ -32,6 +32,7 @@ from .training import RecurrentNetwork, TrainingHistory, make_dataset, set_seed,
 
 __all__ = [
     "AgentHistory",
+    "ProbeTrials",
     "RecurrentNetwork",
     "Stage",
     "TrainingHistory",

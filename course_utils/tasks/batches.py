@@ -43,6 +43,12 @@ class TrialBatches:
     trials_drawn
         Trials drawn so far, over all columns.
 
+    Notes
+    -----
+    :meth:`skip` moves the streams on by whole batches lazily: they are drawn at the next use of the object
+    (a batch, ``envs``, ``trials_drawn``, :meth:`seed`, :meth:`refresh`), so a stream that is never used again
+    costs nothing, and one that is used sees exactly what drawing them at once would have left.
+
     Examples
     --------
     >>> from course_utils.tasks import make_task
@@ -64,15 +70,26 @@ class TrialBatches:
                 "PassReward, PassAction): supervised batches are built from trials, without actions. "
                 "Pass the environment without those wrappers."
             )
-        self.envs = [copy.deepcopy(env) for _ in range(batch_size)]
+        self._envs = [copy.deepcopy(env) for _ in range(batch_size)]
         self.batch_size = batch_size
         self.seq_len = seq_len
         self._ob_shape = tuple(source.observation_space.shape)
         self._ob_dtype = source.observation_space.dtype
         self._gt_shape = tuple(source.action_space.shape or ())
         self._gt_dtype = source.action_space.dtype
-        self.trials_drawn = 0
+        self._trials_drawn = 0
+        self._owed = 0
         self.seed(seed)
+
+    @property
+    def envs(self) -> list:
+        self._settle()
+        return self._envs
+
+    @property
+    def trials_drawn(self) -> int:
+        self._settle()
+        return self._trials_drawn
 
     def seed(self, seed: int | None = None) -> None:
         """Seed column ``i`` with ``seed + i`` and start every stream afresh."""
@@ -82,19 +99,48 @@ class TrialBatches:
 
     def refresh(self) -> None:
         """Drop the unfinished trial of every column (after changing the task's settings)."""
+        self._settle()
         self._rest: list[tuple[np.ndarray, np.ndarray] | None] = [None] * self.batch_size
+
+    def skip(self, n_batches: int) -> None:
+        """Move every stream on by ``n_batches`` batches, drawn only when the object is next used.
+
+        A reused training (:func:`~course_utils.tasks.train_network` under ``make test``) calls this, so the
+        stream ends where the training left it without drawing trials that nothing reads.
+
+        Examples
+        --------
+        >>> from course_utils.tasks import make_task
+        >>> a = TrialBatches(make_task("PerceptualDecisionMaking-v0"), batch_size=2, seq_len=30, seed=0)
+        >>> b = TrialBatches(make_task("PerceptualDecisionMaking-v0"), batch_size=2, seq_len=30, seed=0)
+        >>> _ = a(), a(); b.skip(2)
+        >>> bool((a()[0] == b()[0]).all()), a.trials_drawn == b.trials_drawn
+        (True, True)
+        """
+        if n_batches < 0:
+            raise ValueError(f"n_batches must be at least 0, got {n_batches}.")
+        self._owed += n_batches
+
+    def _settle(self) -> None:
+        owed, self._owed = getattr(self, "_owed", 0), 0
+        for _ in range(owed):
+            self._draw()
 
     def __call__(self) -> tuple[np.ndarray, np.ndarray]:
         """The next batch: inputs (seq_len, batch, *inputs) and targets (seq_len, batch)."""
+        self._settle()
+        return self._draw()
+
+    def _draw(self) -> tuple[np.ndarray, np.ndarray]:
         inputs = np.zeros((self.seq_len, self.batch_size, *self._ob_shape), dtype=self._ob_dtype)
         targets = np.zeros((self.seq_len, self.batch_size, *self._gt_shape), dtype=self._gt_dtype)
-        for i, env in enumerate(self.envs):
+        for i, env in enumerate(self._envs):
             ob, gt = self._rest[i] or (None, None)
             t = 0
             while t < self.seq_len:
                 if ob is None or len(ob) == 0:
                     new_trial(env)
-                    self.trials_drawn += 1
+                    self._trials_drawn += 1
                     ob, gt = env.unwrapped.ob, env.unwrapped.gt
                 n = min(len(ob), self.seq_len - t)
                 inputs[t : t + n, i] = ob[:n]

@@ -5,6 +5,8 @@ Taught in chapter 06_neurogym_tasks_and_rnns.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import torch
@@ -12,7 +14,7 @@ import torch
 from ..training import model_device
 from .compat import new_trial, seed_task
 
-__all__ = ["run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
+__all__ = ["ProbeTrials", "run_trials", "decision_accuracy", "measure_reaction_times"]  # and ReactionTimeTargets (lazy)
 
 
 def _trial_arrays(env, n_trials: int, seed: int | None):
@@ -75,12 +77,23 @@ def run_trials(
     """
     if n_trials < 1:
         raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
+    _check_period(env, decision_period)
+    return _score_trials(model, _trial_arrays(env, n_trials, seed), decision_period)
+
+
+def _check_period(env, decision_period: str) -> None:
     task = env.unwrapped
     if decision_period not in task.timing:
         raise ValueError(
             f"{type(task).__name__} has no period {decision_period!r}; its periods are {list(task.timing)}."
         )
-    obs, gts, rows, bounds = _trial_arrays(env, n_trials, seed)
+
+
+@torch.no_grad()
+def _score_trials(model: torch.nn.Module, arrays, decision_period: str) -> pd.DataFrame:
+    """:func:`run_trials` on trials already drawn by :func:`_trial_arrays` (a fixed probe draws them once)."""
+    obs, gts, rows, bounds = arrays
+    n_trials = len(obs)
     lengths = np.array([o.shape[0] for o in obs])
     x = np.zeros((lengths.max(), n_trials, obs[0].shape[1]), dtype=np.float32)
     for i, o in enumerate(obs):
@@ -101,6 +114,50 @@ def run_trials(
     for k in range(p_dec.shape[1]):
         table[f"p_{k}"] = p_dec[:, k]
     return table
+
+
+class ProbeTrials:
+    """A fixed probe: fresh trials drawn once, on which a network is tested again and again (a learning curve).
+
+    ``ProbeTrials(env, 300, seed=10_000).accuracy(model)`` equals ``decision_accuracy(model, env, 300,
+    seed=10_000)`` on a copy of ``env`` as it is now, without drawing the same trials anew at every probe.
+
+    Parameters
+    ----------
+    env
+        The task to probe on (copied: later changes to it do not change the probe).
+    n_trials, seed, decision_period
+        As in :func:`run_trials`.
+
+    Examples
+    --------
+    >>> from course_utils.tasks import RecurrentNetwork, make_task
+    >>> task, net = make_task("PerceptualDecisionMaking-v0"), RecurrentNetwork(3, 3, 8)
+    >>> probe = ProbeTrials(task, 50, seed=3)
+    >>> probe.accuracy(net) == decision_accuracy(net, task, 50, seed=3)
+    True
+
+    Taught in chapter 06_neurogym_tasks_and_rnns.
+    """
+
+    def __init__(self, env, n_trials: int = 300, *, seed: int | None = 10_000,
+                 decision_period: str = "decision") -> None:
+        if n_trials < 1:
+            raise ValueError(f"n_trials must be at least 1, got {n_trials}.")
+        _check_period(env, decision_period)
+        self.decision_period = decision_period
+        self._arrays = _trial_arrays(copy.deepcopy(env), n_trials, seed)
+
+    def __len__(self) -> int:
+        return len(self._arrays[0])
+
+    def run(self, model: torch.nn.Module) -> pd.DataFrame:
+        """The :func:`run_trials` table of ``model`` on the probe's trials."""
+        return _score_trials(model, self._arrays, self.decision_period)
+
+    def accuracy(self, model: torch.nn.Module) -> float:
+        """Fraction of the probe's trials in which ``model`` decides correctly."""
+        return float(self.run(model)["correct"].mean())
 
 
 def decision_accuracy(model: torch.nn.Module, env, n_trials: int = 1000, seed: int | None = 12345) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..training import progress_bar, reuse_training
-from .evaluation import run_trials
+from .evaluation import ProbeTrials
 from .training import RecurrentNetwork, TrainingHistory, _train_steps, make_dataset, set_seed
 
 __all__ = [
@@ -153,6 +153,11 @@ def run_protocol(
     """
     if not stages:
         raise ValueError("A protocol needs at least one Stage.")
+    if probe_trials < 1:
+        raise ValueError(f"probe_trials must be at least 1, got {probe_trials}.")
+    if decision_period not in task.unwrapped.timing:
+        raise ValueError(f"{type(task.unwrapped).__name__} has no period {decision_period!r}; its periods are "
+                         f"{list(task.unwrapped.timing)}.")
     full_task = copy.deepcopy(task.unwrapped)
     train_task = copy.deepcopy(full_task)
     set_seed(seed)
@@ -164,12 +169,12 @@ def run_protocol(
     history = TrainingHistory()
     current = {"stage": stages[0].name}
 
+    fixed_probe: list[ProbeTrials] = []  # drawn at the first probe, then the same trials at every probe
+
     def probe(step: int, hist: TrainingHistory) -> dict:
-        acc = float(
-            run_trials(model, copy.deepcopy(full_task), probe_trials, seed=probe_seed,
-                       decision_period=decision_period)["correct"].mean()
-        )
-        return {"stage": current["stage"], "accuracy": acc}
+        if not fixed_probe:
+            fixed_probe.append(ProbeTrials(full_task, probe_trials, seed=probe_seed, decision_period=decision_period))
+        return {"stage": current["stage"], "accuracy": fixed_probe[0].accuracy(model)}
 
     def train() -> list[dict]:
         history.evaluations.append({"step": 0, "trials_seen": 0, **probe(0, history)})

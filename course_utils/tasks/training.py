@@ -209,8 +209,9 @@ def train_network(
     Notes
     -----
     Under ``make test`` the student notebook reuses the instructor chapter's training
-    (:func:`course_utils.training.reuse_training`); the batches are still drawn, so ``dataset`` ends where
-    the training left it, but ``callback`` is not called (its rows come back in ``history.evaluations``).
+    (:func:`course_utils.training.reuse_training`); ``dataset`` still ends where the training left it (a
+    :class:`TrialBatches` draws the skipped batches only if it is used again), but ``callback`` is not called
+    (its rows come back in ``history.evaluations``).
 
     Examples
     --------
@@ -245,9 +246,12 @@ def train_network(
            "history_steps": len(history.loss), "callback": callback is not None,
            **{k: v for k, v in settings.items() if k not in ("callback", "progress")}}
     result = reuse_training(model, train, key)
-    if not trained:  # reused: draw the same batches, so the dataset is where the training left it
-        for _ in range(n_steps):
-            dataset()
+    if not trained:  # reused: the dataset moves on by the same batches (TrialBatches: when next used)
+        if isinstance(dataset, TrialBatches):
+            dataset.skip(n_steps)
+        else:
+            for _ in range(n_steps):
+                dataset()
         for name, value in result.items():
             setattr(history, name, value)
     return history
