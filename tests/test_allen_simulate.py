@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,9 @@ REAL_COLUMNS = [
     "imaging_plane_group_count", "num_depths_per_area", "num_targeted_structures", "ophys_experiment_id",
     "file_id", "file_path",
 ]
+
+# several tests read the same session (TRAINING_0, TRAINING_3, OPHYS_4): read each file once (tests only read)
+_load = functools.lru_cache(maxsize=None)(load_behavior_session)
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +79,18 @@ def test_ground_truth_learning_shows_in_the_metrics(project, table):
     assert truth.loc[late, "dprime_true"] > truth.loc[early, "dprime_true"] + 1.0
     metric = {}
     for sid, path in active.loc[[early, late], "file_path"].items():
-        session = load_behavior_session(project / path)
+        session = _load(project / path)
         metric[sid] = performance_metrics(session.trials, session.rewards)
     assert metric[late]["mean_dprime_engaged"] > metric[early]["mean_dprime_engaged"]
     passive = table[table["passive"]].index[0]
-    session = load_behavior_session(project / table.loc[passive, "file_path"])
+    session = _load(project / table.loc[passive, "file_path"])
     assert len(session.licks) == 0 and session.get_performance_metrics()["max_dprime"] == 0.0
 
 
 def test_training_0_is_all_autorewards_and_t3_gives_10_ul(project, table):
-    t0 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_0"]["file_path"].iloc[0])
+    t0 = _load(project / table[table["training_stage"] == "TRAINING_0"]["file_path"].iloc[0])
     assert t0.trials["auto_rewarded"].all() and (t0.rewards["volume"] == 0.005).all()
-    t3 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_3"]["file_path"].iloc[0])
+    t3 = _load(project / table[table["training_stage"] == "TRAINING_3"]["file_path"].iloc[0])
     assert set(t3.rewards.loc[~t3.rewards["auto_rewarded"], "volume"]) == {0.010}
 
 
@@ -96,7 +101,7 @@ def test_sessions_have_the_stimulus_blocks_of_real_sessions(project, table):
                                           "natural_movie_one"}),
                           ("OPHYS_4", {"Natural_Images_Lum_Matched_set_images_B", "spontaneous", "natural_movie_one"})):
         path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
-        stim = load_behavior_session(path).stimulus_presentations
+        stim = _load(path).stimulus_presentations
         assert set(stim["stimulus_name"]) == blocks, stage
 
 
@@ -104,7 +109,7 @@ def test_image_novelty_follows_the_mouse_history(project, table):
 
     def novelty(stage):
         path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
-        stim = load_behavior_session(path).stimulus_presentations
+        stim = _load(path).stimulus_presentations
         shown = stim[stim["image_name"].notna() & ~stim["omitted"].astype("boolean").fillna(True)]
         return set(shown["is_image_novel"])
 
