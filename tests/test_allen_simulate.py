@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import functools
 
 import numpy as np
 import pandas as pd
@@ -22,18 +22,27 @@ REAL_COLUMNS = [
     "file_id", "file_path",
 ]
 
+# several tests read the same session (TRAINING_0, TRAINING_3, OPHYS_4): read each file once (tests only read)
+_load = functools.lru_cache(maxsize=None)(load_behavior_session)
+
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """The demo project as a learner gets it: through the manifest's generator and get_source (1 mouse)."""
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
-    monkeypatch.delenv("COURSE_DATA_MODE", raising=False)
-    manifest = copy.deepcopy(load_manifest())
-    manifest["sources"]["allen_visual_behavior"]["modes"]["demo"]["params"] = {"seed": 1, "n_mice": 1}
-    folder = get_source("allen_visual_behavior", "demo", manifest=manifest)
-    yield folder
-    monkeypatch.undo()
+def project():
+    """The demo project as a learner and the chapters get it: the manifest's generator through get_source.
+
+    It is the folder `make test`'s demo-data step (``python -m course_utils data prepare``) has already built,
+    so it is not simulated a second time here (built now if it is missing, as a chapter would build it).
+    """
+    return get_source("allen_visual_behavior", "demo")
+
+
+@pytest.fixture(scope="module")
+def table(project):
+    """The sessions of the project's Slc17a7 mouse (trained on images A, B when novel)."""
+    full = load_session_table(project)
+    table = full[full["cre_line"] == "Slc17a7-IRES2-Cre"]
+    assert table["mouse_id"].nunique() == 1
+    return table
 
 
 def test_table_has_the_real_columns(project):
@@ -48,60 +57,59 @@ def test_table_columns_match_the_real_table(project, shared_dir):
 
 
 def test_progression_and_files(project):
-    table = load_session_table(project)
-    assert table["mouse_id"].nunique() == 1
-    order = table["stage_order"].to_numpy()
-    assert order[0] == 0 and order[-1] == 12 and (np.diff(order) >= 0).all()
-    assert set(table["training_stage"]) == {f"TRAINING_{k}" for k in range(6)} | {f"OPHYS_{k}" for k in range(7)}
-    for path in table["file_path"]:
+    full = load_session_table(project)
+    params = load_manifest()["sources"]["allen_visual_behavior"]["modes"]["demo"]["params"]
+    assert full["mouse_id"].nunique() == params["n_mice"]
+    for _, table in full.groupby("mouse_id"):
+        order = table["stage_order"].to_numpy()
+        assert order[0] == 0 and order[-1] == 12 and (np.diff(order) >= 0).all()
+        assert set(table["training_stage"]) == ({f"TRAINING_{k}" for k in range(6)}
+                                                | {f"OPHYS_{k}" for k in range(7)})
+    for path in full["file_path"]:
         file = project / path
         assert file.is_file() and file.stat().st_size < 5e6
-    summary = mouse_summary(table).iloc[0]
-    assert summary["first_handoff_ready"] < summary["handoff_date"]
+    for _, summary in mouse_summary(full).iterrows():
+        assert summary["first_handoff_ready"] < summary["handoff_date"]
 
 
-def test_ground_truth_learning_shows_in_the_metrics(project):
-    table = load_session_table(project)
+def test_ground_truth_learning_shows_in_the_metrics(project, table):
     truth = pd.read_csv(project / "demo_ground_truth.csv", index_col="behavior_session_id")
     active = table[(table["training_stage"] != "TRAINING_0") & ~table["passive"]]
     early, late = active.index[0], active[active["training_stage"] == "OPHYS_3"].index[0]
     assert truth.loc[late, "dprime_true"] > truth.loc[early, "dprime_true"] + 1.0
     metric = {}
     for sid, path in active.loc[[early, late], "file_path"].items():
-        session = load_behavior_session(project / path)
+        session = _load(project / path)
         metric[sid] = performance_metrics(session.trials, session.rewards)
     assert metric[late]["mean_dprime_engaged"] > metric[early]["mean_dprime_engaged"]
     passive = table[table["passive"]].index[0]
-    session = load_behavior_session(project / table.loc[passive, "file_path"])
+    session = _load(project / table.loc[passive, "file_path"])
     assert len(session.licks) == 0 and session.get_performance_metrics()["max_dprime"] == 0.0
 
 
-def test_training_0_is_all_autorewards_and_t3_gives_10_ul(project):
-    table = load_session_table(project)
-    t0 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_0"]["file_path"].iloc[0])
+def test_training_0_is_all_autorewards_and_t3_gives_10_ul(project, table):
+    t0 = _load(project / table[table["training_stage"] == "TRAINING_0"]["file_path"].iloc[0])
     assert t0.trials["auto_rewarded"].all() and (t0.rewards["volume"] == 0.005).all()
-    t3 = load_behavior_session(project / table[table["training_stage"] == "TRAINING_3"]["file_path"].iloc[0])
+    t3 = _load(project / table[table["training_stage"] == "TRAINING_3"]["file_path"].iloc[0])
     assert set(t3.rewards.loc[~t3.rewards["auto_rewarded"], "volume"]) == {0.010}
 
 
-def test_sessions_have_the_stimulus_blocks_of_real_sessions(project):
+def test_sessions_have_the_stimulus_blocks_of_real_sessions(project, table):
     """TRAINING_5 and OPHYS sessions add a grey screen and a natural movie (so the merge is exercised)."""
-    table = load_session_table(project)
     for stage, blocks in (("TRAINING_0", {"grating"}), ("TRAINING_4", {"Natural_Images_Lum_Matched_set_images_A"}),
                           ("TRAINING_5", {"Natural_Images_Lum_Matched_set_images_A", "spontaneous",
                                           "natural_movie_one"}),
                           ("OPHYS_4", {"Natural_Images_Lum_Matched_set_images_B", "spontaneous", "natural_movie_one"})):
         path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
-        stim = load_behavior_session(path).stimulus_presentations
+        stim = _load(path).stimulus_presentations
         assert set(stim["stimulus_name"]) == blocks, stage
 
 
-def test_image_novelty_follows_the_mouse_history(project):
-    table = load_session_table(project)
+def test_image_novelty_follows_the_mouse_history(project, table):
 
     def novelty(stage):
         path = project / table[table["training_stage"] == stage]["file_path"].iloc[0]
-        stim = load_behavior_session(path).stimulus_presentations
+        stim = _load(path).stimulus_presentations
         shown = stim[stim["image_name"].notna() & ~stim["omitted"].astype("boolean").fillna(True)]
         return set(shown["is_image_novel"])
 

@@ -40,8 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
-from scipy.stats import norm
+from scipy.special import ndtr  # the standard normal CDF (what scipy.stats.norm.cdf calls)
 
 from .nwb import INT_NULL, _add_trial_columns, flashes_since_change, image_change
 
@@ -309,7 +308,7 @@ def _play_trials(clock, kind, images, dprime_true, criterion_true, satiation_s, 
         protected[change - 1: change + 1] = True
         if not kind["passive"]:
             if engaged:
-                p = norm.cdf(dprime_true / 2 - criterion_true) if not catch else norm.cdf(-dprime_true / 2 - criterion_true)
+                p = ndtr(dprime_true / 2 - criterion_true) if not catch else ndtr(-dprime_true / 2 - criterion_true)
             else:
                 p = 0.03
             responded = rng.random() < p or (auto and rng.random() < 0.8)
@@ -431,6 +430,10 @@ def _presentations(session_type, kind, images, clock, flashes, trials, prior_ima
 
 def _running_speed(n_frames: int, lick_frames: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
     """Running speed (~60 Hz): a smooth random process around a cruising speed, slowing while licking."""
+    # imported here: scipy.signal takes longer to import (~1.5 s) than a session takes to simulate, and
+    # chapters import this module only to read the ground truth
+    from scipy.signal import lfilter
+
     dt = 1.0 / FRAME_RATE_HZ
     alpha = np.exp(-dt / 2.0)
     noise = rng.normal(0, 9.0 * np.sqrt(1 - alpha**2), n_frames)
