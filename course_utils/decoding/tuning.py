@@ -19,7 +19,6 @@ Taught in chapter 08_decoding_baselines.
 from __future__ import annotations
 
 import inspect
-import time
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import fast_mode
 from ._checks import check_labels, check_targets, check_X, holdout_validation
+from ._memo import fit_once
 
 __all__ = ["TunedDecoder", "search_space", "tuned", "default_n_iter", "tuning_report"]
 
@@ -140,12 +140,7 @@ class TunedDecoder(BaseEstimator):
         records, best = [], None
         for params in self._candidates():
             est = clone(self.estimator).set_params(**params)
-            start = time.perf_counter()
-            if takes_val:
-                est.fit(X, y_fit, X_val=X_val, y_val=y_val)
-            else:
-                est.fit(X, y_fit)
-            elapsed = time.perf_counter() - start
+            est, elapsed = fit_once(est, X, y_fit, *((X_val, y_val) if takes_val else ()))
             score = float(est.score(X_val, y_val))
             records.append({**params, "val_score": score, "fit_time_s": elapsed})
             if not records[:-1]:
