@@ -249,7 +249,7 @@ def search_space(estimator: Any) -> dict[str, Any]:
 def default_n_iter(estimator: Any) -> int:
     """Settings to draw for :func:`tuned`: few for the slow decoders, fewer still with ``COURSE_FAST=1``.
 
-    Networks 2 (fast) or 8; SVR and boosted trees 3 or 10; the fast decoders (cascade, Kalman, naive
+    Networks 1 (fast) or 8; SVR and boosted trees 2 or 10; the fast decoders (cascade, Kalman, naive
     Bayes, logistic) 8 or 16 (their small grids are tried whole). The decoder's own settings are tried on
     top of these.
 
@@ -265,9 +265,9 @@ def default_n_iter(estimator: Any) -> int:
 
     fast = fast_mode()
     if isinstance(estimator, neural._TorchEstimator):
-        return 2 if fast else 8
+        return 1 if fast else 8
     if isinstance(estimator, (svr.SVRDecoder, trees._BoostedTrees)):
-        return 3 if fast else 10
+        return 2 if fast else 10
     return 8 if fast else 16
 
 
