@@ -69,3 +69,29 @@ def test_only_slow_decoders_are_kept_and_the_store_is_bounded():
         _memo.fit_once(BoostedTreesDecoder(backend="sklearn", n_estimators=2, seed=seed), s.X_train, s.y_train,
                        s.X_val, s.y_val)
     assert len(_memo._FITS) <= _memo.MAX_FITS
+
+
+def test_student_run_reuses_a_search_and_fits_only_the_kept_candidates(tmp_path, monkeypatch):
+    """Under make test the student notebook's search of boosted trees reuses the instructor run's scores."""
+    from course_utils import training
+
+    s = _session()
+    search = tuned(BoostedTreesDecoder(backend="sklearn", n_estimators=5), n_iter=3)
+    monkeypatch.setenv(training.REUSE_ENV, str(tmp_path))
+    runs = {}
+    for run in ("instructor", "student"):
+        monkeypatch.setattr(training, "_CALLS", [0])  # a fresh kernel
+        _memo._FITS.clear()
+        calls = []
+        original = BoostedTreesDecoder.fit
+        monkeypatch.setattr(BoostedTreesDecoder, "fit", lambda self, *a, _c=calls, _o=original, **k: _c.append(1)
+                            or _o(self, *a, **k))
+        _, models = benchmark_decoders({"trees": search}, [s], progress=False, return_models=True)
+        monkeypatch.setattr(BoostedTreesDecoder, "fit", original)
+        runs[run] = (models[0, "trees"], len(calls))
+    (first, n_first), (second, n_second) = runs["instructor"], runs["student"]
+    assert n_first == 4 and n_second == len({0, int(second.search_results_["val_score"].argmax())}) < 4
+    assert second.search_results_.equals(first.search_results_)
+    assert second.best_params_ == first.best_params_
+    assert np.array_equal(second.predict(s.X_test), first.predict(s.X_test))
+    assert np.array_equal(second.default_estimator_.predict(s.X_test), first.default_estimator_.predict(s.X_test))
