@@ -866,8 +866,8 @@ check_exercise("8.7", confusion_by_hand)
 # decoder's own settings and a few others drawn from a small search space (`search_space(decoder)`: the
 # cascade's degree, the Kalman filter's lag, the trees' depth and learning rate, SVR's `C` and `epsilon`, the
 # networks' size, dropout and learning rate, ...), fits each on the training split, keeps the one with the best
-# **validation** R², and never looks at the test split. Its budget is small in the fast setting (2 extra
-# settings for a network, 3 for trees and SVR, the whole small grid of the fast decoders).
+# **validation** R², and never looks at the test split. Its budget is small in the fast setting (1 extra
+# setting for a network, 2 for trees and SVR, the whole small grid of the fast decoders).
 #
 # Upstream's tutorial tuned its networks this way but then tested settings typed in by hand, the same for
 # every session; here each session gets the settings its own validation split chose.

@@ -77,7 +77,7 @@ def test_random_draws_and_budget(monkeypatch):
     assert len(results) == 4 and results.loc[0, "learning_rate"] == gru.learning_rate
     assert results["learning_rate"].between(1e-3, 1e-2).all()
     monkeypatch.setenv("COURSE_FAST", "1")
-    assert default_n_iter(gru) == 2 and default_n_iter(WienerCascade()) == 8
+    assert default_n_iter(gru) == 1 and default_n_iter(WienerCascade()) == 8
     monkeypatch.setenv("COURSE_FAST", "0")
     assert default_n_iter(gru) == 8
     assert search_space(WienerFilter()) == {}  # nothing to tune

@@ -6,7 +6,6 @@ Taught in chapter 08_decoding_baselines.
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from ._checks import check_labels, check_X, check_Xy
+from ._memo import fit_once
 from .metrics import correlation_per_output, r2_score_per_output
 
 __all__ = [
@@ -144,12 +144,9 @@ def _fit_timed(template: Any, s: SessionSplits, X_train, y_train) -> tuple[Any, 
     est = clone(template)
     # One bar at most (the benchmark's), not one per training run, nested ones (TunedDecoder) included.
     est.set_params(**{k: False for k in est.get_params() if k == "progress" or k.endswith("__progress")})
-    start = time.perf_counter()
     if _accepts_validation(est):
-        est.fit(X_train, y_train, X_val=s.X_val, y_val=s.y_val)
-    else:
-        est.fit(X_train, y_train)
-    return est, time.perf_counter() - start
+        return fit_once(est, X_train, y_train, s.X_val, s.y_val)
+    return fit_once(est, X_train, y_train)
 
 
 def _check_inputs(estimators: Mapping[str, Any], sessions: Sequence[SessionSplits], kind: str) -> None:
@@ -176,7 +173,9 @@ def benchmark_decoders(
     Each decoder is cloned (``sklearn.base.clone``) per session, so nothing learned on one session is reused
     on another. Decoders whose ``fit`` takes ``X_val, y_val`` (ridge, boosted trees, the torch decoders,
     :class:`~course_utils.decoding.TunedDecoder`) get the session's validation split; the others train on
-    the training split only, so every model sees the same training bins.
+    the training split only, so every model sees the same training bins. A slow decoder (network, boosted
+    trees, SVR) already fitted in this process with the same settings on the same arrays is not fitted again:
+    its copy and first fit time are reused (``course_utils.decoding._memo``).
 
     Parameters
     ----------
