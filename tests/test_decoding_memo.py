@@ -95,3 +95,13 @@ def test_student_run_reuses_a_search_and_fits_only_the_kept_candidates(tmp_path,
     assert second.best_params_ == first.best_params_
     assert np.array_equal(second.predict(s.X_test), first.predict(s.X_test))
     assert np.array_equal(second.default_estimator_.predict(s.X_test), first.default_estimator_.predict(s.X_test))
+
+
+def test_an_unseeded_fit_is_fitted_every_time(monkeypatch):
+    s = _session()
+    calls = []
+    original = BoostedTreesDecoder.fit
+    monkeypatch.setattr(BoostedTreesDecoder, "fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    for _ in range(2):
+        _memo.fit_once(BoostedTreesDecoder(backend="sklearn", n_estimators=5, seed=None), s.X_train, s.y_train)
+    assert len(calls) == 2

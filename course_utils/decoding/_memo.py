@@ -41,6 +41,8 @@ def _key(estimator: Any, arrays: tuple[Any, ...]) -> str | None:
     from ..training import array_fingerprint
 
     params = {k: v for k, v in estimator.get_params(deep=False).items() if k not in ("progress", "num_threads")}
+    if params.get("seed", 0) is None:  # an unseeded fit differs every time: fit it
+        return None
     try:
         settings = json.dumps(
             {"class": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "params": params,
