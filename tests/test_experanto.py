@@ -576,3 +576,34 @@ def test_is_pixel_repetition_on_shrinking_and_degenerate_sizes():
 
     assert is_pixel_repetition((36, 64), (36, 64)) and not is_pixel_repetition((36, 64), (18, 32))
     assert not is_pixel_repetition((36, 64), (0, 0))
+
+
+@pytest.mark.parametrize("cache_data", [False, True])
+@pytest.mark.parametrize("normalization", ["normalize", "normalize_variance_only", None])
+def test_samples_never_write_into_the_data(tiny, cache_data, normalization):
+    # SequenceInterpolator.read hands ChunkDataset views of the data; normalising must go into new arrays
+    cfg = _config()
+    cfg["treadmill"]["transforms"] = {"normalization": normalization}
+    ds = ChunkDataset(tiny, modality_config=cfg, cache_data=cache_data)
+    device = ds.experiment.devices["treadmill"]
+    before = np.array(device.data)
+    first = ds[3]["treadmill"].clone()
+    first_view = ds[3]["treadmill"]
+    first_view += 1.0  # a learner editing a sample must not edit the cached data either
+    np.testing.assert_array_equal(np.asarray(device.data), before)
+    torch.testing.assert_close(ds[3]["treadmill"], first, rtol=0, atol=0)
+    values, _ = device.interpolate(ds.chunk_times(ds.valid_times[3], "treadmill"))
+    assert not np.shares_memory(values, device.data)
+    raw, _ = device.read(ds.chunk_times(ds.valid_times[3], "treadmill"))
+    np.testing.assert_array_equal(raw, values)
+
+
+def test_one_start_and_a_vector_of_starts_give_the_same_times(tiny):
+    for clock in (False, True):
+        ds = ChunkDataset(tiny, modality_config=_config(), upstream_clock=clock)
+        starts = ds.valid_times[:7]
+        for name in ds.modality_config:
+            many = ds.chunk_times(starts, name)
+            for k, s in enumerate(starts):
+                np.testing.assert_array_equal(ds.chunk_times(float(s), name), many[k])
+                np.testing.assert_array_equal(ds.chunk_times(s, name), many[k])
