@@ -71,6 +71,8 @@ from .transforms import (
     is_pixel_repetition,
     load_statistics,
     normalization_from_config,
+    repeat_factors,
+    repeat_pixels,
     screen_transforms_from_config,
 )
 
@@ -328,6 +330,7 @@ class ChunkDataset(Dataset):
         self._screen_transforms: dict[str, list] = {}
         self._rescale: dict[str, Any] = {}
         self._normalize_first: dict[str, bool] = {}
+        self._fused_repeat: dict[str, tuple[int, int]] = {}
         for name, cfg in self.modality_config.items():
             device = self.experiment.devices[name]
             transforms = cfg.get("transforms") or {}
@@ -356,6 +359,11 @@ class ChunkDataset(Dataset):
                 # normalising the small stored frames is cheaper and, when the rest only repeats or selects
                 # pixels, gives exactly the values of upstream's order (normalisation last)
                 self._normalize_first[name] = exact
+                # upstream's default (normalise, then a 4x4 repetition, nothing else): normalise each block of
+                # frames inside repeat_pixels, while it is in the cache
+                factors = repeat_factors(device.image_size, out_size) if rescale is not None else None
+                if exact and not fs and norm is not None and factors is not None:
+                    self._fused_repeat[name] = factors
 
     def chunk_offsets(self, name: str) -> np.ndarray:
         """The read times (s) of modality ``name`` relative to a chunk's start: ``offset + arange(chunk_size) /
@@ -497,6 +505,11 @@ class ChunkDataset(Dataset):
             values = np.where(np.isnan(values), mean, values).astype(np.float32)
         if not screen:  # values may be a view of the data (SequenceInterpolator.read): never written into
             return torch.from_numpy(self._normalize(values, norm, stats, in_place=False))
+        fused = self._fused_repeat.get(name)
+        if fused is not None and values.dtype == np.float32 and values.ndim == 3:
+            mean, std = (v.reshape(()) for v in stats)
+            out = repeat_pixels(values, *fused, normalize=(mean if norm == "normalize" else None, std))
+            return torch.from_numpy(out[None])  # channel axis: (1, T, H, W)
         if self._normalize_first[name]:
             values = self._normalize(values, norm, stats)
         tensor = torch.from_numpy(values).unsqueeze(0)  # channel axis: (1, T, H, W)
