@@ -29,7 +29,7 @@ It prints
 * **identical samples**: ours (``upstream_clock=True``) and upstream's, compared bit for bit at every start both
   accept, and why the starts differ (the documented fixes of ``course_utils.experanto.dataset``);
 * **samples/s** single process with 1 and 2 torch (and OpenCV) threads, ours and upstream's on the same starts,
-  and the ratio;
+  and the ratio; at 1 thread also the CPU time and the minor page faults per sample;
 * **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
 
 Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
@@ -274,6 +274,23 @@ def interleaved_times(datasets: list, indices: list[np.ndarray],
     return [np.asarray(t) for t in times]
 
 
+def faults_per_sample(datasets: list, indices: list[np.ndarray]) -> list[float] | None:
+    """Minor page faults per sample of each dataset, taking turns as :func:`interleaved_times` does (None where
+    the ``resource`` module is missing, e.g. on Windows). Near zero means the output's memory is reused, not
+    freshly mapped (and zeroed by the kernel) for every sample."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    counts = [0] * len(datasets)
+    for j in range(len(indices[0])):
+        for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            ds[int(idx[j])]
+            counts[k] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    return [c / len(indices[0]) for c in counts]
+
+
 def _rates(t: np.ndarray) -> str:
     return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
 
@@ -304,9 +321,13 @@ def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndar
         if up is not None:  # CPU time: robust to waiting for a core when other processes share the machine
             with threads(1, up):
                 cpu = interleaved_times(datasets, indices, clock=time.thread_time)
-            print(f"  {name}, 1 thread, CPU time per sample (median): ours {np.median(cpu[1]) * 1e3:.2f} ms, upstream "
-                  f"{np.median(cpu[2]) * 1e3:.2f} ms: {np.median(cpu[2]) / np.median(cpu[1]):.1f}x "
-                  f"({cpu[2].sum() / cpu[1].sum():.1f}x from the totals)")
+                faults = faults_per_sample(datasets, [i[:50] for i in indices])
+            text = (f"  {name}, 1 thread, CPU time per sample (median): ours {np.median(cpu[1]) * 1e3:.2f} ms, upstream "
+                    f"{np.median(cpu[2]) * 1e3:.2f} ms: {np.median(cpu[2]) / np.median(cpu[1]):.1f}x "
+                    f"({cpu[2].sum() / cpu[1].sum():.1f}x from the totals)")
+            if faults is not None:
+                text += f"; minor page faults per sample: ours {faults[1]:.0f}, upstream {faults[2]:.0f}"
+            print(text)
 
 
 def startup(up, folders: dict[str, Path], workdir: Path) -> None:
