@@ -367,7 +367,7 @@ def write_many_trials(root: Path, n_trials: int = 3000) -> Path:
 
 
 def breakdown(folder: Path, n: int = 60) -> None:
-    """Median time of each stage of our __getitem__ (medians resist other processes' bursts)."""
+    """Median CPU time of each stage of our __getitem__ (CPU time and medians resist other processes' load)."""
     ds = ChunkDataset(folder, seed=0)
     exp = ds.experiment
     starts = ds.valid_times[np.random.default_rng(1).permutation(len(ds))[:n]]
@@ -375,42 +375,43 @@ def breakdown(folder: Path, n: int = 60) -> None:
                                       "sequences (read + normalise)": [], "whole sample": []}
     with threads(1):
         for s in starts:
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             frames = exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0]
-            t1 = time.perf_counter()
+            t1 = time.thread_time()
             ds._transform("screen", frames)
-            t2 = time.perf_counter()
+            t2 = time.thread_time()
             for m in exp.devices:
                 if m != "screen":
-                    ds._transform(m, exp.devices[m].interpolate(ds.chunk_times(s, m))[0])
-            t3 = time.perf_counter()
+                    device = exp.devices[m]  # read: as __getitem__ does (a view of the rows where it can)
+                    ds._transform(m, getattr(device, "read", device.interpolate)(ds.chunk_times(s, m))[0])
+            t3 = time.thread_time()
             ds[int(np.searchsorted(ds.valid_times, s))]
-            t4 = time.perf_counter()
+            t4 = time.thread_time()
             for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 stages[key].append(dt)
     total = float(np.median(stages["whole sample"]))
-    print(f"  one sample, median of {n}, 1 thread: {total * 1e3:.2f} ms = "
+    print(f"  one sample, median CPU time of {n}, 1 thread: {total * 1e3:.2f} ms = "
           + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample"))
     memory_floor(ds[0]["screen"])
 
 
 def memory_floor(screen: torch.Tensor, n: int = 60) -> None:
     """What writing one sample's screen costs at best on this machine: filling fresh memory of its size
-    (memset, the lower bound for any output) and copying a finished one (memcpy), medians of n."""
+    (memset, the lower bound for any output) and copying a finished one (memcpy), median CPU times of n."""
     frames = screen.numpy()
     fill, copy_ = [], []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         out = np.empty_like(frames)
         out.fill(0.0)
-        t1 = time.perf_counter()
+        t1 = time.thread_time()
         dup = frames.copy()
-        t2 = time.perf_counter()
+        t2 = time.thread_time()
         fill.append(t1 - t0)
         copy_.append(t2 - t1)
         del out, dup
     print(f"  memory floor for a {frames.nbytes / 1e6:.1f} MB screen output: fill fresh memory "
-          f"{np.median(fill) * 1e3:.2f} ms, copy a finished one {np.median(copy_) * 1e3:.2f} ms (median of {n})")
+          f"{np.median(fill) * 1e3:.2f} ms, copy a finished one {np.median(copy_) * 1e3:.2f} ms (median CPU time of {n})")
 
 
 def main() -> None:
