@@ -503,8 +503,8 @@ class ChunkDataset(Dataset):
         if stats is not None and self.replace_nans_with_means and np.isnan(values).any():
             mean = stats[0] if not screen else stats[0].reshape(())
             values = np.where(np.isnan(values), mean, values).astype(np.float32)
-        if not screen:  # values may be a view of the data (SequenceInterpolator.read): never written into
-            return torch.from_numpy(self._normalize(values, norm, stats, in_place=False))
+        if not screen:  # a view of the data (SequenceInterpolator.read) is never written into; a copy may be
+            return torch.from_numpy(self._normalize(values, norm, stats, in_place=values.flags.owndata))
         fused = self._fused_repeat.get(name)
         if fused is not None and values.dtype == np.float32 and values.ndim == 3:
             mean, std = (v.reshape(()) for v in stats)
@@ -533,12 +533,13 @@ class ChunkDataset(Dataset):
         (same operations, same order, written into a new array: the same values bit for bit)."""
         source = values
         values = np.ascontiguousarray(values, dtype=np.float32)
+        in_place = in_place or not np.may_share_memory(values, source)  # converted: already a new array
         if norm is None:
-            return values.copy() if not in_place and np.may_share_memory(values, source) else values
+            return values if in_place else values.copy()
         mean, std = stats
         if values.ndim == 3:  # screen frames (T, H, W): scalar statistics
             mean, std = mean.reshape(()), std.reshape(())
-        if not in_place and np.may_share_memory(values, source):
+        if not in_place:
             values = np.subtract(values, mean) if norm == "normalize" else np.divide(values, std)
             if norm == "normalize":
                 values /= std
