@@ -224,8 +224,8 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
            [3, 3, 3, 4, 4, 4],
            [3, 3, 3, 4, 4, 4]])
 
-    Not called in the chapter: :func:`area_resize` uses it for the screen frames that chapter 4's
-    ``ChunkDataset`` enlarges. Taught in chapter 04_experanto_chunks.
+    Not called in the chapter: chapter 4's ``ChunkDataset`` enlarges its screen frames with it (with
+    ``normalize`` in the default config, else through :func:`area_resize`). Taught in chapter 04_experanto_chunks.
     """
     n, h, w = frames.shape
     if normalize is not None and frames.dtype != np.float32:
