@@ -29,7 +29,7 @@ It prints
 * **identical samples**: ours (``upstream_clock=True``) and upstream's, compared bit for bit at every start both
   accept, and why the starts differ (the documented fixes of ``course_utils.experanto.dataset``);
 * **samples/s** single process with 1 and 2 torch (and OpenCV) threads, ours and upstream's on the same starts,
-  and the ratio;
+  and the ratio; at 1 thread also the CPU time and the minor page faults per sample;
 * **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
 
 Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
@@ -274,6 +274,23 @@ def interleaved_times(datasets: list, indices: list[np.ndarray],
     return [np.asarray(t) for t in times]
 
 
+def faults_per_sample(datasets: list, indices: list[np.ndarray]) -> list[float] | None:
+    """Minor page faults per sample of each dataset, taking turns as :func:`interleaved_times` does (None where
+    the ``resource`` module is missing, e.g. on Windows). Near zero means the output's memory is reused, not
+    freshly mapped (and zeroed by the kernel) for every sample."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    counts = [0] * len(datasets)
+    for j in range(len(indices[0])):
+        for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            ds[int(idx[j])]
+            counts[k] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    return [c / len(indices[0]) for c in counts]
+
+
 def _rates(t: np.ndarray) -> str:
     return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
 
@@ -304,9 +321,13 @@ def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndar
         if up is not None:  # CPU time: robust to waiting for a core when other processes share the machine
             with threads(1, up):
                 cpu = interleaved_times(datasets, indices, clock=time.thread_time)
-            print(f"  {name}, 1 thread, CPU time per sample (median): ours {np.median(cpu[1]) * 1e3:.2f} ms, upstream "
-                  f"{np.median(cpu[2]) * 1e3:.2f} ms: {np.median(cpu[2]) / np.median(cpu[1]):.1f}x "
-                  f"({cpu[2].sum() / cpu[1].sum():.1f}x from the totals)")
+                faults = faults_per_sample(datasets, [i[:50] for i in indices])
+            text = (f"  {name}, 1 thread, CPU time per sample (median): ours {np.median(cpu[1]) * 1e3:.2f} ms, upstream "
+                    f"{np.median(cpu[2]) * 1e3:.2f} ms: {np.median(cpu[2]) / np.median(cpu[1]):.1f}x "
+                    f"({cpu[2].sum() / cpu[1].sum():.1f}x from the totals)")
+            if faults is not None:
+                text += f"; minor page faults per sample: ours {faults[1]:.0f}, upstream {faults[2]:.0f}"
+            print(text)
 
 
 def startup(up, folders: dict[str, Path], workdir: Path) -> None:
@@ -346,7 +367,7 @@ def write_many_trials(root: Path, n_trials: int = 3000) -> Path:
 
 
 def breakdown(folder: Path, n: int = 60) -> None:
-    """Median time of each stage of our __getitem__ (medians resist other processes' bursts)."""
+    """Median CPU time of each stage of our __getitem__ (CPU time and medians resist other processes' load)."""
     ds = ChunkDataset(folder, seed=0)
     exp = ds.experiment
     starts = ds.valid_times[np.random.default_rng(1).permutation(len(ds))[:n]]
@@ -354,42 +375,43 @@ def breakdown(folder: Path, n: int = 60) -> None:
                                       "sequences (read + normalise)": [], "whole sample": []}
     with threads(1):
         for s in starts:
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             frames = exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0]
-            t1 = time.perf_counter()
+            t1 = time.thread_time()
             ds._transform("screen", frames)
-            t2 = time.perf_counter()
+            t2 = time.thread_time()
             for m in exp.devices:
                 if m != "screen":
-                    ds._transform(m, exp.devices[m].interpolate(ds.chunk_times(s, m))[0])
-            t3 = time.perf_counter()
+                    device = exp.devices[m]  # read: as __getitem__ does (a view of the rows where it can)
+                    ds._transform(m, getattr(device, "read", device.interpolate)(ds.chunk_times(s, m))[0])
+            t3 = time.thread_time()
             ds[int(np.searchsorted(ds.valid_times, s))]
-            t4 = time.perf_counter()
+            t4 = time.thread_time()
             for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 stages[key].append(dt)
     total = float(np.median(stages["whole sample"]))
-    print(f"  one sample, median of {n}, 1 thread: {total * 1e3:.2f} ms = "
+    print(f"  one sample, median CPU time of {n}, 1 thread: {total * 1e3:.2f} ms = "
           + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample"))
     memory_floor(ds[0]["screen"])
 
 
 def memory_floor(screen: torch.Tensor, n: int = 60) -> None:
     """What writing one sample's screen costs at best on this machine: filling fresh memory of its size
-    (memset, the lower bound for any output) and copying a finished one (memcpy), medians of n."""
+    (memset, the lower bound for any output) and copying a finished one (memcpy), median CPU times of n."""
     frames = screen.numpy()
     fill, copy_ = [], []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         out = np.empty_like(frames)
         out.fill(0.0)
-        t1 = time.perf_counter()
+        t1 = time.thread_time()
         dup = frames.copy()
-        t2 = time.perf_counter()
+        t2 = time.thread_time()
         fill.append(t1 - t0)
         copy_.append(t2 - t1)
         del out, dup
     print(f"  memory floor for a {frames.nbytes / 1e6:.1f} MB screen output: fill fresh memory "
-          f"{np.median(fill) * 1e3:.2f} ms, copy a finished one {np.median(copy_) * 1e3:.2f} ms (median of {n})")
+          f"{np.median(fill) * 1e3:.2f} ms, copy a finished one {np.median(copy_) * 1e3:.2f} ms (median CPU time of {n})")
 
 
 def main() -> None:

@@ -576,3 +576,52 @@ def test_is_pixel_repetition_on_shrinking_and_degenerate_sizes():
 
     assert is_pixel_repetition((36, 64), (36, 64)) and not is_pixel_repetition((36, 64), (18, 32))
     assert not is_pixel_repetition((36, 64), (0, 0))
+
+
+@pytest.mark.parametrize("cache_data", [False, True])
+@pytest.mark.parametrize("normalization", ["normalize", "normalize_variance_only", None])
+def test_samples_never_write_into_the_data(tiny, cache_data, normalization):
+    # SequenceInterpolator.read hands ChunkDataset views of the data; normalising must go into new arrays
+    cfg = _config()
+    cfg["treadmill"]["transforms"] = {"normalization": normalization}
+    ds = ChunkDataset(tiny, modality_config=cfg, cache_data=cache_data)
+    device = ds.experiment.devices["treadmill"]
+    before = np.array(device.data)
+    first = ds[3]["treadmill"].clone()
+    first_view = ds[3]["treadmill"]
+    first_view += 1.0  # a learner editing a sample must not edit the cached data either
+    np.testing.assert_array_equal(np.asarray(device.data), before)
+    torch.testing.assert_close(ds[3]["treadmill"], first, rtol=0, atol=0)
+    values, _ = device.interpolate(ds.chunk_times(ds.valid_times[3], "treadmill"))
+    assert not np.shares_memory(values, device.data)
+    raw, _ = device.read(ds.chunk_times(ds.valid_times[3], "treadmill"))
+    np.testing.assert_array_equal(raw, values)
+
+
+def test_one_start_and_a_vector_of_starts_give_the_same_times(tiny):
+    for clock in (False, True):
+        ds = ChunkDataset(tiny, modality_config=_config(), upstream_clock=clock)
+        starts = ds.valid_times[:7]
+        for name in ds.modality_config:
+            many = ds.chunk_times(starts, name)
+            for k, s in enumerate(starts):
+                np.testing.assert_array_equal(ds.chunk_times(float(s), name), many[k])
+                np.testing.assert_array_equal(ds.chunk_times(s, name), many[k])
+
+
+@pytest.mark.parametrize("mean", [np.float32(0.25), None])
+def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
+    from course_utils.experanto.transforms import repeat_pixels
+
+    rng = np.random.default_rng(0)
+    frames = rng.normal(0, 50, (17, 36, 64)).astype(np.float32)  # blocks of 14 frames with fx=2: a short last one
+    frames[0, 0, :4] = [np.nan, -0.0, np.inf, 0.25]
+    std = np.float32(0.3)
+    first = frames - mean if mean is not None else frames.copy()
+    first /= std
+    kept = frames.copy()
+    out = repeat_pixels(frames, 4, 2, normalize=(mean, std))
+    np.testing.assert_array_equal(out.view(np.uint32), repeat_pixels(first, 4, 2).view(np.uint32))  # bit for bit
+    np.testing.assert_array_equal(frames.view(np.uint32), kept.view(np.uint32))  # input untouched
+    with pytest.raises(TypeError, match="float32"):
+        repeat_pixels(frames.astype(np.float64), 4, 2, normalize=(mean, std))

@@ -71,6 +71,8 @@ from .transforms import (
     is_pixel_repetition,
     load_statistics,
     normalization_from_config,
+    repeat_factors,
+    repeat_pixels,
     screen_transforms_from_config,
 )
 
@@ -268,6 +270,7 @@ class ChunkDataset(Dataset):
                 cfg["offset"] = 0.0
         self.modality_config = config
         self._offsets: dict[str, np.ndarray] = {}
+        self._clock_steps: dict[str, np.ndarray] = {}
         self.seed = seed
         self.safe_interval_threshold = float(safe_interval_threshold)
         self.precision = int(interpolate_precision)
@@ -327,6 +330,7 @@ class ChunkDataset(Dataset):
         self._screen_transforms: dict[str, list] = {}
         self._rescale: dict[str, Any] = {}
         self._normalize_first: dict[str, bool] = {}
+        self._fused_repeat: dict[str, tuple[int, int]] = {}
         for name, cfg in self.modality_config.items():
             device = self.experiment.devices[name]
             transforms = cfg.get("transforms") or {}
@@ -355,6 +359,11 @@ class ChunkDataset(Dataset):
                 # normalising the small stored frames is cheaper and, when the rest only repeats or selects
                 # pixels, gives exactly the values of upstream's order (normalisation last)
                 self._normalize_first[name] = exact
+                # upstream's default (normalise, then a 4x4 repetition, nothing else): normalise each block of
+                # frames inside repeat_pixels, while it is in the cache
+                factors = repeat_factors(device.image_size, out_size) if rescale is not None else None
+                if exact and not fs and norm is not None and factors is not None:
+                    self._fused_repeat[name] = factors
 
     def chunk_offsets(self, name: str) -> np.ndarray:
         """The read times (s) of modality ``name`` relative to a chunk's start: ``offset + arange(chunk_size) /
@@ -380,19 +389,30 @@ class ChunkDataset(Dataset):
         np.ndarray
             (chunk_size,) for a scalar start, else (n_starts, chunk_size).
         """
-        cfg = self.modality_config[name]
-        if np.ndim(starts) == 0 and not self.upstream_clock:  # one sample: the hot path of __getitem__
-            return np.round(float(starts) + self.chunk_offsets(name), self.precision)
+        if isinstance(starts, (float, int, np.floating, np.integer)):  # one sample: the hot path of __getitem__
+            if not self.upstream_clock:
+                return np.round(float(starts) + self.chunk_offsets(name), self.precision)
+            steps = self._clock_steps.get(name)
+            if steps is None:
+                steps = self._clock_steps[name] = self._upstream_steps(name)
+            # Python's round() of a float is numpy's rint (half to even), as in the vectorised branch below
+            scale = 10**self.precision
+            return (steps + round(float(starts) * scale)).astype(np.float64) / scale
         starts_arr = np.atleast_1d(np.asarray(starts, dtype=np.float64))
         if self.upstream_clock:
             scale = 10**self.precision
-            step = int(round(scale / float(cfg["sampling_rate"])))
-            ints = (np.round(starts_arr * scale).astype(np.int64)[:, None] + int(round(float(cfg["offset"]) * scale))
-                    + np.arange(int(cfg["chunk_size"]))[None, :] * step)
+            ints = np.round(starts_arr * scale).astype(np.int64)[:, None] + self._upstream_steps(name)[None, :]
             times = ints.astype(np.float64) / scale
         else:
             times = np.round(starts_arr[:, None] + self.chunk_offsets(name)[None, :], self.precision)
         return times[0] if np.ndim(starts) == 0 else times
+
+    def _upstream_steps(self, name: str) -> np.ndarray:
+        """upstream_clock: a chunk's read times in units of ``10**-precision`` s, less its rounded start."""
+        cfg = self.modality_config[name]
+        scale = 10**self.precision
+        step = int(round(scale / float(cfg["sampling_rate"])))
+        return int(round(float(cfg["offset"]) * scale)) + np.arange(int(cfg["chunk_size"]), dtype=np.int64) * step
 
     def _nan_intervals(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         device = self.experiment.devices[name]
@@ -483,8 +503,13 @@ class ChunkDataset(Dataset):
         if stats is not None and self.replace_nans_with_means and np.isnan(values).any():
             mean = stats[0] if not screen else stats[0].reshape(())
             values = np.where(np.isnan(values), mean, values).astype(np.float32)
-        if not screen:
-            return torch.from_numpy(self._normalize(values, norm, stats))
+        if not screen:  # a view of the data (SequenceInterpolator.read) is never written into; a copy may be
+            return torch.from_numpy(self._normalize(values, norm, stats, in_place=values.flags.owndata))
+        fused = self._fused_repeat.get(name)
+        if fused is not None and values.dtype == np.float32 and values.ndim == 3:
+            mean, std = (v.reshape(()) for v in stats)
+            out = repeat_pixels(values, *fused, normalize=(mean if norm == "normalize" else None, std))
+            return torch.from_numpy(out[None])  # channel axis: (1, T, H, W)
         if self._normalize_first[name]:
             values = self._normalize(values, norm, stats)
         tensor = torch.from_numpy(values).unsqueeze(0)  # channel axis: (1, T, H, W)
@@ -502,13 +527,23 @@ class ChunkDataset(Dataset):
         return tensor
 
     @staticmethod
-    def _normalize(values: np.ndarray, norm: str | None, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    def _normalize(values: np.ndarray, norm: str | None, stats: tuple[np.ndarray, np.ndarray] | None,
+                   in_place: bool = True) -> np.ndarray:
+        """(values - mean) / std or values / std in float32; ``in_place=False`` leaves ``values`` untouched
+        (same operations, same order, written into a new array: the same values bit for bit)."""
+        source = values
         values = np.ascontiguousarray(values, dtype=np.float32)
+        in_place = in_place or not np.may_share_memory(values, source)  # converted: already a new array
         if norm is None:
-            return values
+            return values if in_place else values.copy()
         mean, std = stats
         if values.ndim == 3:  # screen frames (T, H, W): scalar statistics
             mean, std = mean.reshape(()), std.reshape(())
+        if not in_place:
+            values = np.subtract(values, mean) if norm == "normalize" else np.divide(values, std)
+            if norm == "normalize":
+                values /= std
+            return values
         if norm == "normalize":
             values -= mean
         values /= std
@@ -532,8 +567,10 @@ class ChunkDataset(Dataset):
             else:
                 timestamps[name] = torch.from_numpy(times)
             if name in wanted:
-                values, valid = self.experiment.devices[name].interpolate(times)
-                if not valid.all():  # cannot happen for a valid start; a clear message if the folder changed
+                device = self.experiment.devices[name]
+                read = device.read if isinstance(device, SequenceInterpolator) else device.interpolate
+                values, valid = read(times)
+                if np.count_nonzero(valid) != len(valid):  # cannot happen for a valid start; a clear message if the folder changed
                     raise RuntimeError(f"{name}: chunk at {start:.3f} s leaves the recording; rebuild the dataset.")
                 sample[name] = self._transform(name, values)
         if self.add_behavior_as_channels and "screen" in sample:

@@ -231,15 +231,26 @@ class SequenceInterpolator:
         valid : np.ndarray
             (len(times),) bool, which times were inside the modality's range.
         """
+        values, valid = self.read(times)
+        if np.may_share_memory(values, self._values):  # a view of the data: the caller gets its own copy
+            values = values.copy()
+        return values, valid
+
+    def read(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`interpolate`, except that values read as one contiguous float32 run of rows are a view of
+        the data (the memory map, or the cached array: never write into it) instead of a copy.
+        ``ChunkDataset`` normalises them into a new array, which saves one pass over the responses."""
         times = np.asarray(times, dtype=np.float64)
-        valid = self.valid_times(times)
-        pos = self._sample_position(times[valid])
+        valid = (times >= self.valid_start) & (times <= self.valid_end)
+        all_valid = np.count_nonzero(valid) == len(valid)  # count_nonzero: far less overhead than .all()
+        pos = self._sample_position(times if all_valid else times[valid])
         last = self.n_timestamps - 1
         if self.interpolation_mode == "nearest_neighbor":
             idx = self._floor(pos) if self.rounding == "floor" else np.floor(pos + 0.5)
-            idx = np.clip(idx.astype(np.int64), 0, last)
+            idx = idx.astype(np.int64)
+            np.minimum(np.maximum(idx, 0, out=idx), last, out=idx)  # np.clip, without its Python overhead
             if idx.ndim == 1:
-                return self._rows(idx), valid
+                return self._rows(idx, view=True), valid
             return self._gather(idx), valid
         lower = np.clip(self._floor(pos).astype(np.int64), 0, last)
         upper = np.minimum(lower + 1, last)
@@ -258,11 +269,17 @@ class SequenceInterpolator:
             out = np.where(np.isnan(out), means[None, :], out)
         return out, valid
 
-    def _rows(self, idx: np.ndarray) -> np.ndarray:
+    def _rows(self, idx: np.ndarray, view: bool = False) -> np.ndarray:
         # consecutive indices (the usual case) are one contiguous slice of the memmap: much cheaper than fancy
-        # indexing, which copies row by row
-        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (idx[1:] - idx[:-1] == 1).all():
-            return np.array(self._values[idx[0] : idx[-1] + 1], dtype=np.float32)
+        # indexing, which copies row by row; with view=True a float32 slice is returned without a copy
+        n = len(idx)
+        if n:
+            first, end = int(idx[0]), int(idx[-1]) + 1
+            if end - first == n and (n == 1 or np.count_nonzero(idx[1:] - idx[:-1] - 1) == 0):
+                rows = self._values[first:end]
+                if view and rows.dtype == np.float32:
+                    return rows
+                return np.array(rows, dtype=np.float32)
         return np.asarray(self._values[idx], dtype=np.float32)
 
     def _gather(self, idx: np.ndarray) -> np.ndarray:
@@ -343,6 +360,7 @@ class ScreenInterpolator:
         self.interleave = self.trials.get("interleave_value")
         self.use_stimuli_names = bool(meta.get("use_stimuli_names", False))
         self._arrays: dict[int, np.ndarray] = {}
+        self._grey: dict[int, float] = {}  # each blank trial's grey value, read from the table once
 
     def _frames_per_trial(self) -> np.ndarray:
         """Stored frames of each trial, from the ``first_frame_idx`` of consecutive trials."""
@@ -409,14 +427,14 @@ class ScreenInterpolator:
     def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frames at ``times``: (n_valid, H, W) float32 and the (len(times),) validity mask."""
         times = np.asarray(times, dtype=np.float64)
-        valid = self.valid_times(times)
-        idx = self.frame_indices(times[valid])
+        valid = (times >= self.valid_start) & (times <= self.valid_end)
+        idx = self.frame_indices(times if np.count_nonzero(valid) == len(valid) else times[valid])
         out = np.empty((len(idx), *self.image_size), dtype=np.float32)
         trials = self.frame_trial[idx]
         # one read per run of frames from the same trial (a chunk spans one or a few trials)
         if not len(idx):
             runs = []
-        elif (trials == trials[0]).all():
+        elif np.count_nonzero(trials != trials[0]) == 0:
             runs = [(0, len(idx))]
         else:
             breaks = (np.flatnonzero(trials[1:] != trials[:-1]) + 1).tolist()
@@ -434,6 +452,9 @@ class ScreenInterpolator:
             elif kind == "image":
                 out[lo:hi] = self._trial_array(trial)[0]
             else:  # blank or invalid: a uniform grey screen
-                value = self.interleave.iat[trial] if self.interleave is not None else None
-                out[lo:hi] = 0.0 if value is None or value != value else float(value)
+                grey = self._grey.get(trial)
+                if grey is None:
+                    value = self.interleave.iat[trial] if self.interleave is not None else None
+                    grey = self._grey[trial] = 0.0 if value is None or value != value else float(value)
+                out[lo:hi] = grey
         return out, valid

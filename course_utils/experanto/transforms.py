@@ -41,6 +41,7 @@ __all__ = [
     "area_weights",
     "load_statistics",
     "normalization_from_config",
+    "repeat_factors",
     "repeat_pixels",
     "screen_transforms_from_config",
 ]
@@ -188,7 +189,8 @@ def _area_plan(h: int, w: int, size: tuple[int, int]) -> tuple[int, int, np.ndar
     return _repeat_factor(wy), _repeat_factor(wx), wy, wx
 
 
-def repeat_pixels(frames: np.ndarray, fy: int, fx: int) -> np.ndarray:
+def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
+                  normalize: tuple[np.ndarray | None, np.ndarray] | None = None) -> np.ndarray:
     """Each pixel of (N, H, W) ``frames`` as an ``fy`` x ``fx`` block: (N, H * fy, W * fx), C-contiguous.
 
     The exact values of an integer area (or nearest) enlargement, by blocks of frames whose widened rows
@@ -200,9 +202,14 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int) -> np.ndarray:
     Parameters
     ----------
     frames
-        (N, H, W) frames, any dtype.
+        (N, H, W) frames, any dtype (float32 with ``normalize``).
     fy, fx
         Positive integer repetition factors along the height and the width.
+    normalize
+        ``(mean, std)``, float32 scalars (``mean`` None: divide only): each block of frames becomes
+        ``(frames - mean) / std`` in float32 just before it is repeated, while it is in the cache (the same
+        operations in the same order as normalising ``frames`` first, so the same values bit for bit,
+        without a separate pass over the frames). ``frames`` is left untouched.
 
     Returns
     -------
@@ -217,17 +224,28 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int) -> np.ndarray:
            [3, 3, 3, 4, 4, 4],
            [3, 3, 3, 4, 4, 4]])
 
-    Not called in the chapter: :func:`area_resize` uses it for the screen frames that chapter 4's
-    ``ChunkDataset`` enlarges. Taught in chapter 04_experanto_chunks.
+    Not called in the chapter: chapter 4's ``ChunkDataset`` enlarges its screen frames with it (with
+    ``normalize`` in the default config, else through :func:`area_resize`). Taught in chapter 04_experanto_chunks.
     """
     n, h, w = frames.shape
+    if normalize is not None and frames.dtype != np.float32:
+        raise TypeError(f"repeat_pixels normalises float32 frames only; got {frames.dtype}.")
     out = np.empty((n, h, fy, w * fx), dtype=frames.dtype)
     block = max(1, min(n, (1 << 18) // max(1, h * w * fx * frames.dtype.itemsize)))
     wide = np.empty((block, h, w, fx), dtype=frames.dtype)
+    scaled = np.empty((block, h, w), dtype=np.float32) if normalize is not None else None
     for s in range(0, n, block):
         b = min(block, n - s)
+        source = frames[s : s + b]
+        if scaled is not None:
+            mean, std = normalize
+            if mean is not None:
+                np.subtract(source, mean, out=scaled[:b])
+                source = np.divide(scaled[:b], std, out=scaled[:b])
+            else:
+                source = np.divide(source, std, out=scaled[:b])
         for k in range(fx):
-            wide[:b, :, :, k] = frames[s : s + b]
+            wide[:b, :, :, k] = source
         out[s : s + b] = wide[:b].reshape(b, h, 1, w * fx)
     return out.reshape(n, h * fy, w * fx)
 
@@ -276,6 +294,23 @@ def area_resize(size: Any) -> Callable[[torch.Tensor], torch.Tensor]:
     return resize
 
 
+def repeat_factors(in_size: tuple[int, int], out_size: tuple[int, int]) -> tuple[int, int] | None:
+    """``(fy, fx)`` if the area resize from ``in_size`` to ``out_size`` enlarges by pure pixel repetition
+    (:func:`repeat_pixels`), else None (also for the identity and for shrinking).
+
+    Examples
+    --------
+    >>> repeat_factors((36, 64), (144, 256)), repeat_factors((36, 64), (100, 200))
+    ((4, 4), None)
+
+    Taught in chapter 04_experanto_chunks.
+    """
+    if out_size[0] <= in_size[0] and out_size[1] <= in_size[1]:
+        return None
+    fy, fx, _, _ = _area_plan(int(in_size[0]), int(in_size[1]), tuple(int(v) for v in out_size))
+    return (fy, fx) if fy and fx else None
+
+
 def is_pixel_repetition(in_size: tuple[int, int], out_size: tuple[int, int]) -> bool:
     """True if the area resize from ``in_size`` to ``out_size`` only repeats pixels (exact, commutes with
     normalisation).
@@ -287,8 +322,7 @@ def is_pixel_repetition(in_size: tuple[int, int], out_size: tuple[int, int]) -> 
     """
     if out_size[0] <= in_size[0] and out_size[1] <= in_size[1]:
         return tuple(out_size) == tuple(in_size)
-    fy, fx, _, _ = _area_plan(int(in_size[0]), int(in_size[1]), tuple(int(v) for v in out_size))
-    return bool(fy and fx)
+    return repeat_factors(in_size, out_size) is not None
 
 
 @functools.lru_cache(maxsize=32)
