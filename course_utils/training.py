@@ -39,6 +39,7 @@ import json
 import math
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,7 +383,7 @@ def progress_bar(iterable: Iterable | None = None, *, progress: bool = True, **k
 
 # Set by `make test` (chapters, then student notebooks) to a folder emptied at the start of each run.
 REUSE_ENV = "COURSE_REUSE_TRAINING"
-_CALLS = [0]
+_CALLS: Counter[str] = Counter()  # trainings so far in this kernel, per training loop (``key["loop"]``)
 
 
 def array_fingerprint(*arrays: Any) -> str:
@@ -464,8 +465,9 @@ def reuse_training(model: Any, train: Callable[[], Any], key: dict[str, Any]) ->
     (Python, NumPy, torch) as the training left them, so every later cell computes the same. The key is
     ``key`` (the settings: steps, learning rate, seed, data parameters...), the model's initial weights and
     the package's source, so anything that changes the training trains again; so does the n-th training of
-    a notebook, which only ever reuses the n-th of the notebook run before it (a training skipped or added
-    by a stub shifts the count: then all train again). Files are written atomically and read with
+    a notebook through one loop (``key["loop"]``, e.g. ``"tasks.train_network"``), which only ever reuses the
+    n-th of the same loop in the notebook run before it (a training skipped or added by a stub shifts the
+    count of its loop only: the later trainings of that loop train again, those of other loops are reused). Files are written atomically and read with
     ``torch.load(weights_only=True)``. The course's training entry points (``train_network``,
     ``run_protocol``, ``train_model``, the neural decoders' ``fit``, ``train_agent``) call it themselves.
 
@@ -503,8 +505,10 @@ def reuse_training(model: Any, train: Callable[[], Any], key: dict[str, Any]) ->
 
     from .fileio import load_torch_weights
 
-    _CALLS[0] += 1  # the n-th training of this kernel: the student notebook's n-th is the instructor's n-th
-    ident = json.dumps({"key": key, "call": _CALLS[0], "model": type(model).__qualname__,
+    # the n-th training of this kernel through this loop: the student notebook's n-th is the instructor's n-th
+    loop = str(key.get("loop", "")) if isinstance(key, dict) else ""
+    _CALLS[loop] += 1
+    ident = json.dumps({"key": key, "call": _CALLS[loop], "model": type(model).__qualname__,
                         "initial": _state_fingerprint(model), "package": _package_fingerprint()},
                        sort_keys=True, default=str)
     path = Path(folder) / f"trained-{hashlib.sha256(ident.encode()).hexdigest()[:24]}.pt"

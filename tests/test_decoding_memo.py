@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import torch
 
@@ -80,7 +82,7 @@ def test_student_run_reuses_a_search_and_fits_only_the_kept_candidates(tmp_path,
     monkeypatch.setenv(training.REUSE_ENV, str(tmp_path))
     runs = {}
     for run in ("instructor", "student"):
-        monkeypatch.setattr(training, "_CALLS", [0])  # a fresh kernel
+        monkeypatch.setattr(training, "_CALLS", Counter())  # a fresh kernel
         _memo._FITS.clear()
         calls = []
         original = BoostedTreesDecoder.fit

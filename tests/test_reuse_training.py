@@ -41,7 +41,7 @@ def _train(net, steps: int, log: list):
 
 def _run_notebook(steps: int = 5, seed: int = 0):
     """What one notebook does: seeds, builds a net, trains it, then draws from the global generators."""
-    training._CALLS[0] = 0  # a fresh kernel
+    training._CALLS.clear()  # a fresh kernel
     torch.manual_seed(1)
     np.random.seed(1)  # noqa: NPY002
     random.seed(1)
@@ -90,10 +90,31 @@ def test_anything_that_changes_the_training_trains_again(monkeypatch, tmp_path):
     _run_notebook(steps=5)
     assert _run_notebook(steps=6)[3] == [6]  # another setting
     assert _run_notebook(steps=5, seed=3)[3] == [5]  # other initial weights (e.g. a stub changed the model)
-    training._CALLS[0] = 1  # the same training as a notebook's second one: not the first's
+    training._CALLS.clear()
+    training._CALLS[""] = 1  # the same training as a notebook's second one (of its loop): not the first's
     net, log = _net(0), []
     reuse_training(net, _train(net, 5, log), key={"steps": 5})
     assert log == [5]
+
+
+def test_a_training_a_stub_skips_shifts_only_the_count_of_its_own_loop(monkeypatch, tmp_path):
+    """Chapter 7: exercise 7.2's protocol runs are stubs in the student notebook; the network trained after
+    them by another loop is still reused."""
+    monkeypatch.setenv(REUSE_ENV, str(tmp_path))
+
+    def notebook(protocol_runs: int) -> list[tuple[str, int]]:
+        training._CALLS.clear()  # a fresh kernel
+        logs = []
+        for loop, steps in [("protocol", 3)] * protocol_runs + [("network", 4), ("protocol", 5)]:
+            net, log = _net(0), []
+            reuse_training(net, _train(net, steps, log), key={"loop": loop, "steps": steps})
+            logs.append((loop, len(log)))
+        return logs
+
+    assert notebook(2) == [("protocol", 1), ("protocol", 1), ("network", 1), ("protocol", 1)]  # instructor
+    # student: one protocol run stubbed out; the network is reused, the later protocol run (now the 2nd of its
+    # loop, the 3rd in the instructor run) trains again
+    assert notebook(1) == [("protocol", 0), ("network", 0), ("protocol", 1)]
 
 
 def test_results_that_cannot_be_stored_safely_are_refused(monkeypatch, tmp_path):

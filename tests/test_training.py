@@ -187,7 +187,7 @@ def test_task_network_trains_on_the_chosen_device_and_comes_back(no_gpu, monkeyp
 
 
 def _fresh_kernel():
-    training._CALLS[0] = 0
+    training._CALLS.clear()
 
 
 def test_train_network_is_reused_exactly_and_leaves_the_dataset_where_training_did(monkeypatch, tmp_path):
