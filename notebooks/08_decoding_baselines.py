@@ -398,7 +398,9 @@ check_exercise("8.3", lead_ms, a10, BIN_MS)
 # feed-forward net (left out to keep this cell short; `benchmarks/bench_decoding.py` runs all seven).
 # `benchmark_decoders` returns a tidy table, one row per session, model and output. The files are read
 # rebinned to 20 ms while loading (`bin_ms=BIN_MS`; the 1 ms maze file never exists at 1 ms in memory), and a
-# dataset without velocity is skipped, with the reason printed.
+# dataset without velocity is skipped, with the reason printed. A slow decoder already fitted in this notebook
+# with the same settings on the same arrays (8.2's networks on the first session) is not fitted again: the
+# table shows that fit and its time.
 
 # %%
 all_sessions = []

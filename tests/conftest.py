@@ -63,3 +63,13 @@ RUN_FIRST = (
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(RUN_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture(autouse=True)
+def _no_decoder_fits_shared_between_tests():
+    """course_utils.decoding's per-process memo of slow fits (chapter 8) starts empty in every test."""
+    import sys
+
+    memo = sys.modules.get("course_utils.decoding._memo")
+    if memo is not None:
+        memo._FITS.clear()

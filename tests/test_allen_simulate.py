@@ -31,7 +31,8 @@ def project():
     """The demo project as a learner and the chapters get it: the manifest's generator through get_source.
 
     It is the folder `make test`'s demo-data step (``python -m course_utils data prepare``) has already built,
-    so it is not simulated a second time here (built now if it is missing, as a chapter would build it).
+    so it is not simulated a second time here (built now if it is missing, as a chapter would build it, in
+    ``$COURSE_DATA_DIR`` or the platform's cache: the same cached demo set that tests/test_sources.py reads).
     """
     return get_source("allen_visual_behavior", "demo")
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import fast_mode
 
-MAX_FITS = 32  # fitted copies kept (a few MB at most: small networks, trees, 2,000 support vectors)
+MAX_FITS = 32  # fitted copies kept (networks and trees are small; an SVR keeps its support vectors, up to tens of MB)
 _FITS: OrderedDict[str, tuple[Any, float, dict[str, Any] | None]] = OrderedDict()
 
 
@@ -59,7 +59,8 @@ def _key(estimator: Any, arrays: tuple[Any, ...]) -> str | None:
 
 
 def fit_once(estimator: Any, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> tuple[Any, float]:
-    """Fit ``estimator`` in place (on ``X_val, y_val`` too when given) or reuse the same fit made earlier.
+    """Fit ``estimator`` in place (on ``X_val, y_val`` too when given) or reuse the same fit made earlier;
+    use the returned estimator (on a reuse ``estimator`` itself stays unfitted).
 
     Returns ``(fitted estimator, fit time in seconds)``; a reused fit is a deep copy of the first, with the
     first fit's time. Decoders outside the slow ones are simply fitted.

@@ -535,7 +535,7 @@ class ChunkDataset(Dataset):
         values = np.ascontiguousarray(values, dtype=np.float32)
         in_place = in_place or not np.may_share_memory(values, source)  # converted: already a new array
         if norm is None:
-            return values if in_place else values.copy()
+            return values if in_place else np.array(values)  # a plain array, never an np.memmap
         mean, std = stats
         if values.ndim == 3:  # screen frames (T, H, W): scalar statistics
             mean, std = mean.reshape(()), std.reshape(())

@@ -233,7 +233,7 @@ class SequenceInterpolator:
         """
         values, valid = self.read(times)
         if np.may_share_memory(values, self._values):  # a view of the data: the caller gets its own copy
-            values = values.copy()
+            values = np.array(values)  # a plain array (a memmap slice's .copy() stays an np.memmap)
         return values, valid
 
     def read(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -289,8 +289,8 @@ def train_agent(
 
     # Under `make test` a student notebook reuses the agent its instructor chapter trained (the policy's weights
     # are all that play_trials needs); elsewhere this just trains.
-    key = {"task": _task_description(template), "n_trials": n_trials, "seed": seed, "n_envs": n_envs,
-           "hidden_size": hidden_size, "eval_every": eval_every, "eval_trials": eval_trials,
+    key = {"loop": "tasks.train_agent", "task": _task_description(template), "n_trials": n_trials, "seed": seed,
+           "n_envs": n_envs, "hidden_size": hidden_size, "eval_every": eval_every, "eval_trials": eval_trials,
            "ppo": sorted(map(str, settings.items())), "policy": sorted(map(str, policy_kwargs.items()))}
     result = reuse_training(agent.policy, train, key)
     return agent, AgentHistory(**result)
