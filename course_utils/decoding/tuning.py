@@ -154,7 +154,8 @@ class TunedDecoder(BaseEstimator):
 
         scored = self._reused_search(search, candidates, (X, y_fit, X_val, y_val))
         records, best = [], None
-        for i, (params, score, elapsed) in enumerate(zip(candidates, scored["val_score"], scored["fit_time_s"], strict=True)):
+        rows = zip(candidates, scored["val_score"], scored["fit_time_s"], strict=True)
+        for i, (params, score, elapsed) in enumerate(rows):
             records.append({**params, "val_score": score, "fit_time_s": elapsed})
             if best is None or score > best[0]:
                 best = (score, i)
