@@ -217,16 +217,18 @@ def plot_sensorium_trial(mouse, trial: int, n_neurons: int = 5, n_frames_shown: 
     if not hasattr(mouse, "load_trial"):
         raise TypeError(f"plot_sensorium_trial needs a mouse from course_utils.sensorium.read_mouse(folder); "
                         f"got {type(mouse).__name__}.")
+    from .sensorium.reader import SENSORIUM_FRAME_RATE_HZ as rate
+
     arrays = mouse.load_trial(trial)  # padding removed; names the trial range on a bad index
     video, responses = arrays["videos"], arrays["responses"]
     n_frames = video.shape[-1]
-    time_s = np.arange(n_frames) / 30
+    time_s = np.arange(n_frames) / rate
     fig = plt.figure(figsize=(9, 7.2))
     grid = fig.add_gridspec(4, n_frames_shown, height_ratios=[1.1, 1, 1, 1.4])
     frame_axes = [fig.add_subplot(grid[0, i]) for i in range(n_frames_shown)]
     for ax, frame in zip(frame_axes, np.linspace(0, n_frames - 1, n_frames_shown).astype(int), strict=True):
         ax.imshow(video[:, :, frame], cmap="gray", vmin=0, vmax=255)
-        ax.set(title=f"{frame / 30:.2f} s", xticks=[], yticks=[])
+        ax.set(title=f"{frame / rate:.2f} s", xticks=[], yticks=[])
         ax.grid(False)
     ax_b = fig.add_subplot(grid[1, :])
     ax_e = fig.add_subplot(grid[2, :], sharex=ax_b)
@@ -243,7 +245,7 @@ def plot_sensorium_trial(mouse, trial: int, n_neurons: int = 5, n_frames_shown: 
     ax_r.set(xlabel="time in trial (s)", ylabel="activity (a.u.)")
     for ax in (ax_b, ax_e, ax_r):
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.suptitle(f"Trial {trial}: {n_frames} frames at 30 Hz, {len(active)} of {mouse.n_neurons} neurons shown"
+    fig.suptitle(f"Trial {trial}: {n_frames} frames at {rate:g} Hz, {len(active)} of {mouse.n_neurons} neurons shown"
                  + demo_suffix())
     fig.tight_layout()
     return fig, {"frames": frame_axes, "behavior": ax_b, "eye": ax_e, "responses": ax_r}
