@@ -29,7 +29,9 @@ It prints
 * **identical samples**: ours (``upstream_clock=True``) and upstream's, compared bit for bit at every start both
   accept, and why the starts differ (the documented fixes of ``course_utils.experanto.dataset``);
 * **samples/s** single process with 1 and 2 torch (and OpenCV) threads, ours and upstream's on the same starts,
-  and the ratio; at 1 thread also the CPU time and the minor page faults per sample;
+  and the ratio; at 1 thread also the ratio in each of ``--rounds`` further rounds and their median (the
+  figure to quote: memory speed on a shared machine drifts over minutes, and one run can land in a slow
+  stretch), the CPU time and the minor page faults per sample;
 * **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
 
 Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
@@ -295,7 +297,30 @@ def _rates(t: np.ndarray) -> str:
     return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
 
 
-def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndarray], n: int) -> None:
+def round_ratios(name: str, datasets: list, indices: list[np.ndarray], rounds: int, up) -> None:
+    """Upstream's time over ours (``upstream_clock``) in ``rounds`` rounds on the same starts, each in a new
+    random order and with the three datasets taking turns in a rotated order (so neither side always runs just
+    after the other); prints every round's ratio and their median. On a shared machine the speed of memory,
+    which bounds our samples more than upstream's, drifts over minutes: one long run can land in a slow
+    stretch, the median of rounds spread over the run resists it."""
+    over_run, from_medians = [], []
+    rng = np.random.default_rng(1)
+    for r in range(rounds):
+        order = rng.permutation(len(indices[0]))
+        turn = [(k + r) % len(datasets) for k in range(len(datasets))]
+        with threads(1, up):
+            timed = interleaved_times([datasets[k] for k in turn], [indices[k][order] for k in turn])
+        times = [timed[turn.index(k)] for k in range(len(datasets))]
+        over_run.append(times[2].sum() / times[1].sum())
+        from_medians.append(np.median(times[2]) / np.median(times[1]))
+    print(f"  {name}, 1 thread, {rounds} rounds: upstream/ours over each round "
+          + " ".join(f"{x:.1f}" for x in over_run) + f" (median {np.median(over_run):.1f}x); from each round's "
+          f"median sample times " + " ".join(f"{x:.1f}" for x in from_medians)
+          + f" (median {np.median(from_medians):.1f}x)")
+
+
+def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndarray], n: int,
+          rounds: int = 1) -> None:
     print("  samples/s over the run (and from the median sample time, which resists other processes' bursts)")
     for name, folder in folders.items():
         ours = ChunkDataset(folder, seed=0)
@@ -312,6 +337,8 @@ def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndar
         for t in (1, 2):
             with threads(t, up):
                 times = interleaved_times(datasets, indices)
+            if t == 1 and up is not None and rounds > 1:
+                round_ratios(name, datasets, indices, rounds, up)
             text = f"  {name}, {t} thread(s), {len(starts)} random starts: ours {_rates(times[0])}, with upstream_clock " \
                    f"{_rates(times[1])}"
             if up is not None:
@@ -419,6 +446,8 @@ def main() -> None:
     parser.add_argument("--upstream", default=None, help="path of an upstream Experanto checkout to compare with")
     parser.add_argument("--samples", type=int, default=200, help="samples timed per folder and thread count")
     parser.add_argument("--check", type=int, default=0, help="samples compared per folder (0: every common start)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="rounds of the 1-thread side-by-side timing, whose median ratio is printed")
     parser.add_argument("--real-neurons", type=int, default=8000, help="neurons of the real-size folder (0: skip)")
     args = parser.parse_args()
     up, why = load_upstream(args.upstream)
@@ -437,7 +466,7 @@ def main() -> None:
             print("identical samples (ours with upstream_clock=True against upstream, default config):")
             common = compare_samples(up, folders, workdir, args.check)
         print("samples/s, single process, default config:")
-        speed(up, folders, workdir, common, args.samples)
+        speed(up, folders, workdir, common, args.samples, args.rounds)
         print("start-up:")
         startup(up, folders, workdir)
         print("where our time goes:")

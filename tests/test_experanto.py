@@ -614,7 +614,7 @@ def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
     from course_utils.experanto.transforms import repeat_pixels
 
     rng = np.random.default_rng(0)
-    frames = rng.normal(0, 50, (17, 36, 64)).astype(np.float32)  # blocks of 14 frames with fx=2: a short last one
+    frames = rng.normal(0, 50, (40, 36, 64)).astype(np.float32)  # blocks of 28 frames with fx=2: a short last one
     frames[0, 0, :4] = [np.nan, -0.0, np.inf, 0.25]
     std = np.float32(0.3)
     first = frames - mean if mean is not None else frames.copy()
@@ -622,6 +622,7 @@ def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
     kept = frames.copy()
     out = repeat_pixels(frames, 4, 2, normalize=(mean, std))
     np.testing.assert_array_equal(out.view(np.uint32), repeat_pixels(first, 4, 2).view(np.uint32))  # bit for bit
+    np.testing.assert_array_equal(out, np.repeat(np.repeat(first, 4, axis=1), 2, axis=2))  # every block repeated
     np.testing.assert_array_equal(frames.view(np.uint32), kept.view(np.uint32))  # input untouched
     with pytest.raises(TypeError, match="float32"):
         repeat_pixels(frames.astype(np.float64), 4, 2, normalize=(mean, std))
