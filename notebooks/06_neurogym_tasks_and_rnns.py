@@ -192,11 +192,11 @@ print("inputs:", inputs.shape, inputs.dtype, "| targets:", targets.shape, target
 # A network with 64 LSTM units and a linear read-out of three action scores, trained with Adam
 # (learning rate 0.01, annealed to 0 along a cosine so that training ends at a stable point). The full run is
 # 2,000 batches (`benchmarks/bench_tasks.py` times it: 0.89-0.91 accuracy); with `COURSE_FAST=1` (CI) it is
-# 700 batches, which on this task is already enough to get close to the ~0.9 ceiling: the accuracy this run
+# 500 batches, which on this task is already enough to get close to the ~0.9 ceiling: the accuracy this run
 # reached is printed in 6.5, its training time under the next cell.
 
 # %%
-n_steps = 700 if FAST else 2000
+n_steps = 500 if FAST else 2000
 set_seed(0)
 net = RecurrentNetwork(n_inputs=3, n_outputs=3, hidden_size=64, cell="lstm")
 # every 10 steps, accuracy on the same 300 fresh trials, drawn once (ProbeTrials: decision_accuracy without
@@ -341,7 +341,7 @@ check_exercise("6.3", dprime_64, probe)
 rt_dataset = make_dataset(ReactionTimeTargets(make_task("PerceptualDecisionMaking-v0")), 16, 100, seed=1)
 set_seed(1)
 rt_net = RecurrentNetwork(3, 3, hidden_size=32, cell="gru")
-rt_history = train_network(rt_net, rt_dataset, n_steps=400 if FAST else 1200, lr_schedule="cosine", seed=1)
+rt_history = train_network(rt_net, rt_dataset, n_steps=300 if FAST else 1200, lr_schedule="cosine", seed=1)
 rt = measure_reaction_times(rt_net, make_task("PerceptualDecisionMaking-v0"), n_trials=300, bound=0.9, seed=4)
 rt.groupby("coh")[["correct", "reaction_time_ms"]].mean().round(2).T
 
