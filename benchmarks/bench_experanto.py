@@ -315,7 +315,7 @@ def round_ratios(name: str, datasets: list, indices: list[np.ndarray], rounds: i
         from_medians.append(np.median(times[2]) / np.median(times[1]))
     print(f"  {name}, 1 thread, {rounds} rounds: upstream/ours over each round "
           + " ".join(f"{x:.1f}" for x in over_run) + f" (median {np.median(over_run):.1f}x); from each round's "
-          f"median sample times " + " ".join(f"{x:.1f}" for x in from_medians)
+          "median sample times " + " ".join(f"{x:.1f}" for x in from_medians)
           + f" (median {np.median(from_medians):.1f}x)")
 
 
