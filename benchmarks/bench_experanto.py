@@ -29,9 +29,11 @@ It prints
 * **identical samples**: ours (``upstream_clock=True``) and upstream's, compared bit for bit at every start both
   accept, and why the starts differ (the documented fixes of ``course_utils.experanto.dataset``);
 * **samples/s** single process with 1 and 2 torch (and OpenCV) threads, ours and upstream's on the same starts,
-  and the ratio; at 1 thread also the ratio in each of ``--rounds`` further rounds and their median (the
-  figure to quote: memory speed on a shared machine drifts over minutes, and one run can land in a slow
-  stretch), the CPU time and the minor page faults per sample;
+  and the ratio; at 1 thread also ``--rounds`` further rounds in which ours and upstream take turns by blocks
+  of 10 samples read back to back, as a DataLoader reads them, with each round's ratio and their median (the
+  figure to quote: taking turns sample by sample, our samples start with the caches just cleared by
+  upstream's resize; the machine's speed also drifts over minutes, which only runs spaced apart show), the CPU
+  time and the minor page faults per sample;
 * **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
 
 Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
@@ -297,23 +299,40 @@ def _rates(t: np.ndarray) -> str:
     return f"{len(t) / t.sum():.0f} ({1 / np.median(t):.0f} from the median)"
 
 
-def round_ratios(name: str, datasets: list, indices: list[np.ndarray], rounds: int, up) -> None:
-    """Upstream's time over ours (``upstream_clock``) in ``rounds`` rounds on the same starts, each in a new
-    random order and with the three datasets taking turns in a rotated order (so neither side always runs just
-    after the other); prints every round's ratio and their median. On a shared machine the speed of memory,
-    which bounds our samples more than upstream's, drifts over minutes: one long run can land in a slow
-    stretch, the median of rounds spread over the run resists it."""
+def blocked_times(datasets: list, indices: list[np.ndarray], block: int) -> list[np.ndarray]:
+    """Seconds per sample of each dataset, taking turns by blocks of ``block`` samples read back to back: within
+    a block a dataset runs as in a DataLoader (after its own previous sample), and bursts of other processes'
+    load, which last far longer than a block, still hit every dataset alike."""
+    for ds, idx in zip(datasets, indices, strict=True):
+        ds[int(idx[0])]
+    times = [np.empty(len(indices[0])) for _ in datasets]
+    for start in range(0, len(indices[0]), block):
+        for k, (ds, idx) in enumerate(zip(datasets, indices, strict=True)):
+            for j in range(start, min(start + block, len(idx))):
+                t0 = time.perf_counter()
+                ds[int(idx[j])]
+                times[k][j] = time.perf_counter() - t0
+    return times
+
+
+def round_ratios(name: str, datasets: list, indices: list[np.ndarray], rounds: int, up, block: int = 10) -> None:
+    """Upstream's time over ours (``upstream_clock``, ``datasets[1]``; upstream is ``datasets[2]``) in ``rounds``
+    rounds on the same starts, each in a new random order, the two taking turns by blocks of ``block`` samples
+    (:func:`blocked_times`; ours first in even rounds, upstream in odd ones). Taking turns sample by sample
+    instead would start each of our samples with the caches just cleared by upstream's resize, which a loader
+    reading one dataset never does. Prints every round's ratio and their median: the spread within one run
+    (drift of the machine's speed over minutes shows only between runs spaced apart)."""
     over_run, from_medians = [], []
     rng = np.random.default_rng(1)
     for r in range(rounds):
         order = rng.permutation(len(indices[0]))
-        turn = [(k + r) % len(datasets) for k in range(len(datasets))]
+        sides = [1, 2] if r % 2 == 0 else [2, 1]
         with threads(1, up):
-            timed = interleaved_times([datasets[k] for k in turn], [indices[k][order] for k in turn])
-        times = [timed[turn.index(k)] for k in range(len(datasets))]
-        over_run.append(times[2].sum() / times[1].sum())
-        from_medians.append(np.median(times[2]) / np.median(times[1]))
-    print(f"  {name}, 1 thread, {rounds} rounds: upstream/ours over each round "
+            timed = blocked_times([datasets[k] for k in sides], [indices[k][order] for k in sides], block)
+        ours, theirs = (timed[sides.index(k)] for k in (1, 2))
+        over_run.append(theirs.sum() / ours.sum())
+        from_medians.append(np.median(theirs) / np.median(ours))
+    print(f"  {name}, 1 thread, {rounds} rounds, turns of {block} samples: upstream/ours over each round "
           + " ".join(f"{x:.1f}" for x in over_run) + f" (median {np.median(over_run):.1f}x); from each round's "
           "median sample times " + " ".join(f"{x:.1f}" for x in from_medians)
           + f" (median {np.median(from_medians):.1f}x)")
@@ -337,7 +356,7 @@ def speed(up, folders: dict[str, Path], workdir: Path, common: dict[str, np.ndar
         for t in (1, 2):
             with threads(t, up):
                 times = interleaved_times(datasets, indices)
-            if t == 1 and up is not None and rounds > 1:
+            if t == 1 and up is not None and rounds > 0:
                 round_ratios(name, datasets, indices, rounds, up)
             text = f"  {name}, {t} thread(s), {len(starts)} random starts: ours {_rates(times[0])}, with upstream_clock " \
                    f"{_rates(times[1])}"
@@ -447,7 +466,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="samples timed per folder and thread count")
     parser.add_argument("--check", type=int, default=0, help="samples compared per folder (0: every common start)")
     parser.add_argument("--rounds", type=int, default=7,
-                        help="rounds of the 1-thread side-by-side timing, whose median ratio is printed")
+                        help="rounds of the 1-thread side-by-side timing, whose median ratio is printed (0: none)")
     parser.add_argument("--real-neurons", type=int, default=8000, help="neurons of the real-size folder (0: skip)")
     args = parser.parse_args()
     up, why = load_upstream(args.upstream)

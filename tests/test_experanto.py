@@ -611,10 +611,11 @@ def test_one_start_and_a_vector_of_starts_give_the_same_times(tiny):
 
 @pytest.mark.parametrize("mean", [np.float32(0.25), None])
 def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
-    from course_utils.experanto.transforms import repeat_pixels
+    from course_utils.experanto.transforms import REPEAT_BLOCK_BYTES, repeat_pixels
 
     rng = np.random.default_rng(0)
-    frames = rng.normal(0, 50, (40, 36, 64)).astype(np.float32)  # blocks of 28 frames with fx=2: a short last one
+    per_block = REPEAT_BLOCK_BYTES // (36 * 64 * 2 * 4)  # frames per block with fx=2, float32
+    frames = rng.normal(0, 50, (per_block + per_block // 2, 36, 64)).astype(np.float32)  # two blocks, the last short
     frames[0, 0, :4] = [np.nan, -0.0, np.inf, 0.25]
     std = np.float32(0.3)
     first = frames - mean if mean is not None else frames.copy()
