@@ -174,7 +174,7 @@ def part1(max_sessions: int | None) -> None:
 
 
 def part2_tune(max_sessions: int | None) -> None:
-    _memo._FITS.clear()  # part 1's fits would make each search's first candidate free: time whole searches
+    _memo.clear()  # part 1's fits would make each search's first candidate free: time whole searches
     sessions = []
     for path in demo_files():
         df, bin_ms = load_file(path)

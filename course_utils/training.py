@@ -468,8 +468,9 @@ def reuse_training(model: Any, train: Callable[[], Any], key: dict[str, Any]) ->
     a notebook through one loop (``key["loop"]``, e.g. ``"tasks.train_network"``), which only ever reuses the
     n-th of the same loop in the notebook run before it (a training skipped or added by a stub shifts the
     count of its loop only: the later trainings of that loop train again, those of other loops are reused).
-    Files are written atomically and read with ``torch.load(weights_only=True)``. The course's training entry points (``train_network``,
-    ``run_protocol``, ``train_model``, the neural decoders' ``fit``, ``train_agent``) call it themselves.
+    Files are written atomically and read with ``torch.load(weights_only=True)``. The course's training entry
+    points (``train_network``, ``run_protocol``, ``train_model``, the neural decoders' ``fit``,
+    ``train_agent``) call it themselves.
 
     Parameters
     ----------

@@ -72,4 +72,4 @@ def _no_decoder_fits_shared_between_tests():
 
     memo = sys.modules.get("course_utils.decoding._memo")
     if memo is not None:
-        memo._FITS.clear()
+        memo.clear()

@@ -83,7 +83,7 @@ def test_student_run_reuses_a_search_and_fits_only_the_kept_candidates(tmp_path,
     runs = {}
     for run in ("instructor", "student"):
         monkeypatch.setattr(training, "_CALLS", Counter())  # a fresh kernel
-        _memo._FITS.clear()
+        _memo.clear()
         calls = []
         original = BoostedTreesDecoder.fit
         monkeypatch.setattr(BoostedTreesDecoder, "fit", lambda self, *a, _c=calls, _o=original, **k: _c.append(1)

@@ -58,6 +58,11 @@ def _key(estimator: Any, arrays: tuple[Any, ...]) -> str | None:
     return f"{settings}|{array_fingerprint(X, y, X_val, y_val)}"
 
 
+def clear() -> None:
+    """Forget every kept fit (between tests, and before a benchmark times whole searches)."""
+    _FITS.clear()
+
+
 def fit_once(estimator: Any, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> tuple[Any, float]:
     """Fit ``estimator`` in place (on ``X_val, y_val`` too when given) or reuse the same fit made earlier;
     use the returned estimator (on a reuse ``estimator`` itself stays unfitted).

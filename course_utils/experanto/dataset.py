@@ -570,7 +570,8 @@ class ChunkDataset(Dataset):
                 device = self.experiment.devices[name]
                 read = device.read if isinstance(device, SequenceInterpolator) else device.interpolate
                 values, valid = read(times)
-                if np.count_nonzero(valid) != len(valid):  # cannot happen for a valid start; a clear message if the folder changed
+                # cannot happen for a valid start; a clear message if the folder changed
+                if np.count_nonzero(valid) != len(valid):
                     raise RuntimeError(f"{name}: chunk at {start:.3f} s leaves the recording; rebuild the dataset.")
                 sample[name] = self._transform(name, values)
         if self.add_behavior_as_channels and "screen" in sample:

@@ -241,7 +241,7 @@ class SequenceInterpolator:
         the data (the memory map, or the cached array: never write into it) instead of a copy.
         ``ChunkDataset`` normalises them into a new array, which saves one pass over the responses."""
         times = np.asarray(times, dtype=np.float64)
-        valid = (times >= self.valid_start) & (times <= self.valid_end)
+        valid = self.valid_times(times)
         all_valid = np.count_nonzero(valid) == len(valid)  # count_nonzero: far less overhead than .all()
         pos = self._sample_position(times if all_valid else times[valid])
         last = self.n_timestamps - 1
@@ -427,7 +427,7 @@ class ScreenInterpolator:
     def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frames at ``times``: (n_valid, H, W) float32 and the (len(times),) validity mask."""
         times = np.asarray(times, dtype=np.float64)
-        valid = (times >= self.valid_start) & (times <= self.valid_end)
+        valid = self.valid_times(times)
         idx = self.frame_indices(times if np.count_nonzero(valid) == len(valid) else times[valid])
         out = np.empty((len(idx), *self.image_size), dtype=np.float32)
         trials = self.frame_trial[idx]
