@@ -34,7 +34,11 @@ It prints
   figure to quote: taking turns sample by sample, our samples start with the caches just cleared by
   upstream's resize; the machine's speed also drifts over minutes, which only runs spaced apart show), the CPU
   time and the minor page faults per sample;
-* **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files.
+* **start-up** (open -> first sample) with a cold and a warm index, also for 3,000 trial files, and what the
+  compiled kernel of the screen frames (``course_utils.experanto.kernels``, numba) costs once per process:
+  compiling it the first time ever, loading it from numba's cache afterwards;
+* **where our time goes**: one sample's stages, the screen's with the compiled kernel and with the NumPy path
+  (``COURSE_COMPILED_KERNELS=0``: the same values), and what merely filling memory of the output's size costs.
 
 Timings on a shared machine are inflated by other processes' load: read the ratios, which are measured in the
 same process on the same starts, in preference to the absolute figures.
@@ -46,6 +50,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -397,6 +402,41 @@ def startup(up, folders: dict[str, Path], workdir: Path) -> None:
             up_warm = time.perf_counter() - t0
             text += f"; upstream first open {up_cold * 1e3:.0f} ms, with its combined_meta.json {up_warm * 1e3:.0f} ms"
         print(text + " (open -> first sample)")
+    kernel_once_per_process(workdir / "numba-cache")
+
+
+# One screen chunk of the default config through the compiled kernel, timed in a fresh process (the import of
+# the package and torch is not counted: every reader pays it).
+_FIRST_KERNEL_CALL = """
+import time
+import numpy as np
+from course_utils.experanto.transforms import repeat_pixels
+t0 = time.perf_counter()
+repeat_pixels(np.zeros((60, 36, 64), np.float32), 4, 4, (np.float32(0), np.float32(1)), compiled=True)
+print(time.perf_counter() - t0)
+"""
+
+
+def kernel_once_per_process(cache: Path) -> None:
+    """What the compiled kernel costs a process once, before its first screen chunk: the first time ever
+    (numba compiles it into an empty cache) and every later process (numba's import and its cached code)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        print("  compiled kernel: numba is not installed (the NumPy path is used)")
+        return
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+    times = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", _FIRST_KERNEL_CALL], env=env, capture_output=True, text=True)
+        if out.returncode:
+            print(f"  compiled kernel: the timing process failed:\n{out.stderr[-2000:]}")
+            return
+        times.append(float(out.stdout.split()[-1]))
+    print(f"  compiled kernel, once per process before its first screen chunk: {times[0]:.2f} s the first time "
+          f"ever (compiling into an empty cache), then {times[1] * 1e3:.0f} / {times[2] * 1e3:.0f} ms "
+          "(numba's import and its cached code)")
 
 
 def write_many_trials(root: Path, n_trials: int = 3000) -> Path:
@@ -419,8 +459,13 @@ def breakdown(folder: Path, n: int = 60) -> None:
     starts = ds.valid_times[np.random.default_rng(1).permutation(len(ds))[:n]]
     stages: dict[str, list[float]] = {"screen read": [], "screen normalise + 4x4 repetition": [],
                                       "sequences (read + normalise)": [], "whole sample": []}
+    numpy_path = []
     with threads(1):
         for s in starts:
+            with _numpy_path():
+                t0 = time.thread_time()
+                ds._transform("screen", exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0])
+                numpy_path.append(time.thread_time() - t0)
             t0 = time.thread_time()
             frames = exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0]
             t1 = time.thread_time()
@@ -437,8 +482,24 @@ def breakdown(folder: Path, n: int = 60) -> None:
                 stages[key].append(dt)
     total = float(np.median(stages["whole sample"]))
     print(f"  one sample, median CPU time of {n}, 1 thread: {total * 1e3:.2f} ms = "
-          + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample"))
+          + ", ".join(f"{k} {np.median(v) * 1e3:.2f} ms" for k, v in stages.items() if k != "whole sample")
+          + f" (screen read + normalise + repetition with the NumPy path instead of the compiled kernel: "
+            f"{np.median(numpy_path) * 1e3:.2f} ms)")
     memory_floor(ds[0]["screen"])
+
+
+@contextlib.contextmanager
+def _numpy_path():
+    """The NumPy path of repeat_pixels (the documented switch), for the breakdown's comparison."""
+    before = os.environ.get("COURSE_COMPILED_KERNELS")
+    os.environ["COURSE_COMPILED_KERNELS"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["COURSE_COMPILED_KERNELS"]
+        else:
+            os.environ["COURSE_COMPILED_KERNELS"] = before
 
 
 def memory_floor(screen: torch.Tensor, n: int = 60) -> None:

@@ -5,6 +5,7 @@ Every expected value below is worked out by hand from the folder the test writes
 
 from __future__ import annotations
 
+import copy
 import os
 import stat
 from pathlib import Path
@@ -457,6 +458,81 @@ def test_matrix_resize_equals_bilinear_interpolate(size_in, size_out):
     torch.testing.assert_close(resize(x)[0], expected, atol=1e-3, rtol=1e-5)
 
 
+
+def _special_frames(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
+    """float32 frames with the values where two implementations of the same arithmetic could part."""
+    frames = np.random.default_rng(seed).normal(0, 50, (n, h, w)).astype(np.float32)
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45, -1e-40, 3.4e38, -3.4e38],
+                       dtype=np.float32)
+    frames.reshape(-1)[: special.size] = special
+    return frames
+
+
+@pytest.mark.parametrize("fy,fx", [(4, 4), (2, 2), (3, 3), (1, 4), (4, 1), (2, 5), (1, 1)])
+def test_compiled_kernel_equals_the_numpy_path_bit_for_bit(fy, fx):
+    pytest.importorskip("numba")
+    from course_utils.experanto.transforms import repeat_pixels
+
+    frames = _special_frames(7, 5, 6)
+    for normalize in (None, (None, np.float32(0.3)), (np.float32(-1.5), np.float32(0.3)),
+                      (np.float32(0.25), np.float32(0.0))):  # std 0: inf and nan, as NumPy, not an error
+        with np.errstate(all="ignore"):  # overflow and division by zero, on purpose
+            numpy_out = repeat_pixels(frames, fy, fx, normalize=normalize, compiled=False)
+        compiled_out = repeat_pixels(frames, fy, fx, normalize=normalize, compiled=True)
+        assert compiled_out.shape == (7, 5 * fy, 6 * fx) and compiled_out.flags.c_contiguous
+        np.testing.assert_array_equal(compiled_out.view(np.uint32), numpy_out.view(np.uint32))
+    # strided and read-only frames (views of a bigger array, a read-only memmap) give the same values
+    wide = _special_frames(7, 5, 12)
+    view = wide[:, :, ::2]
+    read_only = wide.copy()
+    read_only.flags.writeable = False
+    for source in (view, read_only):
+        np.testing.assert_array_equal(repeat_pixels(source, fy, fx, compiled=True).view(np.uint32),
+                                      repeat_pixels(source, fy, fx, compiled=False).view(np.uint32))
+
+
+def test_repeat_pixels_uses_the_kernel_only_where_it_gives_the_same_values(monkeypatch):
+    pytest.importorskip("numba")
+    from course_utils.experanto import kernels
+    from course_utils.experanto.transforms import repeat_pixels
+
+    calls = []
+    real = kernels.repeat_normalized
+    monkeypatch.setattr(kernels, "repeat_normalized", lambda *a: calls.append(a) or real(*a))
+    frames = _special_frames(3, 2, 4)
+    stats = (np.float32(0.5).reshape(()), np.float32(2.0))
+    repeat_pixels(frames, 2, 2, normalize=stats)
+    assert len(calls) == 1  # float32 frames and statistics: compiled by default
+    repeat_pixels(frames.astype(np.float64), 2, 2)
+    repeat_pixels(np.arange(8).reshape(2, 2, 2), 2, 2)
+    repeat_pixels(frames, 2, 2, normalize=(np.float64(0.5), np.float32(2.0)))  # float64 arithmetic: NumPy's
+    assert len(calls) == 1
+    with pytest.raises(TypeError, match="statistics must be float32"):
+        repeat_pixels(frames, 2, 2, normalize=(np.float64(0.5), np.float32(2.0)), compiled=True)
+    with pytest.raises(TypeError, match="float32 frames; got int64"):
+        repeat_pixels(np.arange(8).reshape(2, 2, 2), 2, 2, compiled=True)
+    monkeypatch.setenv("COURSE_COMPILED_KERNELS", "0")  # the documented switch back to NumPy
+    repeat_pixels(frames, 2, 2, normalize=stats)
+    assert len(calls) == 1
+    repeat_pixels(frames, 2, 2, normalize=stats, compiled=True)  # asked for explicitly: still compiled
+    assert len(calls) == 2
+
+
+def test_without_numba_repeat_pixels_falls_back_to_numpy_with_the_same_values(monkeypatch):
+    import sys
+
+    from course_utils.experanto.transforms import repeat_pixels
+
+    frames = _special_frames(4, 3, 5)
+    stats = (np.float32(0.5), np.float32(2.0))
+    expected = repeat_pixels(frames, 4, 4, normalize=stats, compiled=False)
+    monkeypatch.setitem(sys.modules, "course_utils.experanto.kernels", None)  # import fails, as without numba
+    np.testing.assert_array_equal(repeat_pixels(frames, 4, 4, normalize=stats).view(np.uint32),
+                                  expected.view(np.uint32))
+    with pytest.raises(TypeError, match="pip install numba"):
+        repeat_pixels(frames, 4, 4, normalize=stats, compiled=True)
+
+
 # ----------------------------------------------------------------------------------------- demo data
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
@@ -483,6 +559,43 @@ def test_demo_chunks_never_read_nan(demo, monkeypatch, tmp_path):
     sample = ds[len(ds) // 2]
     assert sample["screen"].shape == (1, 60, 144, 256) and sample["responses"].shape == (16, 24)
     assert sample["eye_tracker"].shape == (60, 4) and sample["treadmill"].shape == (60, 1)
+
+
+
+def test_default_config_samples_are_the_same_with_and_without_the_compiled_kernel(demo, monkeypatch, tmp_path):
+    pytest.importorskip("numba")
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    mouse = next(p for p in demo.iterdir() if (p / "screen").is_dir() and p.name != "mixed")
+    ds = ChunkDataset(mouse, seed=0)
+    assert ds._fused_repeat == {"screen": (4, 4)}  # upstream's default config: normalise, then 4x4 repetition
+    picks = [0, len(ds) // 2, len(ds) - 1]
+    compiled = [ds[i]["screen"].clone() for i in picks]
+    assert ds[0]["screen"].dtype == torch.float32 and ds[0]["screen"].is_contiguous()
+    monkeypatch.setenv("COURSE_COMPILED_KERNELS", "0")
+    for i, screen in zip(picks, compiled, strict=True):
+        np.testing.assert_array_equal(ds[i]["screen"].numpy().view(np.uint32), screen.numpy().view(np.uint32))
+
+
+
+def test_the_kernel_is_ready_before_the_first_sample(demo, monkeypatch, tmp_path):
+    """Loaded when the dataset is built (so forked DataLoader workers inherit it), not at the first sample;
+    not at all where nothing repeats pixels."""
+    pytest.importorskip("numba")
+    from course_utils.experanto import kernels
+
+    monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
+    calls = []
+    real = kernels.repeat_normalized
+    monkeypatch.setattr(kernels, "repeat_normalized", lambda *a: calls.append(a[0].shape) or real(*a))
+    mouse = next(p for p in demo.iterdir() if (p / "screen").is_dir() and p.name != "mixed")
+    ChunkDataset(mouse, seed=0)
+    assert calls == [(1, 1, 1)]
+    from course_utils.experanto.dataset import DEFAULT_MODALITY_CONFIG
+
+    config = copy.deepcopy(DEFAULT_MODALITY_CONFIG)
+    config["screen"]["interpolation"] = {"rescale": False}
+    ChunkDataset(mouse, seed=0, modality_config=config)
+    assert calls == [(1, 1, 1)]
 
 
 def test_demo_mouse_matches_sensorium_trial(demo, tmp_path, monkeypatch):
@@ -609,9 +722,13 @@ def test_one_start_and_a_vector_of_starts_give_the_same_times(tiny):
                 np.testing.assert_array_equal(ds.chunk_times(s, name), many[k])
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("mean", [np.float32(0.25), None])
-def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
+def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean, compiled):
     from course_utils.experanto.transforms import REPEAT_BLOCK_BYTES, repeat_pixels
+
+    if compiled:
+        pytest.importorskip("numba")
 
     rng = np.random.default_rng(0)
     per_block = REPEAT_BLOCK_BYTES // (36 * 64 * 2 * 4)  # frames per block with fx=2, float32
@@ -621,8 +738,9 @@ def test_repeat_pixels_normalising_blocks_equals_normalising_first(mean):
     first = frames - mean if mean is not None else frames.copy()
     first /= std
     kept = frames.copy()
-    out = repeat_pixels(frames, 4, 2, normalize=(mean, std))
-    np.testing.assert_array_equal(out.view(np.uint32), repeat_pixels(first, 4, 2).view(np.uint32))  # bit for bit
+    out = repeat_pixels(frames, 4, 2, normalize=(mean, std), compiled=compiled)
+    reference = repeat_pixels(first, 4, 2, compiled=False)
+    np.testing.assert_array_equal(out.view(np.uint32), reference.view(np.uint32))  # bit for bit
     np.testing.assert_array_equal(out, np.repeat(np.repeat(first, 4, axis=1), 2, axis=2))  # every block repeated
     np.testing.assert_array_equal(frames.view(np.uint32), kept.view(np.uint32))  # input untouched
     with pytest.raises(TypeError, match="float32"):

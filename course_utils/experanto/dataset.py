@@ -71,6 +71,7 @@ from .transforms import (
     is_pixel_repetition,
     load_statistics,
     normalization_from_config,
+    prepare_compiled_kernel,
     repeat_factors,
     repeat_pixels,
     screen_transforms_from_config,
@@ -364,6 +365,8 @@ class ChunkDataset(Dataset):
                 factors = repeat_factors(device.image_size, out_size) if rescale is not None else None
                 if exact and not fs and norm is not None and factors is not None:
                     self._fused_repeat[name] = factors
+        if self._fused_repeat:  # now rather than at the first sample (~1 s per process; see kernels)
+            prepare_compiled_kernel()
 
     def chunk_offsets(self, name: str) -> np.ndarray:
         """The read times (s) of modality ``name`` relative to a chunk's start: ``offset + arange(chunk_size) /

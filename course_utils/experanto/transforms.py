@@ -25,6 +25,7 @@ Taught in chapter 04_experanto_chunks.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "area_weights",
     "load_statistics",
     "normalization_from_config",
+    "prepare_compiled_kernel",
     "repeat_factors",
     "repeat_pixels",
     "screen_transforms_from_config",
@@ -193,15 +195,18 @@ def _area_plan(h: int, w: int, size: tuple[int, int]) -> tuple[int, int, np.ndar
 
 
 def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
-                  normalize: tuple[np.ndarray | None, np.ndarray] | None = None) -> np.ndarray:
+                  normalize: tuple[np.ndarray | None, np.ndarray] | None = None,
+                  compiled: bool | None = None) -> np.ndarray:
     """Each pixel of (N, H, W) ``frames`` as an ``fy`` x ``fx`` block: (N, H * fy, W * fx), C-contiguous.
 
-    The exact values of an integer area (or nearest) enlargement, block by block of frames (``REPEAT_BLOCK_BYTES``
-    of widened rows), each block widened and copied while it is still in the core's caches: each pixel is
-    repeated ``fx`` times along the row by ``fx`` strided copies (far cheaper than ``np.repeat``'s
-    element-by-element loop), then each wide row is copied ``fy`` times into the output, which is written once
-    (that copy runs about as fast as filling the output's memory, the floor). The output is NumPy memory, so
-    ``torch.from_numpy`` wraps it without a copy.
+    The exact values of an integer area (or nearest) enlargement. float32 frames go through a compiled kernel
+    (:func:`course_utils.experanto.kernels.repeat_normalized`, numba) that reads each pixel once and writes
+    each output row once; otherwise (another dtype, no numba, ``COURSE_COMPILED_KERNELS=0``) NumPy does it
+    block by block of frames (``REPEAT_BLOCK_BYTES`` of widened rows), each block widened and copied while it
+    is still in the core's caches: each pixel is repeated ``fx`` times along the row by ``fx`` strided copies
+    (far cheaper than ``np.repeat``'s element-by-element loop), then each wide row is copied ``fy`` times into
+    the output. Both give the same values bit for bit. The output is NumPy memory, so ``torch.from_numpy``
+    wraps it without a copy.
 
     Parameters
     ----------
@@ -214,6 +219,9 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
         ``(frames - mean) / std`` in float32 just before it is repeated, while it is in the cache (the same
         operations in the same order as normalising ``frames`` first, so the same values bit for bit,
         without a separate pass over the frames). ``frames`` is left untouched.
+    compiled
+        Use the compiled kernel: None (default) where it applies (float32 frames and statistics) and numba
+        is available, False never (the NumPy path), True always (an error if it cannot).
 
     Returns
     -------
@@ -234,6 +242,11 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
     n, h, w = frames.shape
     if normalize is not None and frames.dtype != np.float32:
         raise TypeError(f"repeat_pixels normalises float32 frames only; got {frames.dtype}.")
+    if compiled is not False:
+        kernel = _compiled_kernel(frames, normalize, required=bool(compiled))
+        if kernel is not None:
+            mean, std = normalize if normalize is not None else (None, None)
+            return kernel(frames, fy, fx, mean, std)
     out = np.empty((n, h, fy, w * fx), dtype=frames.dtype)
     block = max(1, min(n, REPEAT_BLOCK_BYTES // max(1, h * w * fx * frames.dtype.itemsize)))
     wide = np.empty((block, h, w, fx), dtype=frames.dtype)
@@ -252,6 +265,50 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
             wide[:b, :, :, k] = source
         out[s : s + b] = wide[:b].reshape(b, h, 1, w * fx)
     return out.reshape(n, h * fy, w * fx)
+
+
+def _is_float32(value: Any) -> bool:
+    return value is None or (isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float32
+                             and value.size == 1)
+
+
+def _compiled_kernel(frames: np.ndarray, normalize: tuple[Any, Any] | None,
+                     required: bool) -> Callable[..., np.ndarray] | None:
+    """:func:`~course_utils.experanto.kernels.repeat_normalized` where it gives this call's values, else None
+    (``required``: an error saying why not)."""
+    why = None
+    if frames.dtype != np.float32 or frames.ndim != 3:
+        why = f"it takes float32 frames; got {frames.dtype}"
+    elif normalize is not None and not (_is_float32(normalize[0]) and normalize[1] is not None
+                                        and _is_float32(normalize[1])):
+        why = "the statistics must be float32 scalars (other dtypes would change the arithmetic)"
+    elif not required and os.environ.get("COURSE_COMPILED_KERNELS", "1").strip() == "0":
+        return None
+    else:
+        try:
+            from .kernels import repeat_normalized
+        except ImportError as err:  # numba missing or broken on this platform: the NumPy path is used
+            why = f"numba cannot be imported ({err}); install it with `pip install numba`"
+        else:
+            return repeat_normalized
+    if required:
+        raise TypeError(f"repeat_pixels(compiled=True): the compiled kernel cannot be used: {why}.")
+    return None
+
+
+def prepare_compiled_kernel() -> bool:
+    """Load (or compile, the first time ever) the compiled kernel of :func:`repeat_pixels` now, so that the
+    first sample does not wait for it and DataLoader workers forked afterwards inherit it. True if it will be
+    used (numba available, ``COURSE_COMPILED_KERNELS`` not ``0``).
+
+    Not called in the chapter: ``ChunkDataset`` calls it when its config repeats screen pixels.
+    Taught in chapter 04_experanto_chunks.
+    """
+    tiny = np.zeros((1, 1, 1), dtype=np.float32)
+    kernel = _compiled_kernel(tiny, None, required=False)
+    if kernel is not None:
+        kernel(tiny, 1, 1, None, None)
+    return kernel is not None
 
 
 def _numpy_view(x: torch.Tensor) -> np.ndarray | None:
