@@ -8,6 +8,8 @@
   Sensorium mice in sample/full mode).
 * :func:`build_index` – parse the per-trial YAML files once into a cache outside the data folder.
 * :mod:`course_utils.experanto.simulate` – the demo experiments.
+* :mod:`course_utils.experanto.kernels` – the compiled (numba) kernel that normalises and enlarges screen
+  frames in one pass (the NumPy path in :mod:`~course_utils.experanto.transforms` gives the same values).
 
 An own implementation of the upstream project's semantics (https://github.com/sinzlab/experanto), which is not
 installable from PyPI. Folders move both ways: the course writes upstream's own layout
