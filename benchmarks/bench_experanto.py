@@ -412,31 +412,39 @@ import time
 import numpy as np
 from course_utils.experanto.transforms import repeat_pixels
 t0 = time.perf_counter()
+import numba
+t1 = time.perf_counter()
 repeat_pixels(np.zeros((60, 36, 64), np.float32), 4, 4, (np.float32(0), np.float32(1)), compiled=True)
-print(time.perf_counter() - t0)
+print(t1 - t0, time.perf_counter() - t1)
 """
 
 
 def kernel_once_per_process(cache: Path) -> None:
     """What the compiled kernel costs a process once, before its first screen chunk: the first time ever
-    (numba compiles it into an empty cache) and every later process (numba's import and its cached code)."""
+    (numba compiles it into an empty cache) and every later process (numba's import and its cached code).
+    numba's own files are already in the operating system's file cache here (this process imported it): on a
+    machine that has just started, the first import takes longer."""
     try:
         import numba  # noqa: F401
     except ImportError:
         print("  compiled kernel: numba is not installed (the NumPy path is used)")
         return
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache),
+           "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     times = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", _FIRST_KERNEL_CALL], env=env, capture_output=True, text=True)
+        cmd = [sys.executable, "-c", _FIRST_KERNEL_CALL]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if out.returncode:
             print(f"  compiled kernel: the timing process failed:\n{out.stderr[-2000:]}")
             return
-        times.append(float(out.stdout.split()[-1]))
-    print(f"  compiled kernel, once per process before its first screen chunk: {times[0]:.2f} s the first time "
-          f"ever (compiling into an empty cache), then {times[1] * 1e3:.0f} / {times[2] * 1e3:.0f} ms "
-          "(numba's import and its cached code)")
+        times.append([float(v) for v in out.stdout.split()[-2:]])
+    (imp0, load0), *later = times
+    print(f"  compiled kernel, once per process before its first screen chunk: {imp0 + load0:.2f} s the first "
+          f"time ever (import numba {imp0:.2f} s + compiling into an empty cache {load0:.2f} s), then "
+          + " / ".join(f"{(i + c) * 1e3:.0f} ms (import {i * 1e3:.0f} + cached code {c * 1e3:.0f})"
+                       for i, c in later))
 
 
 def write_many_trials(root: Path, n_trials: int = 3000) -> Path:
@@ -460,12 +468,17 @@ def breakdown(folder: Path, n: int = 60) -> None:
     stages: dict[str, list[float]] = {"screen read": [], "screen normalise + 4x4 repetition": [],
                                       "sequences (read + normalise)": [], "whole sample": []}
     numpy_path = []
+
+    def numpy_screen(s: float) -> None:
+        with _numpy_path():
+            t0 = time.thread_time()
+            ds._transform("screen", exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0])
+            numpy_path.append(time.thread_time() - t0)
+
     with threads(1):
-        for s in starts:
-            with _numpy_path():
-                t0 = time.thread_time()
-                ds._transform("screen", exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0])
-                numpy_path.append(time.thread_time() - t0)
+        for k, s in enumerate(starts):
+            if k % 2 == 0:  # before the compiled stages at even starts, after the whole sample at odd ones
+                numpy_screen(s)
             t0 = time.thread_time()
             frames = exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0]
             t1 = time.thread_time()
@@ -478,6 +491,8 @@ def breakdown(folder: Path, n: int = 60) -> None:
             t3 = time.thread_time()
             ds[int(np.searchsorted(ds.valid_times, s))]
             t4 = time.thread_time()
+            if k % 2 == 1:
+                numpy_screen(s)
             for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 stages[key].append(dt)
     total = float(np.median(stages["whole sample"]))

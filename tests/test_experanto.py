@@ -468,69 +468,134 @@ def _special_frames(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
     return frames
 
 
-@pytest.mark.parametrize("fy,fx", [(4, 4), (2, 2), (3, 3), (1, 4), (4, 1), (2, 5), (1, 1)])
-def test_compiled_kernel_equals_the_numpy_path_bit_for_bit(fy, fx):
+@pytest.fixture
+def kernel_spy(monkeypatch):
+    """Calls of the compiled kernel (the frames' shapes), with the environment switch unset."""
     pytest.importorskip("numba")
+    from course_utils.experanto import kernels
+
+    monkeypatch.delenv("COURSE_COMPILED_KERNELS", raising=False)
+    calls = []
+    real = kernels.repeat_normalized
+    monkeypatch.setattr(kernels, "repeat_normalized", lambda f, *a, **kw: calls.append(f.shape) or real(f, *a, **kw))
+    return calls
+
+
+@pytest.mark.parametrize("fy,fx", [(4, 4), (2, 2), (3, 3), (1, 4), (4, 1), (2, 5), (1, 1)])
+def test_compiled_kernel_equals_the_numpy_path_bit_for_bit(fy, fx, kernel_spy):
     from course_utils.experanto.transforms import repeat_pixels
 
     frames = _special_frames(7, 5, 6)
-    for normalize in (None, (None, np.float32(0.3)), (np.float32(-1.5), np.float32(0.3)),
-                      (np.float32(0.25), np.float32(0.0))):  # std 0: inf and nan, as NumPy, not an error
-        with np.errstate(all="ignore"):  # overflow and division by zero, on purpose
-            numpy_out = repeat_pixels(frames, fy, fx, normalize=normalize, compiled=False)
-        compiled_out = repeat_pixels(frames, fy, fx, normalize=normalize, compiled=True)
-        assert compiled_out.shape == (7, 5 * fy, 6 * fx) and compiled_out.flags.c_contiguous
-        np.testing.assert_array_equal(compiled_out.view(np.uint32), numpy_out.view(np.uint32))
-    # strided and read-only frames (views of a bigger array, a read-only memmap) give the same values
     wide = _special_frames(7, 5, 12)
-    view = wide[:, :, ::2]
-    read_only = wide.copy()
+    read_only = wide[:, :, :6].copy()
     read_only.flags.writeable = False
-    for source in (view, read_only):
-        np.testing.assert_array_equal(repeat_pixels(source, fy, fx, compiled=True).view(np.uint32),
-                                      repeat_pixels(source, fy, fx, compiled=False).view(np.uint32))
+    sources = [frames, wide[:, :, ::2], read_only, frames[:0]]  # plain, strided, read-only, no frames
+    all_stats = [None, (None, np.float32(0.3)), (np.float32(-1.5), np.float32(0.3)),
+                 (np.float32(0.25), np.float32(0.0)),  # std 0: inf and nan, as NumPy, not an error
+                 (np.full((1, 1), -1.5, np.float32), np.full((1, 1), 0.3, np.float32)),  # load_statistics' shape
+                 (np.float32(np.nan), np.float32(0.3))]
+    for source in sources:
+        for normalize in all_stats:
+            with np.errstate(all="ignore"):  # overflow and division by zero, on purpose
+                numpy_out = repeat_pixels(source, fy, fx, normalize=normalize, compiled=False)
+            calls = len(kernel_spy)
+            compiled_out = repeat_pixels(source, fy, fx, normalize=normalize, compiled=True)
+            assert len(kernel_spy) == calls + 1
+            assert compiled_out.shape == (len(source), 5 * fy, 6 * fx) and compiled_out.dtype == np.float32
+            assert compiled_out.flags.c_contiguous and compiled_out.flags.writeable
+            np.testing.assert_array_equal(compiled_out.view(np.uint32), numpy_out.view(np.uint32))
+    np.testing.assert_array_equal(frames.view(np.uint32), _special_frames(7, 5, 6).view(np.uint32))  # untouched
 
 
-def test_repeat_pixels_uses_the_kernel_only_where_it_gives_the_same_values(monkeypatch):
-    pytest.importorskip("numba")
-    from course_utils.experanto import kernels
+def test_repeat_pixels_uses_the_kernel_only_where_it_gives_the_same_values(kernel_spy, monkeypatch):
     from course_utils.experanto.transforms import repeat_pixels
 
-    calls = []
-    real = kernels.repeat_normalized
-    monkeypatch.setattr(kernels, "repeat_normalized", lambda *a: calls.append(a) or real(*a))
     frames = _special_frames(3, 2, 4)
     stats = (np.float32(0.5).reshape(()), np.float32(2.0))
     repeat_pixels(frames, 2, 2, normalize=stats)
-    assert len(calls) == 1  # float32 frames and statistics: compiled by default
+    repeat_pixels(frames, 2, 2, normalize=(np.full((1, 1), 0.5, np.float32), np.full((1,), 2.0, np.float32)))
+    assert len(kernel_spy) == 2  # float32 frames and single float32 statistics: compiled by default
     repeat_pixels(frames.astype(np.float64), 2, 2)
     repeat_pixels(np.arange(8).reshape(2, 2, 2), 2, 2)
     repeat_pixels(frames, 2, 2, normalize=(np.float64(0.5), np.float32(2.0)))  # float64 arithmetic: NumPy's
-    assert len(calls) == 1
-    with pytest.raises(TypeError, match="statistics must be float32"):
+    repeat_pixels(frames, 2, 2, normalize=(None, np.full(4, 2.0, np.float32)))  # a std per column: NumPy's
+    assert len(kernel_spy) == 2
+    with pytest.raises(TypeError, match="statistics must be single float32 values"):
         repeat_pixels(frames, 2, 2, normalize=(np.float64(0.5), np.float32(2.0)), compiled=True)
     with pytest.raises(TypeError, match="float32 frames; got int64"):
         repeat_pixels(np.arange(8).reshape(2, 2, 2), 2, 2, compiled=True)
+    for compiled in (None, False):  # the same error on both paths, for any dtype
+        for bad in ((0, 2), (2, -1), (2.0, 2)):
+            with pytest.raises(ValueError, match="positive integers; got fy="):
+                repeat_pixels(frames, *bad, compiled=compiled)
+            with pytest.raises(ValueError, match="positive integers"):
+                repeat_pixels(frames.astype(np.float64), *bad, compiled=compiled)
     monkeypatch.setenv("COURSE_COMPILED_KERNELS", "0")  # the documented switch back to NumPy
     repeat_pixels(frames, 2, 2, normalize=stats)
-    assert len(calls) == 1
+    assert len(kernel_spy) == 2
     repeat_pixels(frames, 2, 2, normalize=stats, compiled=True)  # asked for explicitly: still compiled
-    assert len(calls) == 2
+    assert len(kernel_spy) == 3
 
 
-def test_without_numba_repeat_pixels_falls_back_to_numpy_with_the_same_values(monkeypatch):
+def test_repeat_normalized_refuses_what_would_change_its_arithmetic():
+    pytest.importorskip("numba")
+    from course_utils.experanto.kernels import repeat_normalized
+
+    frames = _special_frames(2, 3, 4)
+    with pytest.raises(TypeError, match="np.float32 scalar; got 0.5"):
+        repeat_normalized(frames, 2, 2, mean=0.5, std=np.float32(2))
+    with pytest.raises(ValueError, match="a mean without a std"):
+        repeat_normalized(frames, 2, 2, mean=np.float32(0.5))
+    with pytest.raises(TypeError, match="float32 frames; got float64"):
+        repeat_normalized(frames.astype(np.float64), 2, 2)
+    with pytest.raises(ValueError, match=r"\(N, H, W\) frames; got shape \(3, 4\)"):
+        repeat_normalized(frames[0], 2, 2)
+
+
+def test_without_numba_repeat_pixels_warns_once_and_falls_back_to_numpy(monkeypatch):
     import sys
+    import warnings
 
+    from course_utils.experanto import transforms
     from course_utils.experanto.transforms import repeat_pixels
 
+    monkeypatch.delenv("COURSE_COMPILED_KERNELS", raising=False)
     frames = _special_frames(4, 3, 5)
     stats = (np.float32(0.5), np.float32(2.0))
     expected = repeat_pixels(frames, 4, 4, normalize=stats, compiled=False)
     monkeypatch.setitem(sys.modules, "course_utils.experanto.kernels", None)  # import fails, as without numba
-    np.testing.assert_array_equal(repeat_pixels(frames, 4, 4, normalize=stats).view(np.uint32),
-                                  expected.view(np.uint32))
-    with pytest.raises(TypeError, match="pip install numba"):
-        repeat_pixels(frames, 4, 4, normalize=stats, compiled=True)
+    transforms._kernels_module.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="NumPy path: the same values, slower"):
+            out = repeat_pixels(frames, 4, 4, normalize=stats)
+        np.testing.assert_array_equal(out.view(np.uint32), expected.view(np.uint32))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the failed import is remembered: no second try, no second warning
+            np.testing.assert_array_equal(repeat_pixels(frames, 4, 4, normalize=stats).view(np.uint32),
+                                          expected.view(np.uint32))
+        with pytest.raises(TypeError, match="pip install numba"):
+            repeat_pixels(frames, 4, 4, normalize=stats, compiled=True)
+    finally:
+        transforms._kernels_module.cache_clear()  # the next test imports the real module again
+
+
+def test_numba_that_cannot_cache_its_code_falls_back_with_the_fix(monkeypatch):
+    from course_utils.experanto import transforms
+
+    def no_cache(name, package=None):
+        raise RuntimeError("cannot cache function '_scaled': no locator available for file 'kernels.py'")
+
+    monkeypatch.delenv("COURSE_COMPILED_KERNELS", raising=False)
+    monkeypatch.setattr(transforms.importlib, "import_module", no_cache)
+    transforms._kernels_module.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="set NUMBA_CACHE_DIR to a writable folder"):
+            assert transforms.prepare_compiled_kernel() is False
+        frames = _special_frames(2, 3, 4)
+        np.testing.assert_array_equal(transforms.repeat_pixels(frames, 2, 2).view(np.uint32),
+                                      np.repeat(np.repeat(frames, 2, 1), 2, 2).view(np.uint32))
+    finally:
+        transforms._kernels_module.cache_clear()
 
 
 # ----------------------------------------------------------------------------------------- demo data
@@ -561,32 +626,29 @@ def test_demo_chunks_never_read_nan(demo, monkeypatch, tmp_path):
     assert sample["eye_tracker"].shape == (60, 4) and sample["treadmill"].shape == (60, 1)
 
 
-
-def test_default_config_samples_are_the_same_with_and_without_the_compiled_kernel(demo, monkeypatch, tmp_path):
-    pytest.importorskip("numba")
+def test_default_config_samples_are_the_same_with_and_without_the_compiled_kernel(demo, kernel_spy, monkeypatch,
+                                                                                  tmp_path):
     monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
     mouse = next(p for p in demo.iterdir() if (p / "screen").is_dir() and p.name != "mixed")
     ds = ChunkDataset(mouse, seed=0)
     assert ds._fused_repeat == {"screen": (4, 4)}  # upstream's default config: normalise, then 4x4 repetition
     picks = [0, len(ds) // 2, len(ds) - 1]
+    before = len(kernel_spy)
     compiled = [ds[i]["screen"].clone() for i in picks]
-    assert ds[0]["screen"].dtype == torch.float32 and ds[0]["screen"].is_contiguous()
+    assert kernel_spy[before:] == [(60, 36, 64)] * 3  # one kernel call per sample, on the stored frames
+    assert compiled[0].dtype == torch.float32 and compiled[0].shape == (1, 60, 144, 256)
     monkeypatch.setenv("COURSE_COMPILED_KERNELS", "0")
     for i, screen in zip(picks, compiled, strict=True):
         np.testing.assert_array_equal(ds[i]["screen"].numpy().view(np.uint32), screen.numpy().view(np.uint32))
+    assert len(kernel_spy) == before + 3  # the second pass was NumPy's
 
 
 
-def test_the_kernel_is_ready_before_the_first_sample(demo, monkeypatch, tmp_path):
+def test_the_kernel_is_ready_before_the_first_sample(demo, kernel_spy, monkeypatch, tmp_path):
     """Loaded when the dataset is built (so forked DataLoader workers inherit it), not at the first sample;
     not at all where nothing repeats pixels."""
-    pytest.importorskip("numba")
-    from course_utils.experanto import kernels
-
     monkeypatch.setenv("COURSE_EXPERANTO_CACHE", str(tmp_path / "c"))
-    calls = []
-    real = kernels.repeat_normalized
-    monkeypatch.setattr(kernels, "repeat_normalized", lambda *a: calls.append(a[0].shape) or real(*a))
+    calls = kernel_spy
     mouse = next(p for p in demo.iterdir() if (p / "screen").is_dir() and p.name != "mixed")
     ChunkDataset(mouse, seed=0)
     assert calls == [(1, 1, 1)]

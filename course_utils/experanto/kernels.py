@@ -2,20 +2,25 @@
 
 Upstream's default config turns each sample's 60 stored 36x64 frames into 144x256 ones (8.8 MB of float32):
 a z-score, then each pixel repeated as a 4x4 block. NumPy needs several passes for that (normalise, widen
-each row by strided copies, copy each wide row four times; :func:`~course_utils.experanto.transforms.repeat_pixels`).
+each row by strided copies, copy each wide row four times:
+:func:`~course_utils.experanto.transforms.repeat_pixels`).
 This kernel reads each stored pixel once and writes each output row once while it is in the cache, with the
 same float32 operations in the same order, so its values are the NumPy path's bit for bit (tests compare them,
 NaN, infinities, -0.0 and subnormals included). Measured with ``benchmarks/bench_experanto.py``.
 
 The first time ever, numba compiles the kernel and keeps the compiled code in its own cache beside this file,
-like Python's ``.pyc`` files (or in a user cache folder where this one is not writable); later processes load
-it from there. Either way a process pays once, before its first screen chunk (``ChunkDataset`` does it when
-it is built, so forked DataLoader workers inherit the kernel): measured on the course's 2-core machine, 1.6 s
-the first time ever and 1.05 s afterwards, mostly ``import numba`` (``bench_experanto.py`` prints it). Code
-that never enlarges screen frames never imports numba. No data is ever stored in that cache.
+like Python's ``.pyc`` files (or in a user cache folder where this one is not writable, or in
+``$NUMBA_CACHE_DIR``); later processes load it from there. Either way a process pays once, before its first
+screen chunk: ``ChunkDataset`` does it when it is built, so DataLoader workers forked afterwards inherit the
+kernel (workers started by spawn or forkserver, the default on macOS and Windows, load it again, once per
+worker; ``persistent_workers=True`` keeps them across epochs). ``bench_experanto.py`` prints what it costs:
+on the course's 2-core machine 1.4-1.6 s the first time ever and 0.8-1.0 s afterwards (``import numba`` and
+loading the cached code). Code that never enlarges screen frames never imports numba. No data is ever stored
+in that cache.
 
-Set the environment variable ``COURSE_COMPILED_KERNELS=0`` to use the NumPy path instead (same values,
-slower): for a platform without numba, or to compare the two.
+Where numba cannot be imported (or cannot cache its code), ``repeat_pixels`` warns once and uses the NumPy
+path: the same values, slower. Set the environment variable ``COURSE_COMPILED_KERNELS=0`` to use the NumPy
+path anyway (to compare the two, or to avoid the one-off cost in short scripts).
 
 Taught in chapter 04_experanto_chunks.
 """
@@ -71,11 +76,26 @@ def _repeat_kernel(frames, fy, fx, mean, std, mode, out):
 
 def repeat_normalized(frames: np.ndarray, fy: int, fx: int, mean: np.float32 | None = None,
                       std: np.float32 | None = None) -> np.ndarray:
-    """(N, H, W) float32 ``frames`` as (N, H * fy, W * fx): each pixel an ``fy`` x ``fx`` block, after
-    ``(frames - mean) / std`` (``mean`` None: ``frames / std``; both None: no normalisation), in float32.
+    """Normalise and enlarge (N, H, W) float32 ``frames`` in one pass: (N, H * fy, W * fx), each pixel an
+    ``fy`` x ``fx`` block of ``(pixel - mean) / std`` in float32.
 
     The compiled form of :func:`~course_utils.experanto.transforms.repeat_pixels` (which calls it when numba
     is available), with the same values bit for bit.
+
+    Parameters
+    ----------
+    frames
+        (N, H, W) float32 frames (any memory layout; left untouched).
+    fy, fx
+        Positive integer repetition factors along the height and the width.
+    mean, std
+        float32 scalars: ``(frames - mean) / std``; ``mean`` None: ``frames / std``; both None: the frames as
+        they are. Other dtypes are refused, since converting them would change the arithmetic.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, H * fy, W * fx) float32, C-contiguous.
 
     Examples
     --------
@@ -86,15 +106,24 @@ def repeat_normalized(frames: np.ndarray, fy: int, fx: int, mean: np.float32 | N
     Not called in the chapter: chapter 4's ``ChunkDataset`` reaches it through ``repeat_pixels``.
     Taught in chapter 04_experanto_chunks.
     """
-    if frames.dtype != np.float32 or frames.ndim != 3:
-        raise TypeError(f"repeat_normalized takes (N, H, W) float32 frames; got {frames.dtype} {frames.shape}.")
-    if fy < 1 or fx < 1:
-        raise ValueError(f"repetition factors must be positive integers; got fy={fy}, fx={fx}.")
+    if frames.dtype != np.float32:
+        raise TypeError(f"repeat_normalized takes float32 frames; got {frames.dtype}. Convert them first, or "
+                        "use course_utils.experanto.transforms.repeat_pixels, which takes any dtype.")
+    if frames.ndim != 3:
+        raise ValueError(f"repeat_normalized takes (N, H, W) frames; got shape {frames.shape}.")
+    if not all(isinstance(f, (int, np.integer)) and f >= 1 for f in (fy, fx)):
+        raise ValueError(f"repeat_normalized: fy and fx must be positive integers; got fy={fy!r}, fx={fx!r}.")
+    if mean is not None and std is None:
+        raise ValueError("repeat_normalized: a mean without a std; pass std too (mean=None divides only).")
+    for name, value in (("mean", mean), ("std", std)):
+        if value is not None and not (isinstance(value, np.float32)):
+            raise TypeError(f"repeat_normalized: {name} must be a np.float32 scalar; got {value!r} "
+                            f"({type(value).__name__}). Other dtypes would change the arithmetic.")
     mode = RAW if std is None else DIVIDE if mean is None else SUBTRACT_DIVIDE
     if not (frames.flags.c_contiguous and frames.flags.writeable):
         frames = np.array(frames)  # one compiled variant (C order, writable) rather than one per layout
     n, h, w = frames.shape
     out = np.empty((n, h * fy, w * fx), dtype=np.float32)
-    _repeat_kernel(frames, int(fy), int(fx), np.float32(0 if mean is None else mean),
-                   np.float32(1 if std is None else std), mode, out)
+    _repeat_kernel(frames, int(fy), int(fx), mean if mean is not None else np.float32(0),
+                   std if std is not None else np.float32(1), mode, out)
     return out

@@ -25,7 +25,9 @@ Taught in chapter 04_experanto_chunks.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -205,8 +207,9 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
     block by block of frames (``REPEAT_BLOCK_BYTES`` of widened rows), each block widened and copied while it
     is still in the core's caches: each pixel is repeated ``fx`` times along the row by ``fx`` strided copies
     (far cheaper than ``np.repeat``'s element-by-element loop), then each wide row is copied ``fy`` times into
-    the output. Both give the same values bit for bit. The output is NumPy memory, so ``torch.from_numpy``
-    wraps it without a copy.
+    the output. Both give the same values bit for bit; only NumPy's floating-point warnings (a division by a
+    zero std, an overflow) have no counterpart in the kernel, which returns the same infinities and NaNs
+    silently. The output is NumPy memory, so ``torch.from_numpy`` wraps it without a copy.
 
     Parameters
     ----------
@@ -242,11 +245,13 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
     n, h, w = frames.shape
     if normalize is not None and frames.dtype != np.float32:
         raise TypeError(f"repeat_pixels normalises float32 frames only; got {frames.dtype}.")
+    if not all(isinstance(f, (int, np.integer)) and f >= 1 for f in (fy, fx)):
+        raise ValueError(f"repeat_pixels: fy and fx are repetition factors, positive integers; got fy={fy!r}, "
+                         f"fx={fx!r}. For other sizes use area_resize.")
     if compiled is not False:
         kernel = _compiled_kernel(frames, normalize, required=bool(compiled))
         if kernel is not None:
-            mean, std = normalize if normalize is not None else (None, None)
-            return kernel(frames, fy, fx, mean, std)
+            return kernel(frames, int(fy), int(fx))
     out = np.empty((n, h, fy, w * fx), dtype=frames.dtype)
     block = max(1, min(n, REPEAT_BLOCK_BYTES // max(1, h * w * fx * frames.dtype.itemsize)))
     wide = np.empty((block, h, w, fx), dtype=frames.dtype)
@@ -267,30 +272,46 @@ def repeat_pixels(frames: np.ndarray, fy: int, fx: int,
     return out.reshape(n, h * fy, w * fx)
 
 
-def _is_float32(value: Any) -> bool:
-    return value is None or (isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float32
-                             and value.size == 1)
+def _float32_scalar(value: Any) -> np.float32 | None:
+    """``value`` as a float32 scalar if it is one float32 value (a scalar, a 0-d or a (1, 1) array), else None."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype == np.float32 and value.size == 1:
+        return np.float32(np.asarray(value).reshape(()))
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _kernels_module() -> tuple[Any, str | None]:
+    """(course_utils.experanto.kernels, None), or (None, why it cannot be used), tried once per process: a
+    failed import costs about a millisecond, too much to repeat for every sample."""
+    try:
+        kernels = importlib.import_module(".kernels", __package__)
+    except Exception as err:  # numba missing, too old for this numpy, or unable to cache its code
+        why = (f"numba cannot be used ({type(err).__name__}: {err}); install it with `pip install numba`, "
+               "or, if it cannot write its cache, set NUMBA_CACHE_DIR to a writable folder")
+        warnings.warn(f"{why}. repeat_pixels (and ChunkDataset's screen frames) use the NumPy path: the same "
+                      "values, slower.", RuntimeWarning, stacklevel=4)
+        return None, why
+    return kernels, None
 
 
 def _compiled_kernel(frames: np.ndarray, normalize: tuple[Any, Any] | None,
                      required: bool) -> Callable[..., np.ndarray] | None:
-    """:func:`~course_utils.experanto.kernels.repeat_normalized` where it gives this call's values, else None
-    (``required``: an error saying why not)."""
-    why = None
+    """:func:`~course_utils.experanto.kernels.repeat_normalized`, with the statistics as float32 scalars,
+    where it gives this call's values, else None (``required``: an error saying why not)."""
+    why, mean, std = None, None, None
+    if normalize is not None:
+        mean = None if normalize[0] is None else _float32_scalar(normalize[0])
+        std = _float32_scalar(normalize[1])
     if frames.dtype != np.float32 or frames.ndim != 3:
         why = f"it takes float32 frames; got {frames.dtype}"
-    elif normalize is not None and not (_is_float32(normalize[0]) and normalize[1] is not None
-                                        and _is_float32(normalize[1])):
-        why = "the statistics must be float32 scalars (other dtypes would change the arithmetic)"
+    elif normalize is not None and (std is None or (normalize[0] is not None and mean is None)):
+        why = "the statistics must be single float32 values (other dtypes would change the arithmetic)"
     elif not required and os.environ.get("COURSE_COMPILED_KERNELS", "1").strip() == "0":
         return None
     else:
-        try:
-            from .kernels import repeat_normalized
-        except ImportError as err:  # numba missing or broken on this platform: the NumPy path is used
-            why = f"numba cannot be imported ({err}); install it with `pip install numba`"
-        else:
-            return repeat_normalized
+        kernels, why = _kernels_module()
+        if kernels is not None:
+            return functools.partial(kernels.repeat_normalized, mean=mean, std=std)
     if required:
         raise TypeError(f"repeat_pixels(compiled=True): the compiled kernel cannot be used: {why}.")
     return None
@@ -307,7 +328,7 @@ def prepare_compiled_kernel() -> bool:
     tiny = np.zeros((1, 1, 1), dtype=np.float32)
     kernel = _compiled_kernel(tiny, None, required=False)
     if kernel is not None:
-        kernel(tiny, 1, 1, None, None)
+        kernel(tiny, 1, 1)
     return kernel is not None
 
 
