@@ -63,6 +63,7 @@ import torch
 
 from course_utils.experanto import ChunkDataset, Experiment
 from course_utils.experanto.simulate import write_demo_experiments
+from course_utils.experanto.transforms import prepare_compiled_kernel
 from course_utils.experanto.writer import (
     write_experiment_meta,
     write_screen_modality,
@@ -547,6 +548,9 @@ def main() -> None:
     args = parser.parse_args()
     up, why = load_upstream(args.upstream)
     print(f"torch {torch.__version__}, {os.cpu_count()} cores; timings on a shared machine are provisional")
+    compiled = prepare_compiled_kernel()
+    print("our screen frames: " + ("the compiled kernel (numba)" if compiled else
+                                   "the NumPy path (COURSE_COMPILED_KERNELS=0, or numba unavailable)"))
     if up is None:
         print(f"side-by-side comparison with upstream SKIPPED: {why}")
     with tempfile.TemporaryDirectory() as tmp:
