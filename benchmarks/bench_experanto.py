@@ -57,6 +57,7 @@ import time
 import types
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -471,7 +472,7 @@ def breakdown(folder: Path, n: int = 60) -> None:
     numpy_path = []
 
     def numpy_screen(s: float) -> None:
-        with _numpy_path():
+        with mock.patch.dict(os.environ, {"COURSE_COMPILED_KERNELS": "0"}):  # the documented switch
             t0 = time.thread_time()
             ds._transform("screen", exp.devices["screen"].interpolate(ds.chunk_times(s, "screen"))[0])
             numpy_path.append(time.thread_time() - t0)
@@ -502,20 +503,6 @@ def breakdown(folder: Path, n: int = 60) -> None:
           + f" (screen read + normalise + repetition with the NumPy path instead of the compiled kernel: "
             f"{np.median(numpy_path) * 1e3:.2f} ms)")
     memory_floor(ds[0]["screen"])
-
-
-@contextlib.contextmanager
-def _numpy_path():
-    """The NumPy path of repeat_pixels (the documented switch), for the breakdown's comparison."""
-    before = os.environ.get("COURSE_COMPILED_KERNELS")
-    os.environ["COURSE_COMPILED_KERNELS"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["COURSE_COMPILED_KERNELS"]
-        else:
-            os.environ["COURSE_COMPILED_KERNELS"] = before
 
 
 def memory_floor(screen: torch.Tensor, n: int = 60) -> None:

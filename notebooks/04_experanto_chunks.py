@@ -614,7 +614,8 @@ assert round(rescaled_mb, 1) == 8.8 and rescaled_mb == 16 * small_dataset[0]["sc
 # normalising afterwards, as upstream does) and writes it as a 4×4 block in one pass over the output: a small
 # kernel compiled with numba (`course_utils.experanto.kernels`) reads each stored pixel once and writes each
 # output row once, which NumPy alone cannot do (it needs several passes). Building the first dataset of a
-# session loads that kernel (about a second; a little longer the first time ever, while numba compiles it).
+# session loads that kernel, a one-off pause (longer the first time ever, while numba compiles it; the
+# benchmark below measures it).
 # Upstream resizes frame by frame with OpenCV and normalises the large frames. Where a GPU trains the model,
 # load the 36×64 frames and rescale the batch on the GPU. `benchmarks/bench_experanto.py` measures all of it,
 # side by side with upstream when given its source (`--upstream`), with 1 and 2 threads.
