@@ -4,13 +4,18 @@ For every chapter page in ``book/_build/html/notebooks/``:
 
 * the Colab button opens ``notebooks/NN_topic.ipynb`` of the repository and branch in ``book/_config.yml``,
   and that file is the chapter's committed paired notebook (tracked by git, so GitHub serves it);
-* the download button's ``.ipynb`` is in the built site (``_sources/``), so the published pages serve it.
+* the download button's ``.ipynb`` is in the built site (``_sources/``), so the published pages serve it;
+* no cell of the executed chapter (``book/notebooks/NN_topic.ipynb``, what the page shows) prints a progress
+  bar once per refresh: at most 3 lines per bar, plus one per minute the cell ran (``make`` sets
+  ``TQDM_MININTERVAL=60``; a bar whose postfix forces a refresh at every step would fill the page).
 
 Exits non-zero with one line per problem.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import posixpath
 import re
 import subprocess
@@ -20,6 +25,44 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# One refresh of a tqdm bar ends with its elapsed-time bracket: "[00:26<00:00, ..." or "[00:03, 25.9it/s]"
+TQDM_ELAPSED = re.compile(r"\[\d+:\d\d(?:<|,|\])")
+
+
+def _seconds(cell: dict) -> float:
+    """How long the cell ran, from the execution times the kernel recorded (0 when not recorded)."""
+    from datetime import datetime
+
+    times = cell.get("metadata", {}).get("execution", {})
+    try:
+        start, end = (datetime.fromisoformat(times[k].replace("Z", "+00:00"))
+                      for k in ("iopub.execute_input", "shell.execute_reply"))
+    except (KeyError, ValueError):
+        return 0.0
+    return max((end - start).total_seconds(), 0.0)
+
+
+def progress_problems(notebook: Path) -> list[str]:
+    """Cells of an executed notebook that print their progress bars once per refresh."""
+    found = []
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    for number, cell in enumerate(cells):
+        text = "".join("".join(out.get("text", "")) for out in cell.get("outputs", [])
+                       if out.get("output_type") == "stream")
+        refreshes = []  # the bar's description ("benchmark", "epoch 1/3") of each refresh
+        for line in text.replace("\r", "\n").split("\n"):
+            if elapsed := TQDM_ELAPSED.search(line):
+                head = line[: elapsed.start()]
+                refreshes.append(head.split(": ", 1)[0].strip() if ": " in head else "")
+        if not refreshes:
+            continue
+        bars = len(set(refreshes))
+        allowed = bars * (3 + math.ceil(_seconds(cell) / 60))
+        if len(refreshes) > allowed:
+            found.append(f"{notebook.name}, cell {number}: {len(refreshes)} progress-bar lines for {bars} bar(s), "
+                         f"more than {allowed}: a bar refreshes at every step (set_postfix without "
+                         "refresh=False, or a mininterval that ignores $TQDM_MININTERVAL)")
+    return found
 
 
 def problems(root: Path = ROOT) -> list[str]:
@@ -54,6 +97,9 @@ def problems(root: Path = ROOT) -> list[str]:
             local = html_dir / posixpath.normpath(posixpath.join("notebooks", href))
             if not local.is_file():
                 found.append(f"{page.name}: the download button points at {href}, which the built site lacks")
+        executed = root / "book" / "notebooks" / f"{chapter.stem}.ipynb"
+        if executed.is_file():
+            found += progress_problems(executed)
     return found
 
 
@@ -62,7 +108,8 @@ def main() -> int:
     for line in found:
         print(f"check-book: {line}", file=sys.stderr)
     if not found:
-        print("check-book: every chapter's Colab and download buttons point at files that exist")
+        print("check-book: every chapter's Colab and download buttons point at files that exist; "
+              "no executed cell prints a progress bar at every refresh")
     return 1 if found else 0
 
 

@@ -365,7 +365,10 @@ def progress_bar(iterable: Iterable | None = None, *, progress: bool = True, **k
     """A tqdm bar (``tqdm.auto``: a widget in Jupyter when ipywidgets is there, text otherwise).
 
     ``progress=False`` hides it: loops run inside a sweep pass it, so the sweep shows one bar, not one per
-    network. ``kwargs`` go to tqdm (``desc``, ``total``, ``leave``, ``mininterval``...).
+    network. ``kwargs`` go to tqdm (``desc``, ``total``, ``leave``, ``mininterval``...). An explicit
+    ``mininterval`` is raised to ``$TQDM_MININTERVAL`` where that is longer: tqdm itself lets an explicit value
+    win over the variable, and the book build sets it (60 s) so that an executed page keeps a line or two per
+    bar instead of one per refresh.
 
     Examples
     --------
@@ -376,6 +379,12 @@ def progress_bar(iterable: Iterable | None = None, *, progress: bool = True, **k
     """
     from tqdm.auto import tqdm
 
+    floor = os.environ.get("TQDM_MININTERVAL", "")
+    if "mininterval" in kwargs and floor:
+        try:
+            kwargs["mininterval"] = max(float(kwargs["mininterval"]), float(floor))
+        except ValueError:
+            pass  # tqdm reports a malformed variable itself
     return tqdm(iterable, disable=not progress, **kwargs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -242,3 +243,38 @@ def test_release_workflow_attaches_wheel_and_sdist_for_a_version_tag():
     import course_utils
 
     assert version == course_utils.__version__
+
+
+def _executed(path: Path, cells: list[tuple[list[str], float]]) -> Path:
+    """An executed notebook whose cells printed these stream texts and ran this many seconds."""
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": text} for text in texts],
+        "metadata": {"execution": {"iopub.execute_input": "2026-11-30T10:00:00.000000Z",
+                                   "shell.execute_reply": f"2026-11-30T10:{int(s) // 60:02d}:{int(s) % 60:02d}.000000Z"}}}
+        for texts, s in cells]}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_check_book_finds_bars_printed_at_every_refresh(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / ".ci"))
+    import check_book
+
+    def bar(desc, i, n=48, post=""):
+        return f"\r{desc}: {100 * i // n:3d}%|##        | {i}/{n} [00:{i:02d}<00:10,  1.83it/s{post}]"
+
+    every_step = [bar("benchmark", i, post=f", model {i}") for i in range(49)]
+    throttled = [bar("benchmark", 0), bar("benchmark", 48), "\n"]
+    two_bars = [bar("trials", 0), bar("trials", 100, 100), bar("epoch 1/3", 0), bar("epoch 1/3", 5, 5)]
+    no_total = ["\rtraining: 0it [00:00, ?it/s]", "\rtraining: 12it [00:03,  3.9it/s]", "\rtraining: 20it [00:05]"]
+    path = _executed(tmp_path / "08_x.ipynb", [(every_step, 26), (throttled, 26), (two_bars, 5), (no_total, 5),
+                                               (["plain text 50%| not a bar\n"], 1), (every_step[:5], 120)])
+    found = check_book.progress_problems(path)
+    assert len(found) == 1 and found[0].startswith("08_x.ipynb, cell 0: 49 progress-bar lines for 1 bar(s), "
+                                                   "more than 4"), found
+    # one output holding every refresh (streams merged) counts the same
+    merged = _executed(tmp_path / "09_y.ipynb", [(["".join(every_step)], 26)])
+    assert "09_y.ipynb, cell 0: 49 progress-bar lines" in check_book.progress_problems(merged)[0]
+    # more lines are allowed the longer a cell ran (one refresh per minute at TQDM_MININTERVAL=60)
+    assert check_book.progress_problems(_executed(tmp_path / "long.ipynb", [(every_step[:8], 300)])) == []
+    assert check_book.progress_problems(_executed(tmp_path / "long.ipynb", [(every_step[:9], 300)])) != []

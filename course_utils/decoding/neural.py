@@ -314,7 +314,7 @@ class _TorchEstimator(BaseEstimator):
                 running += loss.item() * len(idx)
             val_loss = self._loss(Xv, yv) if early_stop else float("nan")
             history.log(train_loss=running / len(Xt), val_loss=val_loss)
-            bar.set_postfix(val_loss=f"{val_loss:.3f}")
+            bar.set_postfix(val_loss=f"{val_loss:.3f}", refresh=False)
             if early_stop and stopper.update(val_loss, module, epoch):
                 break
         bar.close()

@@ -297,7 +297,7 @@ def _train_epoch(model, net, loader, optimizer, config: TrainConfig, device: tor
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
         steps += 1
         if config.max_steps is not None and steps >= config.max_steps:
             return losses, steps, True

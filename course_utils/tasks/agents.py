@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..training import reuse_training, torch_threads
+from ..training import progress_bar, reuse_training, torch_threads
 from .compat import new_trial, seed_task, trial_source
 
 __all__ = ["AgentHistory", "require_sb3", "train_agent", "play_trials"]  # and TrialEpisodes (lazy)
@@ -312,15 +312,13 @@ def _budget_callback(history: AgentHistory, *, n_trials: int, probe_env, probe_s
     """An SB3 callback that counts trials into ``history``, stops at the first rollout after ``n_trials`` and
     evaluates the agent on a fixed probe between rollouts (made on demand: Stable-Baselines3 is optional)."""
     from stable_baselines3.common.callbacks import BaseCallback
-    from tqdm import tqdm
-
     class _Budget(BaseCallback):
         def __init__(self) -> None:
             super().__init__()
             self.stop = False
             self.next_eval = 0
             self.clock = time.perf_counter()
-            self.bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not progress, mininterval=3.0)
+            self.bar = progress_bar(total=n_trials, desc="trials", unit="trial", progress=progress, mininterval=3.0)
 
         def evaluate(self) -> None:
             history.seconds += time.perf_counter() - self.clock
