@@ -12,12 +12,17 @@
   withheld responses (``python -m course_utils sensorium score``).
 * :mod:`.simulate`: the demo mice, with their ground truth.
 
+Only the model, its data loaders and its training need torch; their names are imported on first use, so
+reading, scoring and validating (chapter 3, the ``validate`` and ``score`` commands) run without importing it.
+
 Taught in chapters 03_sensorium_data and 09_sensorium_encoding_and_submission.
 """
 
 from __future__ import annotations
 
-from .dataset import MultiMouseLoader, SensoriumClips
+import importlib
+from typing import Any
+
 from .metrics import (
     SKIP_FIRST_FRAMES,
     align_repeats,
@@ -30,7 +35,6 @@ from .metrics import (
     single_trial_correlation,
     valid_length,
 )
-from .model import FactorizedCore, FactorizedReadout, GaussianReadout, SensoriumModel, poisson_loss
 from .reader import (
     SCORED_FRAMES,
     SENSORIUM_FRAME_RATE_HZ,
@@ -51,15 +55,6 @@ from .submission import (
     submission_frame,
     write_submission,
 )
-from .training import (
-    TrainConfig,
-    load_checkpoint,
-    oracle_correlation,
-    predict_tier,
-    predict_trials,
-    save_checkpoint,
-    train_model,
-)
 from .validation import validate_submission
 
 __all__ = [
@@ -72,6 +67,30 @@ __all__ = [
     "read_mice", "read_mouse", "save_checkpoint", "score_mice", "single_trial_correlation", "submission_frame",
     "train_model", "trial_length", "validate_submission", "write_demo_mice", "write_submission",
 ]
+
+
+# Names that need torch come from their module on first use (PEP 562), so reading, scoring and validating
+# (chapter 3, the validate/score commands) never import torch: its import takes seconds, and a runtime
+# without torch can still read the data.
+_NEEDS_TORCH = {
+    **dict.fromkeys(["MultiMouseLoader", "SensoriumClips"], "dataset"),
+    **dict.fromkeys(["FactorizedCore", "FactorizedReadout", "GaussianReadout", "SensoriumModel", "poisson_loss"],
+                    "model"),
+    **dict.fromkeys(["TrainConfig", "load_checkpoint", "oracle_correlation", "predict_tier", "predict_trials",
+                     "save_checkpoint", "train_model"], "training"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _NEEDS_TORCH:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_NEEDS_TORCH[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NEEDS_TORCH))
 
 
 # The source interface (course_utils.sources): the one registered opener, under the name every source shares.
