@@ -32,7 +32,8 @@ COURSE_FAST ?= 1
 # Executing chapters: every instructor solution must pass its check (strict), with the documented fast setting.
 # TQDM_MININTERVAL: an executed chapter stores every refresh of a progress bar as text, so the book's pages
 # would show dozens of lines per bar; refreshing every 60 s keeps one or two (learners' live bars are unchanged).
-NB_ENV := COURSE_EXERCISES_STRICT=1 COURSE_FAST=$(COURSE_FAST) TQDM_MININTERVAL=60
+# TQDM_MAXINTERVAL: tqdm's monitor thread would otherwise force a refresh 10 s after each one.
+NB_ENV := COURSE_EXERCISES_STRICT=1 COURSE_FAST=$(COURSE_FAST) TQDM_MININTERVAL=60 TQDM_MAXINTERVAL=60
 # A cell running longer than this fails its chapter (a hang, or a training far too long for CI).
 NB_TIMEOUT ?= 600
 NBMAKE := --nbmake --nbmake-timeout=$(NB_TIMEOUT) -p no:cacheprovider

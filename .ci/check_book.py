@@ -6,7 +6,7 @@ For every chapter page in ``book/_build/html/notebooks/``:
   and that file is the chapter's committed paired notebook (tracked by git, so GitHub serves it);
 * the download button's ``.ipynb`` is in the built site (``_sources/``), so the published pages serve it;
 * no cell of the executed chapter (``book/notebooks/NN_topic.ipynb``, what the page shows) prints a progress
-  bar once per refresh: at most 3 lines per bar, plus one per minute the cell ran (``make`` sets
+  bar once per refresh: at most 3 lines per bar, plus 2 per minute the cell ran (``make`` sets
   ``TQDM_MININTERVAL=60``; a bar whose postfix forces a refresh at every step would fill the page).
 
 Exits non-zero with one line per problem.
@@ -25,8 +25,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# One refresh of a tqdm bar ends with its elapsed-time bracket: "[00:26<00:00, ..." or "[00:03, 25.9it/s]"
-TQDM_ELAPSED = re.compile(r"\[\d+:\d\d(?:<|,|\])")
+# One refresh of a tqdm bar ends with its time bracket: "[00:26<00:00, 1.8it/s]" or, without a total,
+# "[00:03, 25.9it/s]"; a bar's first line shows no rate yet: "[00:00<?, ?it/s]" or "[00:00, ?it/s]".
+TQDM_REFRESH = re.compile(r"\[(?:\d+:)?\d+:\d\d(?:<|, )")
+TQDM_START = re.compile(r"\[00:00(?:<\?|, \?)")
 
 
 def _seconds(cell: dict) -> float:
@@ -49,17 +51,13 @@ def progress_problems(notebook: Path) -> list[str]:
     for number, cell in enumerate(cells):
         text = "".join("".join(out.get("text", "")) for out in cell.get("outputs", [])
                        if out.get("output_type") == "stream")
-        refreshes = []  # the bar's description ("benchmark", "epoch 1/3") of each refresh
-        for line in text.replace("\r", "\n").split("\n"):
-            if elapsed := TQDM_ELAPSED.search(line):
-                head = line[: elapsed.start()]
-                refreshes.append(head.split(": ", 1)[0].strip() if ": " in head else "")
-        if not refreshes:
+        lines = [line for line in text.replace("\r", "\n").split("\n") if TQDM_REFRESH.search(line)]
+        if not lines:
             continue
-        bars = len(set(refreshes))
-        allowed = bars * (3 + math.ceil(_seconds(cell) / 60))
-        if len(refreshes) > allowed:
-            found.append(f"{notebook.name}, cell {number}: {len(refreshes)} progress-bar lines for {bars} bar(s), "
+        bars = max(sum(bool(TQDM_START.search(line)) for line in lines), 1)
+        allowed = bars * (3 + 2 * math.ceil(_seconds(cell) / 60))
+        if len(lines) > allowed:
+            found.append(f"{notebook.name}, cell {number}: {len(lines)} progress-bar lines for {bars} bar(s), "
                          f"more than {allowed}: a bar refreshes at every step (set_postfix without "
                          "refresh=False, or a mininterval that ignores $TQDM_MININTERVAL)")
     return found

@@ -384,8 +384,22 @@ def progress_bar(iterable: Iterable | None = None, *, progress: bool = True, **k
         try:
             kwargs["mininterval"] = max(float(kwargs["mininterval"]), float(floor))
         except ValueError:
-            pass  # tqdm reports a malformed variable itself
+            pass  # malformed: tqdm itself refuses it where it is set before tqdm is imported
     return tqdm(iterable, disable=not progress, **kwargs)
+
+
+def _show_postfix(bar: Any, text: str) -> None:
+    """Set a bar's postfix (e.g. the model about to be fitted): shown now if the bar may refresh (its
+    ``mininterval`` has passed since it last printed), else at its next refresh.
+
+    tqdm's ``set_postfix_str`` refreshes at every call, so an executed notebook kept one line per call;
+    ``refresh=False`` alone would show the label only after the next ``update``, i.e. after the fit it names.
+    """
+    import time
+
+    bar.set_postfix_str(text, refresh=False)
+    if not bar.disable and time.time() - bar.last_print_t >= bar.mininterval:
+        bar.refresh()
 
 
 # ------------------------------------------------------------------------------------------------ reuse

@@ -8,6 +8,7 @@ line per step into the executed page (chapter 8's benchmark: 50 lines; chapter 9
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pytest
@@ -39,6 +40,16 @@ def test_benchmark_postfix_does_not_force_a_refresh(kind, monkeypatch, capsys):
     assert "6/6" in states[-1]
 
 
+def test_benchmark_bar_names_the_fit_in_progress(monkeypatch, capsys):
+    # where the bar may refresh at once (learners' bars refresh every 0.1 s), it shows the model being fitted,
+    # not only the one before it: "1/6 [...] sim None/0 Ridge]" while Ridge of session 0 is fitted
+    monkeypatch.setattr(benchmark, "tqdm", functools.partial(tqdm, mininterval=0, ascii=True))
+    benchmark.benchmark_decoders({"Wiener": WienerFilter(), "Ridge": RidgeDecoder()}, _sessions())
+    labels = [(int(done), model) for done, model in re.findall(r"(\d)/6 \[[^\]]*, sim \S+ (\w+)\]",
+                                                                capsys.readouterr().err)]
+    assert (0, "Wiener") in labels and (1, "Ridge") in labels and (5, "Ridge") in labels, labels
+
+
 def test_an_explicit_interval_is_raised_to_the_book_builds(monkeypatch):
     def interval(**kwargs) -> float:
         bar = progress_bar(range(2), **kwargs)
@@ -49,8 +60,7 @@ def test_an_explicit_interval_is_raised_to_the_book_builds(monkeypatch):
     assert interval(mininterval=3.0) == 60
     monkeypatch.setenv("TQDM_MININTERVAL", "1")
     assert interval(mininterval=3.0) == 3.0  # never shortened
-    monkeypatch.setenv("TQDM_MININTERVAL", "soon")
+    monkeypatch.setenv("TQDM_MININTERVAL", "soon")  # set after tqdm was imported (before, tqdm refuses it)
     assert interval(mininterval=3.0) == 3.0
     monkeypatch.delenv("TQDM_MININTERVAL")
     assert interval(mininterval=3.0) == 3.0
-    assert interval() == 0.1  # tqdm's own default (read from the variable when tqdm is imported)

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.base import clone
 from tqdm.auto import tqdm
 
+from ..training import _show_postfix
 from ._checks import check_labels, check_X, check_Xy
 from ._memo import fit_once
 from .metrics import correlation_per_output, r2_score_per_output
@@ -217,7 +218,7 @@ def benchmark_decoders(
         if len(names) != y_train.shape[1]:
             raise ValueError(f"output_names has {len(names)} names but y has {y_train.shape[1]} columns.")
         for model_name, template in decoders.items():
-            bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}", refresh=False)
+            _show_postfix(bar, f"{s.dataset} {s.animal}/{s.session} {model_name}")
             est, fit_time = _fit_timed(template, s, X_train, y_train)
             pred = np.asarray(est.predict(X_test)).reshape(y_test.shape)
             r2 = r2_score_per_output(y_test, pred)
@@ -288,7 +289,7 @@ def benchmark_classifiers(
         X_test, y_test = check_X(s.X_test, name="X_test"), check_labels(s.y_test, name="y_test")
         chance = chance_accuracy(y_train, y_test)
         for model_name, template in classifiers.items():
-            bar.set_postfix_str(f"{s.dataset} {s.animal}/{s.session} {model_name}", refresh=False)
+            _show_postfix(bar, f"{s.dataset} {s.animal}/{s.session} {model_name}")
             est, fit_time = _fit_timed(template, s, X_train, y_train)
             pred = np.asarray(est.predict(X_test))
             accuracy = float(np.mean(pred == y_test))

@@ -21,7 +21,7 @@ Taught in chapters 03_sensorium_data and 09_sensorium_encoding_and_submission.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .metrics import (
     SKIP_FIRST_FRAMES,
@@ -57,6 +57,19 @@ from .submission import (
 )
 from .validation import validate_submission
 
+if TYPE_CHECKING:  # what __getattr__ below imports on first use, for type checkers and editors
+    from .dataset import MultiMouseLoader, SensoriumClips
+    from .model import FactorizedCore, FactorizedReadout, GaussianReadout, SensoriumModel, poisson_loss
+    from .training import (
+        TrainConfig,
+        load_checkpoint,
+        oracle_correlation,
+        predict_tier,
+        predict_trials,
+        save_checkpoint,
+        train_model,
+    )
+
 __all__ = [
     "ACCEPTED_FRAME_RULES", "SCORED_FRAMES", "SCORED_MICE", "align_repeats", "normalize_responses",
     "reduce_frame_axis", "response_precision", "valid_length",
@@ -71,7 +84,7 @@ __all__ = [
 
 # Names that need torch come from their module on first use (PEP 562), so reading, scoring and validating
 # (chapter 3, the validate/score commands) never import torch: its import takes seconds, and a runtime
-# without torch can still read the data.
+# without torch can still read the data (there, using one of these names raises torch's ModuleNotFoundError).
 _NEEDS_TORCH = {
     **dict.fromkeys(["MultiMouseLoader", "SensoriumClips"], "dataset"),
     **dict.fromkeys(["FactorizedCore", "FactorizedReadout", "GaussianReadout", "SensoriumModel", "poisson_loss"],

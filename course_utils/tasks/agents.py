@@ -312,6 +312,7 @@ def _budget_callback(history: AgentHistory, *, n_trials: int, probe_env, probe_s
     """An SB3 callback that counts trials into ``history``, stops at the first rollout after ``n_trials`` and
     evaluates the agent on a fixed probe between rollouts (made on demand: Stable-Baselines3 is optional)."""
     from stable_baselines3.common.callbacks import BaseCallback
+
     class _Budget(BaseCallback):
         def __init__(self) -> None:
             super().__init__()
