@@ -606,19 +606,19 @@ rescaled_mb = default_dataset[0]["screen"].numel() * 4 / 1e6
 assert round(rescaled_mb, 1) == 8.8 and rescaled_mb == 16 * small_dataset[0]["screen"].numel() * 4 / 1e6
 
 # %% [markdown]
-# The measured split is printed above; on a quiet 2-core machine the rescale takes most of each sample's time.
-# Without it a sample takes a few milliseconds (reading, interpolating and normalising: one memory-map slice
-# per trial and per modality). The rescaled screen is 60 × 144 × 256 float32 values, 8.8 MB written per
+# The measured split is printed above (it depends on the machine and on what else runs on it). Without the
+# rescale a sample is reading, interpolating and normalising: one memory-map slice per trial and per
+# modality. The rescaled screen is 60 × 144 × 256 float32 values, 8.8 MB written per
 # sample, 16 times the small frames. Because
 # the 4× area rescale only repeats pixels, the course normalises each small 36×64 pixel (the same values as
 # normalising afterwards, as upstream does) and writes it as a 4×4 block in one pass over the output: a small
 # kernel compiled with numba (`course_utils.experanto.kernels`) reads each stored pixel once and writes each
 # output row once, which NumPy alone cannot do (it needs several passes). Building the first dataset of a
-# session loads that kernel, a one-off pause (longer the first time ever, while numba compiles it; the
-# benchmark below measures it).
+# session loads that kernel, a one-off pause (longer the first time ever, while numba compiles it).
 # Upstream resizes frame by frame with OpenCV and normalises the large frames. Where a GPU trains the model,
-# load the 36×64 frames and rescale the batch on the GPU. `benchmarks/bench_experanto.py` measures all of it,
-# side by side with upstream when given its source (`--upstream`), with 1 and 2 threads.
+# load the 36×64 frames and rescale the batch on the GPU. `benchmarks/bench_experanto.py` measures all of it
+# (the kernel's one-off pause too), side by side with upstream when given its source (`--upstream`), with 1
+# and 2 threads.
 
 # %% [markdown]
 # ### Exercise 4.4 — How many megabytes is one sample?

@@ -458,7 +458,6 @@ def test_matrix_resize_equals_bilinear_interpolate(size_in, size_out):
     torch.testing.assert_close(resize(x)[0], expected, atol=1e-3, rtol=1e-5)
 
 
-
 def _special_frames(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
     """float32 frames with the values where two implementations of the same arithmetic could part."""
     frames = np.random.default_rng(seed).normal(0, 50, (n, h, w)).astype(np.float32)
@@ -641,7 +640,6 @@ def test_default_config_samples_are_the_same_with_and_without_the_compiled_kerne
     for i, screen in zip(picks, compiled, strict=True):
         np.testing.assert_array_equal(ds[i]["screen"].numpy().view(np.uint32), screen.numpy().view(np.uint32))
     assert len(kernel_spy) == before + 3  # the second pass was NumPy's
-
 
 
 def test_the_kernel_is_ready_before_the_first_sample(demo, kernel_spy, monkeypatch, tmp_path):

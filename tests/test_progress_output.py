@@ -29,7 +29,7 @@ def _sessions(n: int = 3, classes: bool = False) -> list[SessionSplits]:
 @pytest.mark.parametrize("kind", ["decoders", "classifiers"])
 def test_benchmark_postfix_does_not_force_a_refresh(kind, monkeypatch, capsys):
     # a long interval, as in the book build: only the first and the last state of the bar are printed
-    monkeypatch.setattr(benchmark, "tqdm", functools.partial(tqdm, mininterval=60, ascii=True))
+    monkeypatch.setattr("tqdm.auto.tqdm", functools.partial(tqdm, mininterval=60, ascii=True))
     if kind == "decoders":
         benchmark.benchmark_decoders({"Wiener": WienerFilter(), "Ridge": RidgeDecoder()}, _sessions())
     else:
@@ -43,7 +43,7 @@ def test_benchmark_postfix_does_not_force_a_refresh(kind, monkeypatch, capsys):
 def test_benchmark_bar_names_the_fit_in_progress(monkeypatch, capsys):
     # where the bar may refresh at once (learners' bars refresh every 0.1 s), it shows the model being fitted,
     # not only the one before it: "1/6 [...] sim None/0 Ridge]" while Ridge of session 0 is fitted
-    monkeypatch.setattr(benchmark, "tqdm", functools.partial(tqdm, mininterval=0, ascii=True))
+    monkeypatch.setattr("tqdm.auto.tqdm", functools.partial(tqdm, mininterval=0, ascii=True))
     benchmark.benchmark_decoders({"Wiener": WienerFilter(), "Ridge": RidgeDecoder()}, _sessions())
     labels = [(int(done), model) for done, model in re.findall(r"(\d)/6 \[[^\]]*, sim \S+ (\w+)\]",
                                                                 capsys.readouterr().err)]

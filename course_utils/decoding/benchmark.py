@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from tqdm.auto import tqdm
 
-from ..training import _show_postfix
+from ..training import _show_postfix, progress_bar
 from ._checks import check_labels, check_X, check_Xy
 from ._memo import fit_once
 from .metrics import correlation_per_output, r2_score_per_output
@@ -210,7 +209,7 @@ def benchmark_decoders(
     _check_inputs(decoders, sessions, "decoders")
     rows = []
     models: dict[tuple[int, str], Any] = {}
-    bar = tqdm(total=len(sessions) * len(decoders), desc="benchmark", disable=not progress)
+    bar = progress_bar(total=len(sessions) * len(decoders), desc="benchmark", progress=progress)
     for position, s in enumerate(sessions):
         X_train, y_train = check_Xy(s.X_train, s.y_train, names=("X_train", "y_train"))
         X_test, y_test = check_Xy(s.X_test, s.y_test, names=("X_test", "y_test"))
@@ -283,7 +282,7 @@ def benchmark_classifiers(
 
     _check_inputs(classifiers, sessions, "classifiers")
     rows, predictions = [], []
-    bar = tqdm(total=len(sessions) * len(classifiers), desc="benchmark", disable=not progress)
+    bar = progress_bar(total=len(sessions) * len(classifiers), desc="benchmark", progress=progress)
     for s in sessions:
         X_train, y_train = check_X(s.X_train, name="X_train"), check_labels(s.y_train, name="y_train")
         X_test, y_test = check_X(s.X_test, name="X_test"), check_labels(s.y_test, name="y_test")
